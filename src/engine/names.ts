@@ -1,0 +1,48 @@
+import { EngineError } from './errors.js';
+
+/**
+ * Ids and names are checked before any request is built. Encoding alone is not enough: the daemon's
+ * router decodes and cleans the path, so `..%2F..%2Fx` would still walk up. A name that fails
+ * these rules can never name a real object, so refusing it early loses nothing.
+ */
+const OBJECT_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const HEX_ID = /^[a-f0-9]{12,64}$/;
+// The distribution reference grammar (docker/distribution reference/regexp.go), without the
+// registry-specific extras we do not need.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+const IMAGE_ID = /^(?:sha256:)?[a-f0-9]{12,64}$/;
+
+export type ObjectKind = 'container' | 'network' | 'volume' | 'exec' | 'image';
+
+export function checkRef(kind: ObjectKind, value: unknown): string {
+  const ok = typeof value === 'string' && value.length <= 255 && (
+    kind === 'exec' ? HEX_ID.test(value)
+      : kind === 'image' ? IMAGE_ID.test(value) || IMAGE_REFERENCE.test(value)
+        : OBJECT_NAME.test(value) && !value.includes('..')
+  );
+  if (!ok) {
+    throw new EngineError(`invalid ${kind} name or id: ${JSON.stringify(value)}`, { kind: 'invalid-argument' });
+  }
+  return value;
+}
+
+/** Builds a request path from literal parts and checked references, encoding every reference. */
+export function pathOf(strings: TemplateStringsArray, ...refs: string[]): string {
+  let out = strings[0] ?? '';
+  refs.forEach((ref, i) => { out += encodeURIComponent(ref) + (strings[i + 1] ?? ''); });
+  return out;
+}
+
+/** Splits `name:tag` / `name@digest` the way the engine's pull endpoint wants them. */
+export function splitImageReference(reference: string): { name: string; tag: string } {
+  const at = reference.indexOf('@');
+  if (at >= 0) return { name: reference.slice(0, at), tag: reference.slice(at + 1) };
+  const slash = reference.lastIndexOf('/');
+  const colon = reference.lastIndexOf(':');
+  if (colon > slash) return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  return { name: reference, tag: 'latest' };
+}

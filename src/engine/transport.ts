@@ -1,0 +1,265 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import type { Client, Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { EngineError, errorFromCause, errorFromResponse } from './errors.js';
+import type { Endpoint } from './connection.js';
+
+/** Options every engine call takes. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Milliseconds for the whole call; 0 disables it. Streaming calls use it up to the headers. */
+  timeout?: number;
+}
+
+export interface StreamOptions extends CallOptions {
+  /** Milliseconds without data after which a stream fails; 0 (the default) never. */
+  idleTimeout?: number;
+}
+
+export type QueryValue = string | number | boolean | undefined | null | Record<string, unknown> | string[];
+
+export interface EngineRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** A JSON body; mutually exclusive with `body`. */
+  json?: unknown;
+  body?: Buffer | Readable | AsyncIterable<Uint8Array>;
+  headers?: Record<string, string>;
+  /** Status codes that are answers, not failures (304 on start/stop). 2xx always are. */
+  accept?: number[];
+  /** `/_ping` and friends are served without the version prefix. */
+  unversioned?: boolean;
+}
+
+export interface EngineResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
+export const MIN_API_VERSION = '1.41';
+export const MAX_API_VERSION = '1.55';
+const DEFAULT_TIMEOUT = 60_000;
+const ERROR_BODY_CAP = 64 * 1024;
+
+export interface TransportOptions {
+  /** Pin the API version (skips negotiation); DOCKER_API_VERSION does the same. */
+  apiVersion?: string;
+  /** Default per-call timeout in ms. */
+  timeout?: number;
+}
+
+/**
+ * The one place that talks to undici: version prefix, query and JSON encoding, timeouts and
+ * aborts, error mapping, and draining bodies so keep-alive connections are reused.
+ */
+export class Transport {
+  readonly address: string;
+  readonly client: Client;
+  private pinned: string | undefined;
+  private negotiated: Promise<string> | undefined;
+  private readonly defaultTimeout: number;
+
+  constructor(endpoint: Endpoint, options: TransportOptions = {}, env: NodeJS.ProcessEnv = process.env) {
+    this.address = endpoint.address;
+    this.client = endpoint.client;
+    this.pinned = options.apiVersion ?? (env.DOCKER_API_VERSION || undefined);
+    this.defaultTimeout = options.timeout ?? DEFAULT_TIMEOUT;
+  }
+
+  /**
+   * The API version used for every call: lazily negotiated once from `/_ping`'s Api-Version
+   * (downgrade only), shared by concurrent first calls, and forgotten on failure so a later call
+   * can retry once the engine is up.
+   */
+  apiVersion(options: CallOptions = {}): Promise<string> {
+    if (this.pinned) return Promise.resolve(this.pinned);
+    this.negotiated ??= this.negotiate(options).catch((err) => {
+      this.negotiated = undefined;
+      throw err;
+    });
+    return this.negotiated;
+  }
+
+  private async negotiate(options: CallOptions): Promise<string> {
+    const res = await this.send({ method: 'GET', path: '/_ping', unversioned: true }, options);
+    await res.body.dump();
+    const server = headerValue(res.headers['api-version']);
+    if (!server) return MIN_API_VERSION;
+    if (compareVersions(server, MIN_API_VERSION) < 0) {
+      throw new EngineError(`engine at ${this.address} speaks API ${server}; Podling needs ${MIN_API_VERSION} or newer`, { kind: 'server' });
+    }
+    return compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
+  }
+
+  /** Sends a request and returns the response once its headers arrived; rejects on error statuses. */
+  async send(req: EngineRequest, options: StreamOptions = {}, streaming = false): Promise<EngineResponse> {
+    const path = req.unversioned ? req.path : `/v${await this.apiVersion(options)}${req.path}`;
+    const url = path + queryString(req.query);
+    const timeout = options.timeout ?? this.defaultTimeout;
+    const { signal, cleanup } = callSignal(options.signal, streaming ? 0 : timeout);
+    const headers: Record<string, string> = { ...req.headers };
+    let body: EngineRequest['body'] | string | undefined = req.body;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.client.request({
+        method: req.method,
+        path: url,
+        headers,
+        body: body as Dispatcher.RequestOptions['body'],
+        signal,
+        headersTimeout: streaming ? timeout : 0,
+        bodyTimeout: streaming ? (options.idleTimeout ?? 0) : 0,
+      });
+    } catch (err) {
+      cleanup();
+      throw errorFromCause(req.method, req.path, signal?.reason ?? err, this.address);
+    }
+    if (!streaming) res.body.once('close', cleanup);
+    else cleanup();
+    if (res.statusCode >= 400 || (res.statusCode >= 300 && !req.accept?.includes(res.statusCode))) {
+      const text = await readCapped(res.body, ERROR_BODY_CAP).catch(() => '');
+      cleanup();
+      throw errorFromResponse(req.method, req.path, res.statusCode, text);
+    }
+    return { status: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  /** A call answered with JSON, checked against a (loose) schema. */
+  async json<S extends z.ZodType>(req: EngineRequest, schema: S, options: CallOptions = {}): Promise<z.infer<S>> {
+    const res = await this.send(req, options);
+    let value: unknown;
+    try {
+      value = await res.body.json();
+    } catch (err) {
+      throw errorFromCause(req.method, req.path, err, this.address);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new EngineError(`${req.method} ${req.path}: unexpected answer from the engine: ${parsed.error.message}`, {
+        kind: 'protocol', method: req.method, path: req.path, status: res.status,
+      });
+    }
+    return parsed.data;
+  }
+
+  /** A call whose body does not matter; returns the status (so 304 can be told from 204). */
+  async empty(req: EngineRequest, options: CallOptions = {}): Promise<number> {
+    const res = await this.send(req, options);
+    try {
+      await res.body.dump({ limit: ERROR_BODY_CAP });
+    } catch (err) {
+      throw errorFromCause(req.method, req.path, err, this.address);
+    }
+    return res.status;
+  }
+
+  /** A call whose body is a stream; the request timeout covers only the wait for headers. */
+  stream(req: EngineRequest, options: StreamOptions = {}): Promise<EngineResponse> {
+    return this.send(req, options, true);
+  }
+
+  /**
+   * A hijacked connection (exec start, attach). undici's `upgrade()` drops the daemon's answer on
+   * a non-101 status, so this dispatches by hand: a 404 still reaches the caller with its message.
+   */
+  async upgrade(req: EngineRequest, options: CallOptions = {}): Promise<{ socket: Duplex; headers: IncomingHttpHeaders }> {
+    const path = `/v${await this.apiVersion(options)}${req.path}` + queryString(req.query);
+    const timeout = options.timeout ?? this.defaultTimeout;
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const fail = (err: unknown) => reject(errorFromCause(req.method, req.path, options.signal?.reason ?? err, this.address));
+      if (options.signal?.aborted) return fail(options.signal.reason);
+      this.client.dispatch({
+        method: req.method as Dispatcher.HttpMethod,
+        path,
+        headers: { 'content-type': 'application/json', ...req.headers },
+        body: req.json === undefined ? undefined : JSON.stringify(req.json),
+        upgrade: 'tcp',
+        headersTimeout: timeout,
+      }, {
+        onRequestStart(controller) {
+          options.signal?.addEventListener('abort', () => controller.abort(options.signal!.reason), { once: true });
+        },
+        onRequestUpgrade(_controller, _status, headers, socket) {
+          resolve({ socket, headers: headers as IncomingHttpHeaders });
+        },
+        onResponseStart(_controller, statusCode) { status = statusCode; },
+        onResponseData(_controller, chunk) {
+          if (size < ERROR_BODY_CAP) { chunks.push(chunk); size += chunk.length; }
+        },
+        onResponseEnd() {
+          const text = Buffer.concat(chunks).toString('utf8');
+          reject(status >= 400
+            ? errorFromResponse(req.method, req.path, status, text)
+            : new EngineError(`${req.method} ${req.path}: expected a hijacked connection, got HTTP ${status}`, { kind: 'protocol', method: req.method, path: req.path, status }));
+        },
+        onResponseError(_controller, err) { fail(err); },
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+export function queryString(query: EngineRequest['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query).sort()) {
+    const value = query[key];
+    if (value === undefined || value === null) continue;
+    params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+class TimeoutError extends Error {
+  readonly code = 'PODLING_TIMEOUT';
+}
+
+/** Joins the caller's signal with our own timer so a timeout is told apart from an abort. */
+function callSignal(user: AbortSignal | undefined, timeout: number): { signal: AbortSignal | undefined; cleanup: () => void } {
+  if (!timeout) return { signal: user, cleanup: () => {} };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${timeout} ms`)), timeout);
+  timer.unref?.();
+  const onAbort = () => controller.abort(user!.reason);
+  if (user?.aborted) onAbort();
+  else user?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    cleanup: () => { clearTimeout(timer); user?.removeEventListener('abort', onAbort); },
+  };
+}
+
+async function readCapped(body: Readable, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= cap) { body.destroy(); break; }
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, cap);
+}
