@@ -1,3 +1,16 @@
 export { Engine, type EngineOptions } from './engine/index.js';
 export * from './engine/errors.js';
 export type { CallOptions, StreamOptions } from './engine/transport.js';
+export { MIN_API_VERSION, MAX_API_VERSION } from './engine/transport.js';
+export type { ContainerSpec, HostConfig, EndpointSettings } from './engine/container-spec.js';
+export type { ContainerInspect, ContainerSummary, WaitResult, PathStat, StateChange, LogOptions } from './engine/containers.js';
+export type { ImageInspect, ImageSummary, RegistryOptions } from './engine/images.js';
+export type { ExecSpec, ExecInspect, ExecStartOptions } from './engine/exec.js';
+export type { NetworkSpec, NetworkInspect } from './engine/networks.js';
+export type { VolumeSpec, Volume } from './engine/volumes.js';
+export type { VersionInfo, SystemInfo, EngineEvent, Ping } from './engine/system.js';
+export type { RegistryAuth } from './engine/auth.js';
+export { Progress, type ProgressMessage } from './engine/streams/progress.js';
+export { Output } from './engine/streams/output.js';
+export { frames, demux, type Frame, type Demuxed } from './engine/streams/demux.js';
+export { pack, unpack, type TarEntry, type ExtractedEntry } from './engine/streams/tar.js';

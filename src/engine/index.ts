@@ -1,5 +1,11 @@
 import { connect, type ConnectionOptions } from './connection.js';
+import { Containers } from './containers.js';
+import { Exec } from './exec.js';
+import { Images } from './images.js';
+import { Networks } from './networks.js';
+import { System } from './system.js';
 import { Transport, type TransportOptions } from './transport.js';
+import { Volumes } from './volumes.js';
 
 export interface EngineOptions extends ConnectionOptions, TransportOptions {}
 
@@ -9,15 +15,32 @@ export interface EngineOptions extends ConnectionOptions, TransportOptions {}
  */
 export class Engine {
   readonly transport: Transport;
+  readonly system: System;
+  readonly images: Images;
+  readonly containers: Containers;
+  readonly exec: Exec;
+  readonly networks: Networks;
+  readonly volumes: Volumes;
 
   constructor(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     const { apiVersion, timeout, ...connection } = options;
     this.transport = new Transport(connect(connection, env), { apiVersion, timeout }, env);
+    this.system = new System(this.transport);
+    this.images = new Images(this.transport);
+    this.containers = new Containers(this.transport);
+    this.exec = new Exec(this.transport);
+    this.networks = new Networks(this.transport);
+    this.volumes = new Volumes(this.transport);
   }
 
   /** The socket path or host:port this engine is reached at. */
   get address(): string {
     return this.transport.address;
+  }
+
+  /** The negotiated (or pinned) API version. */
+  apiVersion(): Promise<string> {
+    return this.transport.apiVersion();
   }
 
   close(): Promise<void> {

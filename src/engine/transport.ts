@@ -228,7 +228,9 @@ export function queryString(query: EngineRequest['query']): string {
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
     if (value === undefined || value === null) continue;
-    params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
+    // Lists repeat the key (`changes=a&changes=b`); maps such as filters travel as JSON.
+    if (Array.isArray(value)) value.forEach((item) => params.append(key, item));
+    else params.set(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
   }
   const text = params.toString();
   return text ? `?${text}` : '';

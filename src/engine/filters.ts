@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** Engine list filters: `{ label: ['a=b'], status: 'running' }`, sent as `{"label":["a=b"],...}`. */
+export const Filters = z.record(z.string(), z.union([z.string(), z.array(z.string()), z.boolean()]));
+export type Filters = z.infer<typeof Filters>;
+
+export function encodeFilters(filters: Filters | undefined): Record<string, string[]> | undefined {
+  if (!filters) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(Filters.parse(filters))) {
+    out[key] = Array.isArray(value) ? value : [String(value)];
+  }
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,0 +1,136 @@
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { authFromConfig, encodeAuth, registryOf, type RegistryAuth } from './auth.js';
+import { encodeFilters, type Filters } from './filters.js';
+import { checkRef, pathOf, splitImageReference } from './names.js';
+import { Progress, type ProgressMessage } from './streams/progress.js';
+import type { CallOptions, StreamOptions, Transport } from './transport.js';
+
+export const ImageSummary = z.looseObject({
+  Id: z.string(),
+  RepoTags: z.array(z.string()).nullish(),
+  RepoDigests: z.array(z.string()).nullish(),
+  Created: z.number(),
+  Size: z.number(),
+  Labels: z.record(z.string(), z.string()).nullish(),
+});
+export type ImageSummary = z.infer<typeof ImageSummary>;
+
+export const ImageInspect = z.looseObject({
+  Id: z.string(),
+  RepoTags: z.array(z.string()).nullish(),
+  RepoDigests: z.array(z.string()).nullish(),
+  Created: z.string().optional(),
+  Size: z.number().optional(),
+  Architecture: z.string().optional(),
+  Os: z.string().optional(),
+  Config: z.looseObject({
+    Cmd: z.array(z.string()).nullish(),
+    Entrypoint: z.array(z.string()).nullish(),
+    Env: z.array(z.string()).nullish(),
+    Labels: z.record(z.string(), z.string()).nullish(),
+  }).nullish(),
+  RootFS: z.looseObject({ Type: z.string(), Layers: z.array(z.string()).optional() }).optional(),
+});
+export type ImageInspect = z.infer<typeof ImageInspect>;
+
+const DeleteItem = z.looseObject({ Untagged: z.string().optional(), Deleted: z.string().optional() });
+const IdResponse = z.looseObject({ Id: z.string() });
+
+export interface RegistryOptions extends StreamOptions {
+  /** Explicit credentials; otherwise `~/.docker/config.json` `auths` is consulted. */
+  auth?: RegistryAuth;
+  platform?: string;
+}
+
+export class Images {
+  constructor(private readonly transport: Transport) {}
+
+  /** POST /images/create?fromImage=: progress, and `done` rejecting on an in-band error. */
+  pull(reference: string, options: RegistryOptions = {}): Progress {
+    checkRef('image', reference);
+    const { name, tag } = splitImageReference(reference);
+    const path = '/images/create';
+    const response = this.registryHeaders(reference, options).then((headers) => this.transport.stream({
+      method: 'POST', path, query: { fromImage: name, tag, platform: options.platform }, headers,
+    }, options)).then((res) => res.body);
+    return new Progress(response, { method: 'POST', path }, () => undefined);
+  }
+
+  /** POST /images/{name}/push */
+  push(reference: string, options: RegistryOptions = {}): Progress {
+    checkRef('image', reference);
+    const { name, tag } = splitImageReference(reference);
+    const path = pathOf`/images/${name}/push`;
+    const response = this.registryHeaders(reference, options).then((headers) => this.transport.stream({
+      method: 'POST', path, query: { tag }, headers,
+    }, options)).then((res) => res.body);
+    return new Progress(response, { method: 'POST', path }, () => undefined);
+  }
+
+  /**
+   * POST /images/create?fromSrc=-: a root filesystem tar becomes a one-layer image. `done`
+   * resolves with the new image id.
+   */
+  import(tar: Readable | Buffer | AsyncIterable<Uint8Array>, options: StreamOptions & { repo?: string; tag?: string; changes?: string[]; message?: string } = {}): Progress<string> {
+    if (options.repo) checkRef('image', options.tag ? `${options.repo}:${options.tag}` : options.repo);
+    const path = '/images/create';
+    const response = this.transport.stream({
+      method: 'POST', path,
+      query: { fromSrc: '-', repo: options.repo, tag: options.tag, message: options.message, changes: options.changes },
+      headers: { 'content-type': 'application/x-tar' },
+      body: tar,
+    }, options).then((res) => res.body);
+    return new Progress(response, { method: 'POST', path }, importedId);
+  }
+
+  /** GET /images/{name}/json */
+  inspect(reference: string, options: CallOptions = {}): Promise<ImageInspect> {
+    return this.transport.json({ method: 'GET', path: pathOf`/images/${checkRef('image', reference)}/json` }, ImageInspect, options);
+  }
+
+  /** GET /images/json */
+  list(options: CallOptions & { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+    return this.transport.json({
+      method: 'GET', path: '/images/json', query: { all: options.all, filters: encodeFilters(options.filters) },
+    }, z.array(ImageSummary), options);
+  }
+
+  /** DELETE /images/{name} */
+  remove(reference: string, options: CallOptions & { force?: boolean; noprune?: boolean } = {}): Promise<z.infer<typeof DeleteItem>[]> {
+    return this.transport.json({
+      method: 'DELETE', path: pathOf`/images/${checkRef('image', reference)}`,
+      query: { force: options.force, noprune: options.noprune },
+    }, z.array(DeleteItem), options);
+  }
+
+  /** POST /images/{name}/tag */
+  async tag(source: string, target: string, options: CallOptions = {}): Promise<void> {
+    checkRef('image', target);
+    const { name, tag } = splitImageReference(target);
+    await this.transport.empty({
+      method: 'POST', path: pathOf`/images/${checkRef('image', source)}/tag`, query: { repo: name, tag },
+    }, options);
+  }
+
+  /** POST /commit: a container's filesystem becomes a new image layer. */
+  async commit(container: string, options: CallOptions & { repo?: string; tag?: string; comment?: string; changes?: string[] } = {}): Promise<string> {
+    const res = await this.transport.json({
+      method: 'POST', path: '/commit',
+      query: { container: checkRef('container', container), repo: options.repo, tag: options.tag, comment: options.comment, changes: options.changes },
+      json: {},
+    }, IdResponse, options);
+    return res.Id;
+  }
+
+  private async registryHeaders(reference: string, options: RegistryOptions): Promise<Record<string, string>> {
+    const auth = options.auth ?? await authFromConfig(registryOf(reference));
+    return { 'x-registry-auth': encodeAuth(auth) };
+  }
+}
+
+function importedId(messages: ProgressMessage[]): string {
+  // The last message of an import is `{"status":"sha256:..."}`.
+  const status = messages.at(-1)?.status ?? '';
+  return status.startsWith('sha256:') ? status : '';
+}

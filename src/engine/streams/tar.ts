@@ -1,0 +1,62 @@
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+
+export interface TarEntry {
+  name: string;
+  content?: string | Buffer;
+  type?: 'file' | 'directory' | 'symlink';
+  linkname?: string;
+  mode?: number;
+  /** Fixed by default so that archives (and recorded fixtures) are reproducible. */
+  mtime?: Date;
+}
+
+const EPOCH = new Date(0);
+
+/** Packs entries into a tar stream for archive put and image import. */
+export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Readable {
+  const archive = tar.pack();
+  (async () => {
+    for await (const entry of entries) {
+      const type = entry.type ?? 'file';
+      const header = { name: entry.name, type, linkname: entry.linkname, mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: entry.mtime ?? EPOCH };
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: Error | null) => (err ? reject(err) : resolve());
+        if (type === 'file') archive.entry(header, Buffer.from(entry.content ?? ''), done);
+        else archive.entry(header, done);
+      });
+    }
+    archive.finalize();
+  })().catch((err) => archive.destroy(err));
+  return archive as unknown as Readable;
+}
+
+export interface ExtractedEntry {
+  name: string;
+  type: string;
+  size: number;
+  mode: number;
+  content: Buffer;
+  linkname?: string;
+}
+
+/** Reads a whole tar stream into memory: archives fetched from containers are small files. */
+export async function unpack(source: AsyncIterable<Uint8Array> | Readable): Promise<ExtractedEntry[]> {
+  const extract = tar.extract();
+  const entries: ExtractedEntry[] = [];
+  const feeding = (async () => {
+    for await (const chunk of source) {
+      if (!extract.write(chunk)) await new Promise<void>((resolve) => extract.once('drain', () => resolve()));
+    }
+    extract.end(undefined as never);
+  })();
+  feeding.catch((err) => extract.destroy(err));
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    const h = entry.header;
+    entries.push({ name: h.name, type: h.type ?? 'file', size: h.size ?? 0, mode: h.mode ?? 0, content: Buffer.concat(chunks), linkname: h.linkname ?? undefined });
+  }
+  await feeding;
+  return entries;
+}

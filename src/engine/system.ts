@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { errorFromCause } from './errors.js';
+import { encodeFilters, type Filters } from './filters.js';
+import { jsonLines } from './streams/json-lines.js';
+import type { CallOptions, StreamOptions, Transport } from './transport.js';
+
+export const VersionInfo = z.looseObject({
+  Version: z.string(),
+  ApiVersion: z.string(),
+  MinAPIVersion: z.string().optional(),
+  Os: z.string(),
+  Arch: z.string(),
+  KernelVersion: z.string().optional(),
+});
+export type VersionInfo = z.infer<typeof VersionInfo>;
+
+export const SystemInfo = z.looseObject({
+  ID: z.string().optional(),
+  Name: z.string().optional(),
+  ServerVersion: z.string().optional(),
+  Containers: z.number().optional(),
+  Images: z.number().optional(),
+  Driver: z.string().optional(),
+  NCPU: z.number().optional(),
+  MemTotal: z.number().optional(),
+  CgroupVersion: z.string().optional(),
+});
+export type SystemInfo = z.infer<typeof SystemInfo>;
+
+export const EngineEvent = z.looseObject({
+  Type: z.string(),
+  Action: z.string(),
+  Actor: z.looseObject({ ID: z.string(), Attributes: z.record(z.string(), z.string()).nullish() }),
+  scope: z.string().optional(),
+  time: z.number(),
+  timeNano: z.number(),
+});
+export type EngineEvent = z.infer<typeof EngineEvent>;
+
+export interface Ping {
+  apiVersion: string | undefined;
+  osType: string | undefined;
+  experimental: boolean;
+  server: string | undefined;
+}
+
+export class System {
+  constructor(private readonly transport: Transport) {}
+
+  /** GET /_ping (unversioned). Its headers are all optional: never assume they are present. */
+  async ping(options: CallOptions = {}): Promise<Ping> {
+    const res = await this.transport.send({ method: 'GET', path: '/_ping', unversioned: true }, options);
+    await res.body.dump();
+    const header = (name: string) => { const v = res.headers[name]; return Array.isArray(v) ? v[0] : v; };
+    return {
+      apiVersion: header('api-version'),
+      osType: header('ostype'),
+      experimental: header('docker-experimental') === 'true',
+      server: header('server'),
+    };
+  }
+
+  /** GET /version */
+  version(options: CallOptions = {}): Promise<VersionInfo> {
+    return this.transport.json({ method: 'GET', path: '/version' }, VersionInfo, options);
+  }
+
+  /** GET /info */
+  info(options: CallOptions = {}): Promise<SystemInfo> {
+    return this.transport.json({ method: 'GET', path: '/info' }, SystemInfo, options);
+  }
+
+  /**
+   * GET /events as an async iterator. Without `until` it never ends by itself: stop it with the
+   * signal or by breaking out of the loop. No idle timeout unless asked: a quiet engine is normal.
+   */
+  async *events(options: StreamOptions & { filters?: Filters; since?: number; until?: number } = {}): AsyncGenerator<EngineEvent> {
+    const res = await this.transport.stream({
+      method: 'GET', path: '/events', query: { since: options.since, until: options.until, filters: encodeFilters(options.filters) },
+    }, options);
+    try {
+      for await (const value of jsonLines(res.body)) yield EngineEvent.parse(value);
+    } catch (err) {
+      throw errorFromCause('GET', '/events', options.signal?.reason ?? err, this.transport.address);
+    } finally {
+      res.body.destroy();
+    }
+  }
+}
