@@ -20,9 +20,13 @@ export function registryOf(reference: string): string {
   return first.includes('.') || first.includes(':') || first === 'localhost' ? first : DOCKER_HUB;
 }
 
-/** Encodes credentials for X-Registry-Auth. Always sent (as `{}` when anonymous), as the CLI does. */
+/**
+ * Encodes credentials for X-Registry-Auth. Always sent (as `{}` when anonymous), as the CLI does.
+ * URL-safe base64 WITH padding (Go's base64.URLEncoding): Node's 'base64url' drops the `=`, and
+ * dockerd 20.10 then silently ignores the credentials.
+ */
 export function encodeAuth(auth: RegistryAuth | undefined): string {
-  return Buffer.from(JSON.stringify(auth ? RegistryAuth.parse(auth) : {})).toString('base64url');
+  return Buffer.from(JSON.stringify(auth ? RegistryAuth.parse(auth) : {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 const DockerConfig = z.looseObject({

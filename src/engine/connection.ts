@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'undici';
+import { Pool } from 'undici';
 import { z } from 'zod';
 
 /** Where the engine is. Explicit options beat the docker CLI's environment variables. */
@@ -21,7 +21,11 @@ export type ConnectionOptions = z.infer<typeof ConnectionOptions>;
 export interface Endpoint {
   /** Human-readable address for error messages: the socket path or host:port. */
   address: string;
-  client: Client;
+  /**
+   * A pool, not a single Client: one undici Client is one connection, and a long-lived stream
+   * (events, logs --follow, wait) would hold every other call behind it.
+   */
+  client: Pool;
 }
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -42,7 +46,7 @@ export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv 
   const secure = scheme === 'https' || tls !== undefined;
   const address = `${hostname}:${port ?? (secure ? 2376 : 2375)}`;
   const origin = `${secure ? 'https' : 'http'}://${address}`;
-  const client = new Client(origin, {
+  const client = new Pool(origin, {
     connect: secure ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: tls?.verify ?? true } : undefined,
     ...CLIENT_DEFAULTS,
   });
@@ -52,7 +56,7 @@ export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv 
 function unixEndpoint(socketPath: string): Endpoint {
   // The origin is never contacted by name over a Unix socket; "localhost" keeps the Host header
   // valid for the daemon's HTTP parser.
-  return { address: socketPath, client: new Client('http://localhost', { socketPath, ...CLIENT_DEFAULTS }) };
+  return { address: socketPath, client: new Pool('http://localhost', { socketPath, ...CLIENT_DEFAULTS }) };
 }
 
 // Timeouts are applied per request by the transport, so the client-wide ones are switched off:

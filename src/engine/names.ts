@@ -21,13 +21,21 @@ export type ObjectKind = 'container' | 'network' | 'volume' | 'exec' | 'image';
 export function checkRef(kind: ObjectKind, value: unknown): string {
   const ok = typeof value === 'string' && value.length <= 255 && (
     kind === 'exec' ? HEX_ID.test(value)
-      : kind === 'image' ? IMAGE_ID.test(value) || IMAGE_REFERENCE.test(value)
+      : kind === 'image' ? IMAGE_ID.test(value) || (IMAGE_REFERENCE.test(value) && firstSegmentOk(value))
         : OBJECT_NAME.test(value) && !value.includes('..')
   );
   if (!ok) {
     throw new EngineError(`invalid ${kind} name or id: ${JSON.stringify(value)}`, { kind: 'invalid-argument' });
   }
   return value;
+}
+
+/** A first segment is a registry only with a `.` or `:` or as `localhost`; else it is lower-case. */
+function firstSegmentOk(reference: string): boolean {
+  const slash = reference.indexOf('/');
+  if (slash < 0) return true;
+  const first = reference.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' || new RegExp(`^${COMPONENT}$`).test(first);
 }
 
 /** Builds a request path from literal parts and checked references, encoding every reference. */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
-import type { Client, Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
 import { EngineError, errorFromCause, errorFromResponse } from './errors.js';
 import type { Endpoint } from './connection.js';
@@ -57,7 +57,7 @@ export interface TransportOptions {
  */
 export class Transport {
   readonly address: string;
-  readonly client: Client;
+  readonly client: Pool;
   private pinned: string | undefined;
   private negotiated: Promise<string> | undefined;
   private readonly defaultTimeout: number;

@@ -1,0 +1,42 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '../../src/engine/connection.js';
+
+const connection = suite('engine/connection');
+
+connection('the default is the standard socket', async () => {
+  const endpoint = connect({}, {});
+  assert.is(endpoint.address, '/var/run/docker.sock');
+  await endpoint.client.close();
+});
+
+connection('DOCKER_HOST unix:// and tcp:// are honoured', async () => {
+  const unix = connect({}, { DOCKER_HOST: 'unix:///tmp/other.sock' });
+  assert.is(unix.address, '/tmp/other.sock');
+  const tcp = connect({}, { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+  assert.is(tcp.address, '127.0.0.1:2375');
+  await Promise.all([unix.client.close(), tcp.client.close()]);
+});
+
+connection('explicit options beat the environment', async () => {
+  const endpoint = connect({ socketPath: '/tmp/mine.sock' }, { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+  assert.is(endpoint.address, '/tmp/mine.sock');
+  await endpoint.client.close();
+});
+
+connection('DOCKER_TLS_VERIFY switches tcp to TLS on 2376 and reads the certificates', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'podling-certs-'));
+  for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), 'x');
+  const endpoint = connect({}, { DOCKER_HOST: 'tcp://127.0.0.1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir });
+  assert.is(endpoint.address, '127.0.0.1:2376');
+  await endpoint.client.close();
+});
+
+connection('an unsupported DOCKER_HOST is a clear error', () => {
+  assert.throws(() => connect({}, { DOCKER_HOST: 'ssh://user@host' }), /unsupported DOCKER_HOST "ssh:\/\/user@host"/);
+});
+
+connection.run();

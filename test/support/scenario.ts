@@ -1,0 +1,96 @@
+import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'uvu';
+import type { Engine } from '../../src/engine/index.js';
+import { defaultUpstream, FixtureError, modeFromEnv, ReplayMismatchError, withEngine, type Mode, type Upstream } from '../../src/testing/index.js';
+import { connectUpstream, describeUpstream } from '../../src/testing/recorder.js';
+
+/**
+ * The harness for this project's own engine tests. A scenario is written once and runs in the
+ * tier PODLING_TEST_MODE names: `replay` (the default: fixtures only, no daemon), `record`
+ * (against the engine, rewriting fixtures/<suite>/<scenario>.json) or `live` (engine, no fixture).
+ */
+
+export interface ScenarioContext {
+  engine: Engine;
+  mode: Mode;
+  /** Unix seconds; the recorded values on replay, so time-bounded queries match. */
+  now(): number;
+  /** A deterministic object name, `podling-test-<suite>-<scenario>-<part>`: fixtures must not vary. */
+  name(part: string): string;
+}
+
+export const mode: Mode = modeFromEnv();
+const upstream: Upstream = defaultUpstream();
+const requireEngine = process.env.PODLING_REQUIRE_ENGINE === '1';
+const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+
+/** Whether an engine answers `/_ping`; asked once per process, before any scenario registers. */
+function probe(target: Upstream, timeout = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectUpstream(target);
+    const done = (up: boolean) => { clearTimeout(timer); socket.destroy(); resolve(up); };
+    const timer = setTimeout(() => done(false), timeout);
+    let answer = '';
+    socket.on('connect', () => socket.write('GET /_ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (data: Buffer) => {
+      answer += data.toString('latin1');
+      if (answer.includes('\r\n')) done(/^HTTP\/1\.[01] 200 /.test(answer));
+    });
+    socket.on('error', () => done(false));
+    socket.on('close', () => done(false));
+  });
+}
+
+// Top-level await: registration (test vs skip) must know the answer synchronously.
+const engineUp = mode === 'replay' ? false : await probe(upstream);
+if (mode !== 'replay' && !engineUp && !requireEngine) {
+  console.log(`note: no engine answers at ${describeUpstream(upstream)}: ${mode} scenarios are skipped (PODLING_REQUIRE_ENGINE=1 makes this a failure)`);
+}
+
+export function sanitize(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** fixtures/<suite>/<scenario>.json; a suite named `engine/containers` gives two directory levels. */
+export function fixturePath(suite: string, scenarioName: string): string {
+  return `${FIXTURES}${suite.split('/').map(sanitize).join('/')}/${sanitize(scenarioName)}.json`;
+}
+
+export function objectName(suite: string, scenarioName: string, part: string): string {
+  return ['podling-test', sanitize(suite), sanitize(scenarioName), sanitize(part)].filter(Boolean).join('-');
+}
+
+/** Registers a test that talks to an engine; `suite` must be a named uvu suite (its name picks the fixture). */
+export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) => Promise<void>): void {
+  if (mode !== 'replay' && !engineUp) {
+    if (!requireEngine) return suite.skip(name);
+    suite(name, () => {
+      throw new Error(`PODLING_REQUIRE_ENGINE=1 but no engine answers at ${describeUpstream(upstream)} (try \`make engine\`)`);
+    });
+    return;
+  }
+  suite(name, async (state) => {
+    const suiteName = state.__suite__;
+    if (!suiteName) throw new Error(`scenario "${name}" needs a named suite: suite('area/topic')`);
+    await withEngine({ mode, fixture: fixturePath(suiteName, name), upstream }, (engine, session) => fn({
+      engine,
+      mode,
+      now: session.now,
+      name: (part) => objectName(suiteName, name, part),
+    })).catch((err: unknown) => {
+      // uvu prints the message, then the stack minus its first line: a multi-line message would
+      // appear twice. The report is the message; where it was thrown from says nothing here.
+      if (err instanceof ReplayMismatchError || err instanceof FixtureError) err.stack = `${err.name}: ${err.message.split('\n')[0]}`;
+      throw err;
+    });
+  });
+}
+
+/**
+ * A test that needs no engine: its logic does not change between tiers, so it runs in the replay
+ * tier only. (Test files that do not import this harness at all are only loaded in that tier too.)
+ */
+export function unit(suite: Test, name: string, fn: () => unknown): void {
+  if (mode === 'replay') suite(name, async () => { await fn(); });
+}

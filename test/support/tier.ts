@@ -1,0 +1,27 @@
+import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * One tier of the test run, in its own process (test/run.ts starts one per mode): loads every test
+ * file named on the command line, then lets uvu run them all and print its totals.
+ */
+
+declare global {
+  // uvu's own protocol for running many files as one run (see uvu/run).
+  var UVU_DEFER: number;
+  var UVU_INDEX: number;
+  var UVU_QUEUE: Array<Array<unknown>>;
+}
+
+// Set before uvu loads, or each file would run on its own as soon as it is imported.
+globalThis.UVU_DEFER = 1;
+const uvu = await import('uvu');
+
+for (const [index, file] of process.argv.slice(2).entries()) {
+  globalThis.UVU_INDEX = index;
+  globalThis.UVU_QUEUE.push([relative(process.cwd(), file)]);
+  await import(pathToFileURL(resolve(file)).href);
+}
+await uvu.exec();
+// A socket a test forgot to close must not keep the tier alive once uvu has reported.
+process.exit(process.exitCode ?? 0);

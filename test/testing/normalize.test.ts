@@ -1,0 +1,93 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeFixture } from '../../src/testing/codec.js';
+import { EPOCH, fakeId, normalizeExchanges, REDACTED, shiftRfc3339 } from '../../src/testing/normalize.js';
+import { startReplayer } from '../../src/testing/replayer.js';
+import { roundTrip, tapped } from '../support/wire.js';
+
+const normalize = suite('testing/normalize');
+
+const ID = 'a3f1c2'.padEnd(64, '9b');
+const IMAGE = 'e0'.repeat(32);
+const START = Date.UTC(2025, 10, 25, 8, 0, 0) / 1000;
+const OFFSET = EPOCH - START;
+
+function json(status: number, value: unknown): string {
+  const body = `${JSON.stringify(value)}\n`;
+  return `HTTP/1.1 ${status} OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+const recorded = () => tapped([
+  ['client', 'POST /v1.41/containers/create?name=web HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}'],
+  ['engine', json(201, { Id: ID, Warnings: [] })],
+  ['client', `GET /v1.41/containers/${ID}/json HTTP/1.1\r\n\r\n`],
+  ['engine', json(200, {
+    Id: ID,
+    Image: `sha256:${IMAGE}`,
+    Config: { Hostname: ID.slice(0, 12), Env: [`NOT_AN_ID=${ID.slice(0, 12)}ff`] },
+    Created: '2025-11-25T08:00:03.123456789Z',
+    State: { StartedAt: '2025-11-25T09:00:04+01:00', FinishedAt: '0001-01-01T00:00:00Z' },
+  })],
+  ['client', `GET /v1.41/events?filters=${encodeURIComponent(JSON.stringify({ container: [ID] }))}&since=${START + 1}&until=${START + 2}.5 HTTP/1.1\r\n\r\n`],
+  ['engine', `HTTP/1.1 200 OK\r\nDate: Tue, 25 Nov 2025 08:00:05 GMT\r\nTransfer-Encoding: chunked\r\n\r\n`],
+  ['engine', (() => {
+    const event = `{"id":"${ID}","time":${START + 1},"timeNano":${START + 1}000000042}\n`;
+    return `${Buffer.byteLength(event).toString(16)}\r\n${event}\r\n0\r\n\r\n`;
+  })()],
+]);
+
+normalize('an id gets one fake everywhere, same length, in paths, bodies, digests and standalone short forms', async () => {
+  const [create, inspect] = normalizeExchanges(recorded(), { offset: OFFSET });
+  const fake = fakeId(1);
+  assert.is(fake.length, 64);
+  assert.is.not(fakeId(1).slice(0, 12), fakeId(2).slice(0, 12));
+  assert.is(JSON.parse(create!.response!.pieces.join('')).Id, fake);
+  assert.is(inspect!.request.target, `/v1.41/containers/${fake}/json`);
+  const body = JSON.parse(inspect!.response!.pieces.join(''));
+  assert.is(body.Id, fake);
+  assert.is(body.Image, `sha256:${fakeId(2)}`);
+  assert.is(body.Config.Hostname, fake.slice(0, 12));
+  assert.is(body.Config.Env[0], `NOT_AN_ID=${ID.slice(0, 12)}ff`, 'a prefix inside a longer hex run is left alone');
+  assert.is(Buffer.concat(inspect!.response!.pieces).length, Buffer.concat(recorded()[1]!.response!.pieces).length);
+});
+
+normalize('timestamps move by one offset so the recording starts at the epoch; zero times stay', () => {
+  const [, inspect, events] = normalizeExchanges(recorded(), { offset: OFFSET });
+  const body = JSON.parse(inspect!.response!.pieces.join(''));
+  assert.is(body.Created, '2026-01-01T00:00:03.123456789Z');
+  assert.is(body.State.StartedAt, '2026-01-01T01:00:04+01:00');
+  assert.is(body.State.FinishedAt, '0001-01-01T00:00:00Z');
+  assert.is(events!.request.target, `/v1.41/events?filters=%7B%22container%22%3A%5B%22${fakeId(1)}%22%5D%7D&since=${EPOCH + 1}&until=${EPOCH + 2}.5`, 'an id in a URL-encoded filter too');
+  const event = JSON.parse(events!.response!.pieces.join(''));
+  assert.equal([event.time, event.timeNano], [EPOCH + 1, Number(`${EPOCH + 1}000000042`)]);
+  assert.match(JSON.stringify(events!.response!.headers), 'Thu, 01 Jan 2026 00:00:05 GMT');
+  assert.is(shiftRfc3339('2025-11-25T08:00:00Z', 1), '2025-11-25T08:00:01Z');
+});
+
+normalize('secrets are never written: registry auth header, auth JSON fields', async () => {
+  const auth = Buffer.from(JSON.stringify({ username: 'me', password: 'hunter2', serveraddress: '127.0.0.1:5001' })).toString('base64');
+  const login = JSON.stringify({ username: 'me', password: 'hunter2', auth: 'bWU6aHVudGVyMg==', serveraddress: '127.0.0.1:5001' });
+  const exchanges = tapped([
+    ['client', `POST /v1.41/images/create?fromImage=127.0.0.1%3A5001%2Fbox HTTP/1.1\r\nX-Registry-Auth: ${auth}\r\nContent-Length: 0\r\n\r\n`],
+    ['engine', json(200, { status: 'ok' })],
+    ['client', `POST /v1.41/auth HTTP/1.1\r\nAuthorization: Basic bWU6aHVudGVyMg==\r\nContent-Type: application/json\r\nContent-Length: ${login.length}\r\n\r\n${login}`],
+    ['engine', json(200, { Status: 'Login Succeeded', IdentityToken: 'tok-hunter2' })],
+  ]);
+  const text = JSON.stringify(await encodeFixture(normalizeExchanges(exchanges, { offset: 0 })), null, 2);
+  for (const secret of [auth, 'hunter2', 'bWU6aHVudGVyMg==']) assert.not.ok(text.includes(secret), `fixture contains ${secret}`);
+  assert.ok(text.includes(REDACTED));
+  assert.ok(text.includes('"username": "me"'), 'what is not secret stays readable');
+});
+
+normalize('a normalised fixture replays: the client uses the fake ids it was given', async () => {
+  const replayer = await startReplayer(await encodeFixture(normalizeExchanges(recorded(), { offset: OFFSET })));
+  try {
+    const answer = await roundTrip(replayer.socketPath, `GET /v1.41/containers/${fakeId(1)}/json HTTP/1.1\r\n\r\n`);
+    assert.match(answer.toString(), `"Id":"${fakeId(1)}"`);
+    assert.equal(replayer.misses, []);
+  } finally {
+    await replayer.close();
+  }
+});
+
+normalize.run();
