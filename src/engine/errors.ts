@@ -86,7 +86,7 @@ const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTFOUN
 export function errorFromCause(method: string, path: string, cause: unknown, address: string): EngineError {
   if (cause instanceof EngineError) return cause;
   const code = findCode(cause);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT' || code === 'PODLING_TIMEOUT') {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
     return new EngineError(`${method} ${path}: timed out waiting for the engine at ${address}`, { kind: 'timeout', method, path, cause });
   }
   if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || (cause as Error)?.name === 'AbortError') {

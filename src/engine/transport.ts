@@ -97,9 +97,7 @@ export class Transport {
   /** Sends a request and returns the response once its headers arrived; rejects on error statuses. */
   async send(req: EngineRequest, options: StreamOptions = {}, streaming = false): Promise<EngineResponse> {
     const path = req.unversioned ? req.path : `/v${await this.apiVersion(options)}${req.path}`;
-    const url = path + queryString(req.query);
     const timeout = options.timeout ?? this.defaultTimeout;
-    const { signal, cleanup } = callSignal(options.signal, streaming ? 0 : timeout);
     const headers: Record<string, string> = { ...req.headers };
     let body: EngineRequest['body'] | string | undefined = req.body;
     if (req.json !== undefined) {
@@ -108,27 +106,34 @@ export class Transport {
     }
     let res: Dispatcher.ResponseData;
     try {
+      // undici's own timers bound the call: an AbortController and a timer of our own per call
+      // cost more than the request itself on a local socket. For a plain call the body timeout is
+      // the same bound; for a stream it is the idle timeout, off unless asked for.
       res = await this.client.request({
         method: req.method,
-        path: url,
+        path: path + queryString(req.query),
         headers,
         body: body as Dispatcher.RequestOptions['body'],
-        signal,
-        headersTimeout: streaming ? timeout : 0,
-        bodyTimeout: streaming ? (options.idleTimeout ?? 0) : 0,
+        signal: options.signal,
+        headersTimeout: timeout,
+        bodyTimeout: streaming ? (options.idleTimeout ?? 0) : timeout,
       });
     } catch (err) {
-      cleanup();
-      throw errorFromCause(req.method, req.path, signal?.reason ?? err, this.address);
+      throw this.failure(req, err, options);
     }
-    if (!streaming) res.body.once('close', cleanup);
-    else cleanup();
     if (res.statusCode >= 400 || (res.statusCode >= 300 && !req.accept?.includes(res.statusCode))) {
       const text = await readCapped(res.body, ERROR_BODY_CAP).catch(() => '');
-      cleanup();
       throw errorFromResponse(req.method, req.path, res.statusCode, text);
     }
     return { status: res.statusCode, headers: res.headers, body: res.body };
+  }
+
+  /** A transport failure as an EngineError; an abort by the caller is always kind `aborted`. */
+  failure(req: Pick<EngineRequest, 'method' | 'path'>, err: unknown, options: CallOptions): EngineError {
+    if (options.signal?.aborted) {
+      return new EngineError(`${req.method} ${req.path}: aborted`, { kind: 'aborted', method: req.method, path: req.path, cause: options.signal.reason });
+    }
+    return errorFromCause(req.method, req.path, err, this.address);
   }
 
   /** A call answered with JSON, checked against a (loose) schema. */
@@ -138,7 +143,7 @@ export class Transport {
     try {
       value = await res.body.json();
     } catch (err) {
-      throw errorFromCause(req.method, req.path, err, this.address);
+      throw this.failure(req, err, options);
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
@@ -155,7 +160,7 @@ export class Transport {
     try {
       await res.body.dump({ limit: ERROR_BODY_CAP });
     } catch (err) {
-      throw errorFromCause(req.method, req.path, err, this.address);
+      throw this.failure(req, err, options);
     }
     return res.status;
   }
@@ -176,7 +181,7 @@ export class Transport {
       let status = 0;
       const chunks: Buffer[] = [];
       let size = 0;
-      const fail = (err: unknown) => reject(errorFromCause(req.method, req.path, options.signal?.reason ?? err, this.address));
+      const fail = (err: unknown) => reject(this.failure(req, err, options));
       if (options.signal?.aborted) return fail(options.signal.reason);
       this.client.dispatch({
         method: req.method as Dispatcher.HttpMethod,
@@ -234,25 +239,6 @@ export function queryString(query: EngineRequest['query']): string {
   }
   const text = params.toString();
   return text ? `?${text}` : '';
-}
-
-class TimeoutError extends Error {
-  readonly code = 'PODLING_TIMEOUT';
-}
-
-/** Joins the caller's signal with our own timer so a timeout is told apart from an abort. */
-function callSignal(user: AbortSignal | undefined, timeout: number): { signal: AbortSignal | undefined; cleanup: () => void } {
-  if (!timeout) return { signal: user, cleanup: () => {} };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${timeout} ms`)), timeout);
-  timer.unref?.();
-  const onAbort = () => controller.abort(user!.reason);
-  if (user?.aborted) onAbort();
-  else user?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    cleanup: () => { clearTimeout(timer); user?.removeEventListener('abort', onAbort); },
-  };
 }
 
 async function readCapped(body: Readable, cap: number): Promise<string> {
