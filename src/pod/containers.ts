@@ -1,0 +1,86 @@
+import type { ContainerSpec } from '../engine/container-spec.js';
+import { ANNOTATION_POD_IP, LABEL, podNetworkName, type Role } from './labels.js';
+import { cpuShares, parseCpu, parseMemory } from './quantity.js';
+import type { Container, Pod } from './spec.js';
+
+/** Turns a pod into the engine's container specs: one infra container and one per app container. */
+
+const RESTART: Record<Pod['spec']['restartPolicy'], 'unless-stopped' | 'on-failure' | 'no'> = {
+  Always: 'unless-stopped', OnFailure: 'on-failure', Never: 'no',
+};
+
+export function podLabels(pod: Pod, podId: string, role: Role, creator: string): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.podId]: podId,
+    [LABEL.podName]: pod.metadata.name,
+    [LABEL.role]: role,
+    [LABEL.type]: role === 'infra' ? 'pod-infra' : 'pod-app',
+    [LABEL.creator]: creator,
+  };
+}
+
+/**
+ * The infra container holds the pod's namespaces. Everything that belongs to the namespace rather
+ * than to one process goes here: hostname, published ports (the engine refuses them on containers
+ * that join another's network), and `IpcMode: shareable` (20.10's default is private, which apps
+ * could not join).
+ */
+export function infraSpec(pod: Pod, podId: string, image: string, creator: string): ContainerSpec {
+  const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
+  const network = podNetworkName(podId);
+  return {
+    Image: image,
+    Hostname: pod.spec.hostname ?? pod.metadata.name,
+    Labels: { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod) },
+    ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, {}])),
+    HostConfig: {
+      NetworkMode: network,
+      IpcMode: 'shareable',
+      RestartPolicy: { Name: 'unless-stopped' },
+      PortBindings: portBindings(pod),
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [pod.metadata.name] } } },
+  };
+}
+
+function portBindings(pod: Pod): Record<string, { HostIp?: string; HostPort?: string }[]> {
+  const bindings: Record<string, { HostIp?: string; HostPort?: string }[]> = {};
+  for (const port of pod.spec.containers.flatMap((c) => c.ports ?? [])) {
+    if (port.hostPort === undefined) continue;
+    const key = `${port.containerPort}/${port.protocol.toLowerCase()}`;
+    (bindings[key] ??= []).push({ HostIp: port.hostIP ?? '', HostPort: String(port.hostPort) });
+  }
+  return bindings;
+}
+
+/** An app container joins the infra's network and IPC namespaces: localhost and one IP for all. */
+export function appSpec(pod: Pod, podId: string, container: Container, infraId: string, creator: string): ContainerSpec {
+  const limits = container.resources?.limits;
+  const requests = container.resources?.requests;
+  const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
+  const cpuRequest = requests?.cpu === undefined ? undefined : (parseCpu(requests.cpu) as number);
+  return {
+    Image: container.image,
+    Entrypoint: container.command,
+    Cmd: container.args,
+    Env: container.env?.map((e) => `${e.name}=${e.value}`),
+    WorkingDir: container.workingDir,
+    Labels: { ...podLabels(pod, podId, 'app', creator), [LABEL.container]: container.name },
+    HostConfig: {
+      NetworkMode: `container:${infraId}`,
+      IpcMode: `container:${infraId}`,
+      RestartPolicy: { Name: RESTART[pod.spec.restartPolicy] },
+      // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
+      // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
+      Init: true,
+      NanoCpus: limits?.cpu === undefined ? undefined : (parseCpu(limits.cpu) as number),
+      CpuShares: cpuRequest === undefined ? undefined : cpuShares(cpuRequest),
+      Memory: memory,
+      // No swap beyond the limit, as on a kubelet: a limit that swap can stretch is no limit.
+      MemorySwap: memory,
+    },
+  };
+}
+
+export { ANNOTATION_POD_IP };

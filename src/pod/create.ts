@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Engine } from '../engine/index.js';
+import { isConflict, isNotFound } from '../engine/errors.js';
+import type { ProgressMessage } from '../engine/streams/progress.js';
+import { appSpec, infraSpec } from './containers.js';
+import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
+import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
+import { LABEL, appName, infraName, podNetworkName } from './labels.js';
+import type { Pod } from './spec.js';
+
+export interface CreateOptions {
+  /** Called with every pull progress message, per image. */
+  onProgress?: (image: string, message: ProgressMessage) => void;
+  infraImage?: string;
+  signal?: AbortSignal;
+}
+
+export interface CreatedPod {
+  id: string;
+  infraId: string;
+  appIds: Record<string, string>;
+  network: string;
+}
+
+/** What has been made so far, so a failure can take all of it back. */
+interface Made { network?: string; infra?: string; apps: string[] }
+
+export const newPodId = () => randomBytes(5).toString('hex');
+export const creatorTag = () => `${hostname()}:${process.pid}`;
+
+/**
+ * Runs a pod. Independent work overlaps: images are pulled (in parallel, per imagePullPolicy)
+ * while the network is made; app containers are created while the infra starts, and started
+ * together once it runs. Any failure removes everything already made and reports the pod Failed.
+ */
+export async function createPod(engine: Engine, pod: Pod, options: CreateOptions = {}): Promise<CreatedPod> {
+  const id = newPodId();
+  const creator = creatorTag();
+  const made: Made = { apps: [] };
+  const name = pod.metadata.name;
+  try {
+    const [infraImage] = await settled([
+      step('InfraImageError', () => ensureInfraImage(engine, options.infraImage ?? INFRA_IMAGE)),
+      step('ImagePullError', () => ensureImages(engine, pod, options)),
+      step('NetworkCreateError', async () => { made.network = await createNetwork(engine, pod, id, creator); }),
+    ]);
+    const infra = await step('ContainerCreateError', () => engine.containers.create(infraSpec(pod, id, infraImage as string, creator), { name: infraName(name) }));
+    made.infra = infra.Id;
+    const [, apps] = await settled([
+      step('ContainerStartError', () => engine.containers.start(infra.Id)),
+      settled(pod.spec.containers.map((c) => step('ContainerCreateError', async () => {
+        const { Id } = await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: appName(name, c.name) });
+        made.apps.push(Id);
+        return [c.name, Id] as const;
+      }))),
+    ] as const);
+    await settled(apps.map(([, appId]) => step('ContainerStartError', () => engine.containers.start(appId))));
+    return { id, infraId: infra.Id, appIds: Object.fromEntries(apps), network: made.network! };
+  } catch (err) {
+    await rollback(engine, made);
+    const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
+    // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.
+    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(name)}`)) {
+      throw new PodFailedError(name, 'AlreadyExists', `a pod named "${name}" already exists`, { cause: failed.cause });
+    }
+    throw failed;
+  }
+
+  async function step<T>(reason: PodFailureReason, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw err instanceof PodFailedError ? err : new PodFailedError(name, reason, detailOf(err), { cause: err });
+    }
+  }
+}
+
+/**
+ * Promise.all that waits for every promise before reporting the first failure, so nothing is
+ * still being created while the rollback runs (a network made after the rollback looked would leak).
+ */
+async function settled<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+async function createNetwork(engine: Engine, pod: Pod, id: string, creator: string): Promise<string> {
+  const network = podNetworkName(id);
+  await engine.networks.create({
+    Name: network,
+    Driver: 'bridge',
+    Labels: {
+      [LABEL.managed]: 'true', [LABEL.podId]: id, [LABEL.podName]: pod.metadata.name,
+      [LABEL.type]: 'pod-network', [LABEL.creator]: creator,
+    },
+  });
+  return network;
+}
+
+const POLICY_ORDER = ['Never', 'IfNotPresent', 'Always'] as const;
+type PullPolicy = (typeof POLICY_ORDER)[number];
+
+/** Kubernetes' default: Always for `:latest` or no tag, else IfNotPresent. */
+export function defaultPullPolicy(image: string): PullPolicy {
+  const tag = /:([^/:@]+)$/.exec(image)?.[1];
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** Each distinct image once, all in parallel; where containers share an image the strictest policy wins. */
+async function ensureImages(engine: Engine, pod: Pod, options: CreateOptions): Promise<void> {
+  const policies = new Map<string, PullPolicy>();
+  for (const c of pod.spec.containers) {
+    const policy = c.imagePullPolicy ?? defaultPullPolicy(c.image);
+    const previous = policies.get(c.image);
+    if (!previous || POLICY_ORDER.indexOf(policy) > POLICY_ORDER.indexOf(previous)) policies.set(c.image, policy);
+  }
+  await Promise.all([...policies].map(async ([image, policy]) => {
+    if (policy !== 'Always') {
+      try {
+        await engine.images.inspect(image, { signal: options.signal });
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        if (policy === 'Never') throw new PodFailedError(pod.metadata.name, 'ErrImageNeverPull', `image ${image} is not present and imagePullPolicy is Never`);
+      }
+    }
+    const pull = engine.images.pull(image, { signal: options.signal });
+    if (options.onProgress) for await (const message of pull) options.onProgress(image, message);
+    await pull.done;
+  }));
+}
+
+/** Removes what a failed create made: apps before the infra (Podman insists), then the network. */
+async function rollback(engine: Engine, made: Made): Promise<void> {
+  const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true }).catch(ignoreMissing);
+  await Promise.all(made.apps.map(remove));
+  if (made.infra) await remove(made.infra);
+  if (made.network) await engine.networks.remove(made.network).catch(ignoreMissing);
+}
+
+export function ignoreMissing(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}

@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import type { Engine } from '../engine/index.js';
+import { ignoreMissing } from './create.js';
+import { deletePod } from './delete.js';
+import { LABEL, managedFilter } from './labels.js';
+import { readPods, type PodRecord } from './read.js';
+
+export interface PruneReport { pods: string[]; containers: string[]; networks: string[]; volumes: string[] }
+
+/**
+ * Removes what no live pod owns: pod networks without an infra container, app containers whose
+ * infra is gone, and pods left half-made by a create that was killed (its creator process is dead
+ * and the pod never got all its containers running). With `all`, every managed object goes.
+ * Objects without the `podling.io/managed` label are never touched.
+ */
+export async function prune(engine: Engine, options: { all?: boolean } = {}): Promise<PruneReport> {
+  const report: PruneReport = { pods: [], containers: [], networks: [], volumes: [] };
+  const pods = await readPods(engine);
+  const doomed = pods.filter((p) => options.all || !p.infra || halfMade(p));
+  await Promise.all(doomed.map(async (p) => {
+    await deletePod(engine, p, { force: true });
+    report.pods.push(p.name);
+  }));
+  const kept = new Set(pods.filter((p) => !doomed.includes(p)).map((p) => p.id));
+  // What is left: managed objects that belong to no kept pod (a network made before the process died).
+  const [containers, networks] = await Promise.all([
+    engine.containers.list({ all: true, filters: managedFilter() }),
+    engine.networks.list({ filters: managedFilter() }),
+  ]);
+  // Without --all only objects that name a pod are candidates: anything else managed is not ours to judge.
+  const orphan = (labels: Record<string, string> | null | undefined) => {
+    const podId = labels?.[LABEL.podId];
+    return options.all || (podId !== undefined && !kept.has(podId));
+  };
+  await Promise.all(containers.filter((c) => orphan(c.Labels) && ownedByNoLiveCreate(c.Labels)).map(async (c) => {
+    await engine.containers.remove(c.Id, { force: true, volumes: true }).catch(ignoreMissing);
+    report.containers.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
+  }));
+  await Promise.all(networks.filter((n) => orphan(n.Labels) && (options.all || n.Labels?.[LABEL.type] === 'pod-network') && ownedByNoLiveCreate(n.Labels)).map(async (n) => {
+    await engine.networks.remove(n.Id).catch(ignoreMissing);
+    report.networks.push(n.Name);
+  }));
+  if (options.all) {
+    const volumes = await engine.volumes.list({ filters: managedFilter() });
+    await Promise.all(volumes.map(async (v) => {
+      await engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing);
+      report.volumes.push(v.Name);
+    }));
+  }
+  return report;
+}
+
+/** A pod whose infra never started, or with fewer containers than its spec, and whose creator is gone. */
+function halfMade(pod: PodRecord): boolean {
+  const incomplete = pod.infra?.State === 'created' || (pod.spec !== undefined && pod.apps.length < pod.spec.spec.containers.length);
+  return incomplete && !creatorAlive(pod.infra?.Labels?.[LABEL.creator]);
+}
+
+/** Objects whose `pod create` is still running on this host are not orphans yet. */
+function ownedByNoLiveCreate(labels: Record<string, string> | null | undefined): boolean {
+  return !creatorAlive(labels?.[LABEL.creator]);
+}
+
+/**
+ * Whether the process that created an object still runs. Only answerable on the same host; a
+ * creator on another host is presumed alive (never prune what might be in progress elsewhere).
+ */
+export function creatorAlive(creator: string | undefined): boolean {
+  if (!creator) return false;
+  const colon = creator.lastIndexOf(':');
+  const host = creator.slice(0, colon);
+  const pid = Number(creator.slice(colon + 1));
+  if (host !== hostname()) return true;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseCpu, parseMemory } from './quantity.js';
+
+/**
+ * The pod spec: a subset of Kubernetes' Pod, checked strictly. An unknown or misspelt field is an
+ * error, so a typo never silently becomes a default.
+ */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+export const dnsLabel = (what: string) => z.string().max(63, `${what} must be at most 63 characters`)
+  .regex(DNS_LABEL, `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`);
+
+/** `prefix/name` keys as Kubernetes allows them for labels and annotations. */
+export function validKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
+  return name.length <= 63 && LABEL_NAME.test(name);
+}
+
+export const validLabelValue = (value: string) => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
+
+const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
+const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
+
+const Quantity = (parse: (v: string | number) => number | string) =>
+  z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+    const parsed = parse(value);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  });
+const ResourceList = z.strictObject({ cpu: Quantity(parseCpu).optional(), memory: Quantity(parseMemory).optional() });
+
+const Port = z.strictObject({
+  name: z.string().optional(),
+  containerPort: z.number().int().min(1).max(65535),
+  hostPort: z.number().int().min(1).max(65535).optional(),
+  hostIP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+});
+
+export const Container = z.strictObject({
+  name: dnsLabel('container name'),
+  image: z.string().min(1, 'image must not be empty'),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'invalid environment variable name'), value: z.string().default('') })).optional(),
+  workingDir: z.string().optional(),
+  ports: z.array(Port).optional(),
+  resources: z.strictObject({ limits: ResourceList.optional(), requests: ResourceList.optional() }).optional(),
+  imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
+});
+export type Container = z.infer<typeof Container>;
+
+export const PodSpec = z.strictObject({
+  containers: z.array(Container).min(1, 'a pod needs at least one container'),
+  restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
+  hostname: dnsLabel('hostname').optional(),
+}).superRefine((spec, ctx) => {
+  const seen = new Set<string>();
+  spec.containers.forEach((c, i) => {
+    if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'name'], message: `duplicate container name "${c.name}"` });
+    seen.add(c.name);
+  });
+  const hostPorts = new Set<string>();
+  spec.containers.forEach((c, i) => c.ports?.forEach((p, j) => {
+    if (p.hostPort === undefined) return;
+    const key = `${p.hostIP ?? ''}:${p.hostPort}/${p.protocol}`;
+    if (hostPorts.has(key)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'ports', j, 'hostPort'], message: `host port ${p.hostPort}/${p.protocol} is published twice` });
+    hostPorts.add(key);
+  }));
+});
+export type PodSpec = z.infer<typeof PodSpec>;
+
+export const Pod = z.strictObject({
+  apiVersion: z.literal('v1').optional(),
+  kind: z.literal('Pod').optional(),
+  metadata: z.strictObject({
+    name: dnsLabel('pod name'),
+    labels: Labels.optional(),
+    annotations: Annotations.optional(),
+  }),
+  spec: PodSpec,
+});
+export type Pod = z.infer<typeof Pod>;
+export type PodInput = z.input<typeof Pod>;
+
+/** A bad pod spec: one line per problem, each naming the field. */
+export class PodSpecError extends Error {
+  override readonly name = 'PodSpecError';
+  constructor(readonly problems: string[], source?: string) {
+    super(`invalid pod spec${source ? ` in ${source}` : ''}: ${problems.join('; ')}`);
+  }
+}
+
+export function parsePod(value: unknown, source?: string): Pod {
+  const result = Pod.safeParse(value);
+  if (result.success) return result.data;
+  throw new PodSpecError(result.error.issues.map((issue) => {
+    const where = issue.path.join('.');
+    return where ? `${where}: ${issue.message}` : issue.message;
+  }), source);
+}
+
+/** A pod from a JSON or YAML file (`apiVersion: v1`, `kind: Pod`). */
+export async function loadPodFile(path: string): Promise<Pod> {
+  const text = await readFile(path, 'utf8');
+  let value: unknown;
+  try {
+    value = parseYaml(text); // YAML is a superset of JSON, so one parser reads both
+  } catch (err) {
+    throw new PodSpecError([`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`], path);
+  }
+  return parsePod(value, path);
+}
