@@ -10,6 +10,10 @@ import { LABEL, appName, infraName, podNetworkName } from './labels.js';
 import type { Pod } from './spec.js';
 
 export interface CreateOptions {
+  /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
+  id?: string;
+  /** `host:pid` of this process by default; see LABEL.creator. */
+  creator?: string;
   /** Called with every pull progress message, per image. */
   onProgress?: (image: string, message: ProgressMessage) => void;
   infraImage?: string;
@@ -35,8 +39,8 @@ export const creatorTag = () => `${hostname()}:${process.pid}`;
  * together once it runs. Any failure removes everything already made and reports the pod Failed.
  */
 export async function createPod(engine: Engine, pod: Pod, options: CreateOptions = {}): Promise<CreatedPod> {
-  const id = newPodId();
-  const creator = creatorTag();
+  const id = options.id ?? newPodId();
+  const creator = options.creator ?? creatorTag();
   const made: Made = { apps: [] };
   const name = pod.metadata.name;
   try {

@@ -10,12 +10,16 @@ import { parsePod, type Pod, type PodInput } from './spec.js';
 
 /** Pods on one engine. State lives in the engine's labels, so any process sees the same pods. */
 export class Pods {
-  constructor(readonly engine: Engine) {}
+  /**
+   * `defaults` apply to every create: tests that record fixtures pass a deterministic `id`
+   * generator and `creator`, since both appear in the requests.
+   */
+  constructor(readonly engine: Engine, private readonly defaults: { newId?: () => string; creator?: string } = {}) {}
 
   /** Validates the spec (no engine call when it is bad), runs the pod, and returns it as read back. */
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
-    const created = await createPod(this.engine, pod, options);
+    const created = await createPod(this.engine, pod, { id: this.defaults.newId?.(), creator: this.defaults.creator, ...options });
     return this.get(created.id, options);
   }
 

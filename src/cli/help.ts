@@ -1,0 +1,58 @@
+import { CONTAINER_FLAG_HELP } from './container-flag.js';
+
+export const HELP: Record<string, string> = {
+  main: `podling: Kubernetes-style pods on a plain Docker engine
+
+Usage: podling <command> [options]
+
+Commands:
+  pod create NAME --container ... | -f FILE   run a pod
+  pod get POD [-o json|yaml]                  show one pod (by name or id)
+  pod list [-l SELECTOR] [-o wide|json]       list pods
+  pod delete POD...                           stop and remove pods
+  pod logs POD [-c NAME] [--tail N] [-f]      print container logs
+  pod exec POD [-c NAME] [-i] -- CMD...       run a command in a pod's container
+  prune [--all]                               remove orphaned objects (--all: every managed object)
+
+Global options:
+  -H, --host ADDRESS   engine address (unix:///path or tcp://host:port; default DOCKER_HOST or /var/run/docker.sock)
+  --debug              print stack traces
+  -h, --help           help for any command
+
+Exit codes: 0 ok, 1 failure, 2 usage error.`,
+  'pod create': `Usage: podling pod create NAME [options]
+       podling pod create -f FILE
+
+Options:
+  --container SPEC        ${CONTAINER_FLAG_HELP}; repeatable, at least one
+                          e.g. app:myapp:1.0:BACKEND_URL=http://localhost:8080
+                               web:127.0.0.1:5000/podling-test/busybox:latest
+  --label KEY=VALUE       pod label; repeatable
+  --port [IP:]HOST:CONTAINER[/tcp|udp]   publish a port; repeatable
+  --cpu [CONTAINER=]QTY   cpu limit (500m, 0.5, 2) for one container or all
+  --memory [CONTAINER=]QTY  memory limit (64Mi, 1Gi, 128M) for one container or all
+  --restart POLICY        Always (default), OnFailure or Never
+  --pull POLICY           imagePullPolicy for every container: Always, IfNotPresent, Never
+  --infra-image IMAGE     image for the infra container (default: built locally from catatonit)
+  -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)`,
+  'pod get': `Usage: podling pod get POD [-o json|yaml]`,
+  'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json]
+
+  -l, --selector SELECTOR   app=web,tier!=db,canary,!legacy`,
+  'pod delete': `Usage: podling pod delete POD... [--grace-period SECONDS] [--force]
+
+  --grace-period N   seconds between SIGTERM and SIGKILL (default 30)
+  --force            no grace period`,
+  'pod logs': `Usage: podling pod logs POD [-c NAME] [--tail N] [-f]
+
+Lines are prefixed with the container name when the pod has several.`,
+  'pod exec': `Usage: podling pod exec POD [-c NAME] [-i] [-t] -- CMD [ARG...]
+
+The command's exit code becomes podling's.
+  -i, --stdin   pass standard input to the command`,
+  prune: `Usage: podling prune [--all]
+
+Removes pod networks with no infra container, app containers whose infra is gone, and pods left
+half-made by a killed create. --all removes every object labelled podling.io/managed=true.
+Objects without that label are never touched.`,
+};

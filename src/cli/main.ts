@@ -1,0 +1,80 @@
+import { Engine } from '../engine/index.js';
+import { isEngineError } from '../engine/errors.js';
+import { Pods, PodSpecError, SelectorError } from '../pod/index.js';
+import { HELP } from './help.js';
+import { podCreate } from './pod-create.js';
+import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
+import { UsageError } from './usage.js';
+
+type Command = (pods: Pods, argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  'pod create': podCreate,
+  'pod get': podGet,
+  'pod list': podList,
+  'pod ls': podList,
+  'pod delete': podDelete,
+  'pod rm': podDelete,
+  'pod logs': podLogs,
+  'pod exec': podExec,
+  prune: async (pods, argv) => {
+    const all = argv.includes('--all');
+    const rest = argv.filter((a) => a !== '--all');
+    if (rest.length) throw new UsageError(`prune takes only --all (got ${rest.join(' ')})`);
+    const report = await pods.prune({ all });
+    const total = report.pods.length + report.containers.length + report.networks.length + report.volumes.length;
+    for (const [kind, names] of Object.entries(report)) for (const name of names as string[]) console.log(`removed ${kind.replace(/s$/, '')} ${name}`);
+    console.log(total ? `pruned ${total} object${total === 1 ? '' : 's'}` : 'nothing to prune');
+    return 0;
+  },
+};
+
+/** Global options come before or after the command; the command's own are its business. */
+function splitGlobal(argv: string[]): { host?: string; debug: boolean; help: boolean; rest: string[] } {
+  const rest: string[] = [];
+  let host: string | undefined;
+  let debug = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    if (a === '--debug') debug = true;
+    else if (a === '-h' || a === '--help') help = true;
+    else if (a === '-H' || a === '--host') host = argv[++i];
+    else if (a.startsWith('--host=')) host = a.slice('--host='.length);
+    else rest.push(a);
+  }
+  return { host, debug, help, rest };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { host, debug, help, rest } = splitGlobal(argv);
+  const key = rest[0] === 'pod' ? `pod ${rest[1] ?? ''}` : rest[0] ?? '';
+  const command = COMMANDS[key];
+  if (help || !command) {
+    const text = HELP[key.trim()] ?? HELP.main!;
+    if (help || !rest.length) { console.log(text); return help ? 0 : 2; }
+    console.error(`podling: unknown command "${rest.join(' ')}"\n\n${text}`);
+    return 2;
+  }
+  const engine = new Engine(host ? { host } : {});
+  try {
+    return await command(new Pods(engine), rest.slice(key.split(' ').length));
+  } catch (err) {
+    console.error(`podling: ${messageOf(err)}`);
+    if (debug && err instanceof Error) console.error(err.stack);
+    return isUsage(err) ? 2 : 1;
+  } finally {
+    await engine.close().catch(() => {});
+  }
+}
+
+function isUsage(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof PodSpecError || err instanceof SelectorError
+    || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+}
+
+function messageOf(err: unknown): string {
+  if (isEngineError(err) && err.kind !== 'unavailable' && err.daemonMessage) return `${err.daemonMessage}`;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,52 @@
+import { stringify as toYaml } from 'yaml';
+import type { PodObject } from '../pod/read.js';
+
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd()).join('\n');
+}
+
+export function age(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '<unknown>';
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+function ready(pod: PodObject): string {
+  const statuses = pod.status.containerStatuses;
+  return `${statuses.filter((c) => c.ready).length}/${statuses.length}`;
+}
+
+const restarts = (pod: PodObject) => String(pod.status.containerStatuses.reduce((n, c) => n + c.restartCount, 0));
+
+export function podTable(pods: PodObject[], wide: boolean): string {
+  const head = ['NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
+  const rows = pods.map((p) => [
+    p.metadata.name, p.metadata.uid, ready(p), p.status.reason ? `${p.status.phase} (${p.status.reason})` : p.status.phase, restarts(p), age(p.metadata.creationTimestamp),
+    ...(wide ? [p.status.podIP ?? '<none>', p.status.containerStatuses.map((c) => c.name).join(','), Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
+  ]);
+  return table([head, ...rows]);
+}
+
+export function formatPod(pod: PodObject, format: string | undefined): string {
+  if (format === 'json') return JSON.stringify(pod, null, 2);
+  if (format === 'yaml') return toYaml(pod).trimEnd();
+  const lines = [
+    `Name:        ${pod.metadata.name}`,
+    `ID:          ${pod.metadata.uid}`,
+    `Status:      ${pod.status.phase}${pod.status.reason ? ` (${pod.status.reason})` : ''}`,
+    `IP:          ${pod.status.podIP ?? '<none>'}`,
+    `Started:     ${pod.status.startTime ?? '<not started>'}`,
+    `Labels:      ${Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'}`,
+    'Containers:',
+  ];
+  for (const c of pod.status.containerStatuses) {
+    const [state, detail] = Object.entries(c.state)[0]!;
+    const extra = state === 'terminated' ? ` (exit ${(detail as { exitCode: number }).exitCode}, ${(detail as { reason: string }).reason})` : state === 'waiting' ? ` (${(detail as { reason: string }).reason})` : '';
+    lines.push(`  ${c.name.padEnd(16)} ${c.image.padEnd(40)} ${state}${extra}, restarts ${c.restartCount}`);
+  }
+  return lines.join('\n');
+}
