@@ -1,40 +1,54 @@
 /**
- * `make demo`: the engine client end to end on the local engine. Ping and version, a pull from the
- * local registry with progress, a container whose output is printed, and cleanup.
+ * `make demo`: the seed's app + sidecar example on local images. One container serves HTTP on a
+ * port; the other fetches it through `localhost`. Prints the pod IP, what was fetched, and the
+ * address each container sees, then deletes the pod.
  */
 import { Engine } from '../src/index.js';
+import { Pods, PodNotFoundError } from '../src/pod/index.js';
+import { progressPrinter } from '../src/cli/progress.js';
 
-const REGISTRY = process.env.PODLING_REGISTRY ?? '127.0.0.1:5000';
-const IMAGE = `${REGISTRY}/podling-test/busybox:latest`;
+const IMAGE = `${process.env.PODLING_REGISTRY ?? '127.0.0.1:5000'}/podling-test/busybox:latest`;
+const POD = 'podling-demo';
 
 async function main(): Promise<void> {
   const engine = new Engine();
-  const ping = await engine.system.ping();
+  const pods = new Pods(engine);
   const version = await engine.system.version();
-  console.log(`engine   ${engine.address}: Docker ${version.Version}, API ${ping.apiVersion} (using ${await engine.apiVersion()})`);
+  console.log(`engine    ${engine.address}: Docker ${version.Version}, API ${await engine.apiVersion()}`);
+  await pods.delete(POD, { force: true }).catch((err) => { if (!(err instanceof PodNotFoundError)) throw err; });
 
-  const pull = engine.images.pull(IMAGE);
-  for await (const message of pull) {
-    console.log(`pull     ${[message.id, message.status, message.progress].filter(Boolean).join(' ')}`);
-  }
-  await pull.done;
-
-  const { Id } = await engine.containers.create({
-    Image: IMAGE,
-    Cmd: ['sh', '-c', 'echo "hello from $(hostname), a container started by Podling"; echo "uname: $(uname -sr)"; echo "to stderr" >&2'],
-    Labels: { 'podling.io/managed': 'true', 'podling.io/type': 'demo' },
-  }, { name: `podling-demo-${process.pid}` });
+  const pod = await pods.create({
+    metadata: { name: POD, labels: { app: 'demo' } },
+    spec: {
+      containers: [
+        { name: 'app', image: IMAGE, command: ['sh', '-c', 'mkdir -p /www && echo "hello from the app container" > /www/index.html && exec httpd -f -p 8080 -h /www'] },
+        { name: 'sidecar', image: IMAGE, command: ['sleep', '3600'] },
+      ],
+    },
+  }, { onProgress: progressPrinter(process.stdout) });
   try {
-    const { exited } = await engine.containers.wait(Id, { condition: 'next-exit' });
-    await engine.containers.start(Id);
-    const { StatusCode } = await exited;
-    const logs = await engine.containers.logs(Id, { tty: false });
-    for await (const frame of logs) process.stdout.write(`${frame.stream.padEnd(8)} ${frame.payload.toString()}`);
-    console.log(`exit     ${StatusCode}`);
+    console.log(`pod       ${pod.metadata.name} (${pod.metadata.uid}) ${pod.status.phase}, pod IP ${pod.status.podIP}`);
+    const [app, sidecar] = pod.status.containerStatuses.map((c) => c.containerID.replace('docker://', ''));
+    const fetched = await retry(() => engine.exec.run(sidecar!, ['busybox', 'timeout', '5', 'wget', '-qO-', 'http://localhost:8080/']));
+    console.log(`sidecar   fetched http://localhost:8080/ -> ${fetched.stdout.trim()}`);
+    for (const [name, id] of [['app', app!], ['sidecar', sidecar!]] as const) {
+      const { stdout } = await engine.exec.run(id, ['sh', '-c', "ip -4 -o addr show scope global | awk '{print $4}'"]);
+      console.log(`${name.padEnd(9)} sees its address as ${stdout.trim()}`);
+    }
   } finally {
-    await engine.containers.remove(Id, { force: true });
-    console.log(`cleanup  removed container ${Id.slice(0, 12)}`);
+    await pods.delete(POD);
+    console.log(`cleanup   pod ${POD} deleted; ${(await pods.list()).filter((p) => p.metadata.name === POD).length} left`);
     await engine.close();
+  }
+}
+
+/** The server needs a moment after its container starts. */
+async function retry(fn: () => Promise<{ exitCode: number; stdout: string; stderr: string }>): Promise<{ stdout: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await fn();
+    if (result.exitCode === 0) return result;
+    if (attempt === 20) throw new Error(`fetch failed: ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

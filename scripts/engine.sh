@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gives a bare Debian machine (as root, no systemd) a real engine for Podling's tests:
-#   - Debian packages: docker.io, docker-registry, busybox-static, apache2-utils, curl
+#   - Debian packages: docker.io, docker-registry, busybox-static, apache2-utils, curl, catatonit
+#     (catatonit: the static pause binary Podling builds its infra image from)
 #   - dockerd on /var/run/docker.sock
 #   - a registry on 127.0.0.1:5000 (no auth) and one on 127.0.0.1:5001 (htpasswd auth)
 #   - local test images built through our own client and pushed to both registries
@@ -41,8 +42,9 @@ ensure_packages() {
     [busybox-static]=/bin/busybox
     [apache2-utils]=/usr/bin/htpasswd
     [curl]=/usr/bin/curl
+    [catatonit]=/usr/bin/catatonit
   )
-  for pkg in docker.io docker-registry busybox-static apache2-utils curl; do
+  for pkg in docker.io docker-registry busybox-static apache2-utils curl catatonit; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
       || [ ! -x "${provides[$pkg]}" ]; then
       missing+=("$pkg")
