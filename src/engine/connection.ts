@@ -3,6 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { z } from 'zod';
+import { EngineError } from './errors.js';
+import { checkInput } from './names.js';
 
 /** Where the engine is. Explicit options beat the docker CLI's environment variables. */
 export const ConnectionOptions = z.strictObject({
@@ -31,15 +33,15 @@ export interface Endpoint {
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
 export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Endpoint {
-  const opts = ConnectionOptions.parse(options);
+  const opts = checkInput('connection options', ConnectionOptions, options);
   if (opts.socketPath) return unixEndpoint(opts.socketPath);
   const host = opts.host ?? env.DOCKER_HOST;
   if (!host) return unixEndpoint(DEFAULT_SOCKET);
-  if (host.startsWith('unix://')) return unixEndpoint(host.slice('unix://'.length));
   if (host.startsWith('/')) return unixEndpoint(host);
+  if (host.startsWith('unix://') && host.length > 'unix://'.length) return unixEndpoint(host.slice('unix://'.length));
   const match = /^(tcp|https?):\/\/([^/]+?)(?::(\d+))?\/?$/.exec(host);
   if (!match) {
-    throw new Error(`unsupported DOCKER_HOST "${host}": use unix:///path/to/docker.sock or tcp://host:port`);
+    throw new EngineError(`unsupported DOCKER_HOST "${host}": use unix:///path/to/docker.sock or tcp://host:port`, { kind: 'invalid-argument' });
   }
   const [, scheme, hostname, port] = match;
   const tls = opts.tls ?? tlsFromEnv(env);

@@ -89,6 +89,10 @@ export function errorFromCause(method: string, path: string, cause: unknown, add
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
     return new EngineError(`${method} ${path}: timed out waiting for the engine at ${address}`, { kind: 'timeout', method, path, cause });
   }
+  // AbortSignal.timeout() aborts with a DOMException named TimeoutError.
+  if ((cause as Error)?.name === 'TimeoutError') {
+    return new EngineError(`${method} ${path}: timed out waiting for the engine at ${address}`, { kind: 'timeout', method, path, cause });
+  }
   if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || (cause as Error)?.name === 'AbortError') {
     return new EngineError(`${method} ${path}: aborted`, { kind: 'aborted', method, path, cause });
   }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { EngineError } from './errors.js';
 
 /**
@@ -38,11 +39,26 @@ function firstSegmentOk(reference: string): boolean {
   return first.includes('.') || first.includes(':') || first === 'localhost' || new RegExp(`^${COMPONENT}$`).test(first);
 }
 
-/** Builds a request path from literal parts and checked references, encoding every reference. */
+/**
+ * Builds a request path from literal parts and checked references, encoding every reference. A
+ * leading `/` (how the engine lists container names) is dropped: encoded it becomes an empty path
+ * segment, which the daemon's router "cleans" with a 301 instead of an answer.
+ */
 export function pathOf(strings: TemplateStringsArray, ...refs: string[]): string {
   let out = strings[0] ?? '';
-  refs.forEach((ref, i) => { out += encodeURIComponent(ref) + (strings[i + 1] ?? ''); });
+  refs.forEach((ref, i) => { out += encodeURIComponent(ref.replace(/^\//, '')) + (strings[i + 1] ?? ''); });
   return out;
+}
+
+/**
+ * What a caller hands us, checked against its strict schema before any request is built. A
+ * mistake is an EngineError like any other (kind invalid-argument) that names each bad field.
+ */
+export function checkInput<S extends z.ZodType>(what: string, schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`);
+  throw new EngineError(`invalid ${what}: ${problems.join('; ')}`, { kind: 'invalid-argument', cause: parsed.error });
 }
 
 /** Splits `name:tag` / `name@digest` the way the engine's pull endpoint wants them. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { encodeFilters, type Filters } from './filters.js';
-import { checkRef, pathOf } from './names.js';
+import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
 import type { EndpointSettings } from './container-spec.js';
 
@@ -47,7 +47,7 @@ export class Networks {
    * unless asked to check; from 1.44 it always checks and the field is deprecated.
    */
   async create(spec: NetworkSpec, options: CallOptions = {}): Promise<{ Id: string }> {
-    const body: Record<string, unknown> = NetworkSpec.parse(spec);
+    const body: Record<string, unknown> = checkInput('network spec', NetworkSpec, spec);
     checkRef('network', body.Name);
     if (compareVersions(await this.transport.apiVersion(options), '1.44') < 0) body.CheckDuplicate = true;
     return this.transport.json({ method: 'POST', path: '/networks/create', json: body }, CreateResponse, options);
@@ -69,13 +69,13 @@ export class Networks {
     }, options);
   }
 
-  /** GET /networks/{id} */
-  inspect(network: string, options: CallOptions = {}): Promise<NetworkInspect> {
+  /** GET /networks/{id}. Async like every method here: a bad name rejects, never throws before a promise exists. */
+  async inspect(network: string, options: CallOptions = {}): Promise<NetworkInspect> {
     return this.transport.json({ method: 'GET', path: pathOf`/networks/${checkRef('network', network)}` }, NetworkInspect, options);
   }
 
   /** GET /networks */
-  list(options: CallOptions & { filters?: Filters } = {}): Promise<NetworkInspect[]> {
+  async list(options: CallOptions & { filters?: Filters } = {}): Promise<NetworkInspect[]> {
     return this.transport.json({ method: 'GET', path: '/networks', query: { filters: encodeFilters(options.filters) } }, z.array(NetworkInspect), options);
   }
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
-import { EngineError, errorFromCause, errorFromResponse } from './errors.js';
+import { EngineError, errorFromCause, errorFromResponse, isEngineError } from './errors.js';
 import type { Endpoint } from './connection.js';
 
 /** Options every engine call takes. */
@@ -59,7 +59,7 @@ export class Transport {
   readonly address: string;
   readonly client: Pool;
   private pinned: string | undefined;
-  private negotiated: Promise<string> | undefined;
+  private negotiation: Negotiation | undefined;
   private readonly defaultTimeout: number;
 
   constructor(endpoint: Endpoint, options: TransportOptions = {}, env: NodeJS.ProcessEnv = process.env) {
@@ -74,20 +74,37 @@ export class Transport {
    * (downgrade only), shared by concurrent first calls, and forgotten on failure so a later call
    * can retry once the engine is up.
    */
-  apiVersion(options: CallOptions = {}): Promise<string> {
-    if (this.pinned) return Promise.resolve(this.pinned);
-    this.negotiated ??= this.negotiate(options).catch((err) => {
-      this.negotiated = undefined;
+  async apiVersion(options: CallOptions = {}): Promise<string> {
+    for (;;) {
+      // Every versioned call passes here before it connects: one aborted already must not connect.
+      if (options.signal?.aborted) throw aborted(options.signal, 'before any request was sent');
+      if (this.pinned) return checkPinned(this.pinned);
+      const attempt = (this.negotiation ??= this.startNegotiation(options));
+      try {
+        return await untilAborted(attempt.version, options.signal);
+      } catch (err) {
+        // The shared ping ran under its first caller's signal and timeout. When those ended it, the
+        // engine said nothing: the other callers ping again under their own.
+        if (attempt.owner === options || !(isEngineError(err, 'aborted') || isEngineError(err, 'timeout'))) throw err;
+      }
+    }
+  }
+
+  private startNegotiation(owner: CallOptions): Negotiation {
+    const version = this.negotiate(owner).catch((err: unknown) => {
+      this.negotiation = undefined;
       throw err;
     });
-    return this.negotiated;
+    return { version, owner };
   }
 
   private async negotiate(options: CallOptions): Promise<string> {
     const res = await this.send({ method: 'GET', path: '/_ping', unversioned: true }, options);
     await res.body.dump();
     const server = headerValue(res.headers['api-version']);
-    if (!server) return MIN_API_VERSION;
+    // No header (a proxy, an odd engine) or one we cannot read: the oldest version we support is
+    // the one most likely to be understood; a newer engine still serves it.
+    if (!server || !API_VERSION.test(server)) return MIN_API_VERSION;
     if (compareVersions(server, MIN_API_VERSION) < 0) {
       throw new EngineError(`engine at ${this.address} speaks API ${server}; Podling needs ${MIN_API_VERSION} or newer`, { kind: 'server' });
     }
@@ -96,6 +113,7 @@ export class Transport {
 
   /** Sends a request and returns the response once its headers arrived; rejects on error statuses. */
   async send(req: EngineRequest, options: StreamOptions = {}, streaming = false): Promise<EngineResponse> {
+    if (options.signal?.aborted) throw this.failure(req, options.signal.reason, options);
     const path = req.unversioned ? req.path : `/v${await this.apiVersion(options)}${req.path}`;
     const timeout = options.timeout ?? this.defaultTimeout;
     const headers: Record<string, string> = { ...req.headers };
@@ -108,13 +126,14 @@ export class Transport {
     try {
       // undici's own timers bound the call: an AbortController and a timer of our own per call
       // cost more than the request itself on a local socket. For a plain call the body timeout is
-      // the same bound; for a stream it is the idle timeout, off unless asked for.
+      // the same bound; for a stream it is the idle timeout, off unless asked for. undici's timers
+      // tick about once a second, so a sub-second timeout gets a precise timer of its own.
       res = await this.client.request({
         method: req.method,
         path: path + queryString(req.query),
         headers,
         body: body as Dispatcher.RequestOptions['body'],
-        signal: options.signal,
+        signal: timeout > 0 && timeout < 1000 ? withDeadline(options.signal, timeout) : options.signal,
         headersTimeout: timeout,
         bodyTimeout: streaming ? (options.idleTimeout ?? 0) : timeout,
       });
@@ -217,13 +236,50 @@ export class Transport {
   }
 }
 
+/** A negotiation in flight, and the call options its ping runs under. */
+interface Negotiation {
+  version: Promise<string>;
+  owner: CallOptions;
+}
+
+const API_VERSION = /^\d+\.\d+$/;
+
+/** A pinned version goes into every path as is: `v1.41` or `1.41 ` would make every call a 404. */
+function checkPinned(version: string): string {
+  if (!API_VERSION.test(version)) {
+    throw new EngineError(`invalid API version ${JSON.stringify(version)} (from the apiVersion option or DOCKER_API_VERSION): expected MAJOR.MINOR, e.g. 1.41`, { kind: 'invalid-argument' });
+  }
+  return version;
+}
+
+function aborted(signal: AbortSignal, when: string): EngineError {
+  return new EngineError(`aborted ${when}`, { kind: 'aborted', cause: signal.reason });
+}
+
+/** Waits on a promise other callers share, but lets this caller's own signal end its wait. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal, 'while negotiating the API version'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** The caller's signal joined with a precise deadline whose reason reads as a timeout. */
+function withDeadline(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const deadline = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([signal, deadline]) : deadline;
+}
+
 export function compareVersions(a: string, b: string): number {
-  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
-  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  // parseInt, not Number: a part that is not a number counts as 0 instead of poisoning the sum.
+  const [aMajor = 0, aMinor = 0] = a.split('.').map((part) => Number.parseInt(part, 10) || 0);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map((part) => Number.parseInt(part, 10) || 0);
   return aMajor - bMajor || aMinor - bMinor;
 }
 

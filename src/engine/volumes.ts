@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { encodeFilters, type Filters } from './filters.js';
-import { checkRef, pathOf } from './names.js';
+import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
 
 const Labels = z.record(z.string(), z.string());
@@ -32,14 +32,14 @@ export class Volumes {
   constructor(private readonly transport: Transport) {}
 
   /** POST /volumes/create */
-  create(spec: VolumeSpec = {}, options: CallOptions = {}): Promise<Volume> {
-    const body = VolumeSpec.parse(spec);
+  async create(spec: VolumeSpec = {}, options: CallOptions = {}): Promise<Volume> {
+    const body = checkInput('volume spec', VolumeSpec, spec);
     if (body.Name !== undefined) checkRef('volume', body.Name);
     return this.transport.json({ method: 'POST', path: '/volumes/create', json: body }, Volume, options);
   }
 
-  /** GET /volumes/{name} */
-  inspect(name: string, options: CallOptions = {}): Promise<Volume> {
+  /** GET /volumes/{name}. Async like every method here: a bad name rejects, never throws before a promise exists. */
+  async inspect(name: string, options: CallOptions = {}): Promise<Volume> {
     return this.transport.json({ method: 'GET', path: pathOf`/volumes/${checkRef('volume', name)}` }, Volume, options);
   }
 
@@ -56,7 +56,8 @@ export class Volumes {
 
   /**
    * POST /volumes/prune. From API 1.42 the engine prunes only anonymous volumes unless the filter
-   * `all=true` is given; we send it there so prune means the same on every engine.
+   * `all=true` is given; we send it there so prune means the same on every engine. The engine
+   * never prunes a local volume created with DriverOpts (a tmpfs, an NFS mount): remove those by name.
    */
   async prune(options: CallOptions & { filters?: Filters } = {}): Promise<string[]> {
     const filters: Filters = { ...options.filters };
