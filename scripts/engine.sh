@@ -94,7 +94,10 @@ ensure_engine() {
     if [ -z "$pid" ]; then
       echo "engine: starting dockerd (log: $DOCKERD_LOG)"
       # setsid: outlive the caller's process group (make, CI job); nohup: ignore its hangup.
-      setsid nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+      # Every pod has its own bridge network; the default pools hold only ~31 networks, so hand
+      # out /24s from one /16 (256 networks). 10.211.0.0/16 stays free for the cluster network.
+      setsid nohup /usr/sbin/dockerd --default-address-pool base=10.210.0.0/16,size=24 \
+        >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
       pid=$!
     else
       echo "engine: dockerd (pid $pid) is running but not answering yet; waiting"

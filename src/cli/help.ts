@@ -12,6 +12,9 @@ Commands:
   pod delete POD...                           stop and remove pods
   pod logs POD [-c NAME] [--tail N] [-f]      print container logs
   pod exec POD [-c NAME] [-i] -- CMD...       run a command in a pod's container
+  service create NAME --selector K=V --port P [--target-port T] [--protocol tcp|udp]
+  service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
+  service list | service delete SERVICE
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
 Global options:
@@ -34,6 +37,8 @@ Options:
   --restart POLICY        Always (default), OnFailure or Never
   --pull POLICY           imagePullPolicy for every container: Always, IfNotPresent, Never
   --infra-image IMAGE     image for the infra container (default: built locally from catatonit)
+  --isolated              join no cluster network: no other pod can reach this one
+  --host-network          use the host's network namespace (ports are the host's)
   -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)`,
   'pod get': `Usage: podling pod get POD [-o json|yaml]`,
   'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json]
@@ -50,6 +55,13 @@ Lines are prefixed with the container name when the pod has several.`,
 
 The command's exit code becomes podling's.
   -i, --stdin   pass standard input to the command`,
+  'service create': `Usage: podling service create NAME --selector KEY=VALUE[,KEY=VALUE...] --port PORT [--target-port PORT] [--protocol tcp|udp]
+
+From any pod on the cluster network, NAME resolves to the IPs of every running pod the selector
+matches. DNS carries addresses, not ports: clients connect to the target port.`,
+  'service get': 'Usage: podling service get SERVICE [-o json|yaml]',
+  'service list': 'Usage: podling service list',
+  'service delete': 'Usage: podling service delete SERVICE',
   prune: `Usage: podling prune [--all]
 
 Removes pod networks with no infra container, app containers whose infra is gone, and pods left

@@ -1,9 +1,10 @@
 import { Engine } from '../engine/index.js';
 import { isEngineError } from '../engine/errors.js';
-import { Pods, PodSpecError, SelectorError } from '../pod/index.js';
+import { Pods, PodSpecError, SelectorError, ServiceSpecError } from '../pod/index.js';
 import { HELP } from './help.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
+import { serviceCreate, serviceDelete, serviceGet, serviceList } from './service-commands.js';
 import { UsageError } from './usage.js';
 
 type Command = (pods: Pods, argv: string[]) => Promise<number>;
@@ -17,6 +18,12 @@ const COMMANDS: Record<string, Command> = {
   'pod rm': podDelete,
   'pod logs': podLogs,
   'pod exec': podExec,
+  'service create': serviceCreate,
+  'service get': serviceGet,
+  'service list': serviceList,
+  'service ls': serviceList,
+  'service delete': serviceDelete,
+  'service rm': serviceDelete,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');
     const rest = argv.filter((a) => a !== '--all');
@@ -49,7 +56,7 @@ function splitGlobal(argv: string[]): { host?: string; debug: boolean; help: boo
 
 export async function main(argv: string[]): Promise<number> {
   const { host, debug, help, rest } = splitGlobal(argv);
-  const key = rest[0] === 'pod' ? `pod ${rest[1] ?? ''}` : rest[0] ?? '';
+  const key = rest[0] === 'pod' || rest[0] === 'service' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
   if (help || !command) {
     const text = HELP[key.trim()] ?? HELP.main!;
@@ -70,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof PodSpecError || err instanceof SelectorError
+  return err instanceof UsageError || err instanceof PodSpecError || err instanceof SelectorError || err instanceof ServiceSpecError
     || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
 }
 

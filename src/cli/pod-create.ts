@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Pods } from '../pod/index.js';
-import { loadPodFile, type PodInput } from '../pod/spec.js';
+import { ANNOTATION_ISOLATED, loadPodFile, type PodInput } from '../pod/spec.js';
 import { parseContainerFlag, parsePortFlag, parseScoped } from './container-flag.js';
 import { formatPod } from './print.js';
 import { progressPrinter } from './progress.js';
@@ -15,6 +15,8 @@ const OPTIONS = {
   restart: { type: 'string' },
   pull: { type: 'string' },
   'infra-image': { type: 'string' },
+  isolated: { type: 'boolean' },
+  'host-network': { type: 'boolean' },
   file: { type: 'string', short: 'f' },
   output: { type: 'string', short: 'o' },
 } as const;
@@ -71,7 +73,11 @@ function podFromFlags(positionals: string[], values: Values): PodInput {
     if (!restartPolicy) throw new UsageError(`--restart ${values.restart}: use Always, OnFailure or Never`);
   }
   return {
-    metadata: { name: positionals[0]!, ...(Object.keys(labels).length ? { labels } : {}) },
-    spec: { containers, ...(restartPolicy ? { restartPolicy } : {}) },
+    metadata: {
+      name: positionals[0]!,
+      ...(Object.keys(labels).length ? { labels } : {}),
+      ...(values.isolated ? { annotations: { [ANNOTATION_ISOLATED]: 'true' } } : {}),
+    },
+    spec: { containers, ...(restartPolicy ? { restartPolicy } : {}), ...(values['host-network'] ? { hostNetwork: true } : {}) },
   };
 }

@@ -26,13 +26,25 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
  * that join another's network), and `IpcMode: shareable` (20.10's default is private, which apps
  * could not join).
  */
-export function infraSpec(pod: Pod, podId: string, image: string, creator: string): ContainerSpec {
+export interface InfraNetworks {
+  /** The cluster network to join, with the pod's DNS names on it; absent for isolated pods. */
+  cluster?: { name: string; aliases: string[] };
+}
+
+export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}): ContainerSpec {
+  const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod) };
+  if (pod.spec.hostNetwork) {
+    // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy: { Name: 'unless-stopped' } } };
+  }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const network = podNetworkName(podId);
+  const endpoints: Record<string, { Aliases: string[] }> = { [network]: { Aliases: [pod.metadata.name] } };
+  if (networks.cluster) endpoints[networks.cluster.name] = { Aliases: networks.cluster.aliases };
   return {
     Image: image,
     Hostname: pod.spec.hostname ?? pod.metadata.name,
-    Labels: { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod) },
+    Labels: labels,
     ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, {}])),
     HostConfig: {
       NetworkMode: network,
@@ -40,7 +52,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       RestartPolicy: { Name: 'unless-stopped' },
       PortBindings: portBindings(pod),
     },
-    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [pod.metadata.name] } } },
+    NetworkingConfig: { EndpointsConfig: endpoints },
   };
 }
 

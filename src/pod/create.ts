@@ -7,7 +7,10 @@ import { appSpec, infraSpec } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
 import { LABEL, appName, infraName, podNetworkName } from './labels.js';
-import type { Pod } from './spec.js';
+import { aliasesFor } from './aliases.js';
+import { ensureClusterNetwork, type ClusterNetwork } from './cluster.js';
+import { readServices } from './services.js';
+import { isIsolated, type Pod } from './spec.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -17,6 +20,8 @@ export interface CreateOptions {
   /** Called with every pull progress message, per image. */
   onProgress?: (image: string, message: ProgressMessage) => void;
   infraImage?: string;
+  /** The shared network pods reach each other on; isolated and hostNetwork pods do not join it. */
+  cluster?: ClusterNetwork;
   signal?: AbortSignal;
 }
 
@@ -24,7 +29,7 @@ export interface CreatedPod {
   id: string;
   infraId: string;
   appIds: Record<string, string>;
-  network: string;
+  network?: string;
 }
 
 /** What has been made so far, so a failure can take all of it back. */
@@ -44,12 +49,15 @@ export async function createPod(engine: Engine, pod: Pod, options: CreateOptions
   const made: Made = { apps: [] };
   const name = pod.metadata.name;
   try {
-    const [infraImage] = await settled([
+    const [infraImage, , , cluster] = await settled([
       step('InfraImageError', () => ensureInfraImage(engine, options.infraImage ?? INFRA_IMAGE)),
       step('ImagePullError', () => ensureImages(engine, pod, options)),
-      step('NetworkCreateError', async () => { made.network = await createNetwork(engine, pod, id, creator); }),
+      step('NetworkCreateError', async () => {
+        if (!pod.spec.hostNetwork) made.network = await createNetwork(engine, pod, id, creator);
+      }),
+      step('NetworkCreateError', () => joinCluster(engine, pod, options.cluster)),
     ]);
-    const infra = await step('ContainerCreateError', () => engine.containers.create(infraSpec(pod, id, infraImage as string, creator), { name: infraName(name) }));
+    const infra = await step('ContainerCreateError', () => engine.containers.create(infraSpec(pod, id, infraImage, creator, { cluster }), { name: infraName(name) }));
     made.infra = infra.Id;
     const [, apps] = await settled([
       step('ContainerStartError', () => engine.containers.start(infra.Id)),
@@ -60,7 +68,7 @@ export async function createPod(engine: Engine, pod: Pod, options: CreateOptions
       }))),
     ] as const);
     await settled(apps.map(([, appId]) => step('ContainerStartError', () => engine.containers.start(appId))));
-    return { id, infraId: infra.Id, appIds: Object.fromEntries(apps), network: made.network! };
+    return { id, infraId: infra.Id, appIds: Object.fromEntries(apps), network: made.network };
   } catch (err) {
     await rollback(engine, made);
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
@@ -89,6 +97,13 @@ async function settled<T extends readonly unknown[]>(promises: T): Promise<{ -re
   const failure = results.find((r) => r.status === 'rejected');
   if (failure) throw (failure as PromiseRejectedResult).reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+/** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
+async function joinCluster(engine: Engine, pod: Pod, cluster: ClusterNetwork | undefined): Promise<{ name: string; aliases: string[] } | undefined> {
+  if (!cluster || pod.spec.hostNetwork || isIsolated(pod)) return undefined;
+  const [name, services] = await Promise.all([ensureClusterNetwork(engine, cluster), readServices(engine)]);
+  return { name, aliases: aliasesFor(pod, services) };
 }
 
 async function createNetwork(engine: Engine, pod: Pod, id: string, creator: string): Promise<string> {

@@ -4,23 +4,36 @@ import { createPod, type CreateOptions } from './create.js';
 import { deletePod, type DeleteOptions } from './delete.js';
 import { podLogs, selectContainers, type LogLine, type PodLogOptions } from './logs.js';
 import { prune, type PruneReport } from './prune.js';
-import { describe, findPod, readPods, summarize, type PodObject } from './read.js';
+import { describe, describeCreated, findPod, readPods, summarize, type PodObject } from './read.js';
 import { matches, parseSelector } from './selector.js';
 import { parsePod, type Pod, type PodInput } from './spec.js';
+import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
+import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
+
+export interface PodsOptions {
+  /** Tests that record fixtures pass a deterministic id generator and creator: both appear in requests. */
+  newId?: () => string;
+  creator?: string;
+  /** The shared network pods reach each other on (default `podling-cluster`, 10.211.0.0/16). */
+  cluster?: Partial<ClusterNetwork>;
+}
 
 /** Pods on one engine. State lives in the engine's labels, so any process sees the same pods. */
 export class Pods {
-  /**
-   * `defaults` apply to every create: tests that record fixtures pass a deterministic `id`
-   * generator and `creator`, since both appear in the requests.
-   */
-  constructor(readonly engine: Engine, private readonly defaults: { newId?: () => string; creator?: string } = {}) {}
+  readonly cluster: ClusterNetwork;
 
-  /** Validates the spec (no engine call when it is bad), runs the pod, and returns it as read back. */
+  constructor(readonly engine: Engine, private readonly defaults: PodsOptions = {}) {
+    this.cluster = clusterNetworkFrom(process.env, defaults.cluster);
+  }
+
+  /**
+   * Validates the spec (no engine call when it is bad), runs the pod, and returns it as read back:
+   * what `get` would answer, from inspects of the containers it made (no list).
+   */
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
-    const created = await createPod(this.engine, pod, { id: this.defaults.newId?.(), creator: this.defaults.creator, ...options });
-    return this.get(created.id, options);
+    const created = await createPod(this.engine, pod, { id: this.defaults.newId?.(), creator: this.defaults.creator, cluster: this.cluster, ...options });
+    return describeCreated(this.engine, pod, created, options);
   }
 
   /** One pod by name or id, with exact container states. */
@@ -53,6 +66,23 @@ export class Pods {
     return { output, exitCode: async () => (await this.engine.exec.inspect(Id)).ExitCode ?? -1 };
   }
 
+  /** A service: pods selected by label, reachable under its name from every pod on the cluster network. */
+  createService(spec: { name: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }): Promise<ServiceObject> {
+    return createService(this.engine, spec, this.cluster.name);
+  }
+
+  getService(name: string): Promise<ServiceObject> {
+    return getService(this.engine, name);
+  }
+
+  listServices(): Promise<ServiceObject[]> {
+    return listServices(this.engine);
+  }
+
+  deleteService(name: string): Promise<void> {
+    return deleteService(this.engine, name, this.cluster.name);
+  }
+
   prune(options: { all?: boolean } = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
@@ -64,3 +94,5 @@ export { SelectorError, parseSelector } from './selector.js';
 export type { PodObject } from './read.js';
 export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
+export { ServiceError, ServiceSpecError, type ServiceObject } from './services.js';
+export { ANNOTATION_ISOLATED } from './spec.js';

@@ -13,6 +13,9 @@ export const LABEL = {
   spec: 'podling.io/pod-spec',
   /** `host:pid` of the process that created the pod: prune tells a half-made pod from one in progress. */
   creator: 'podling.io/creator',
+  /** On a service's holder container: its name, and its spec as JSON. */
+  service: 'podling.io/service-name',
+  serviceSpec: 'podling.io/service-spec',
 } as const;
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';

@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
@@ -66,21 +67,63 @@ const containerName = (c: ContainerSummary) => c.Labels?.[LABEL.container] ?? c.
 export function summarize(record: PodRecord): PodObject {
   const infra = record.infra && viewFromSummary('infra', record.infra);
   const apps = record.apps.map((c) => viewFromSummary(containerName(c), c));
-  return toObject(record, infra, apps, record.infra?.NetworkSettings?.Networks?.[podNetworkName(record.id)]?.IPAddress);
+  return toObject(record, infra, apps, podAddress(record.infra?.NetworkSettings?.Networks, record.id, record.spec), record.infra && new Date(record.infra.Created * 1000).toISOString());
 }
 
 /** The pod object from inspects: exact start/finish times, OOM kills and restart counts. */
 export async function describe(engine: Engine, record: PodRecord, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
-  const inspect = (id: string) => engine.containers.inspect(id, options).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
-  const [infraDetail, ...appDetails] = await Promise.all([record.infra ? inspect(record.infra.Id) : undefined, ...record.apps.map((c) => inspect(c.Id))]);
+  const [infraDetail, ...appDetails] = await Promise.all([record.infra ? inspectOrNone(engine, record.infra.Id, options) : undefined, ...record.apps.map((c) => inspectOrNone(engine, c.Id, options))]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
   const apps: ContainerView[] = [];
   record.apps.forEach((c, i) => { const d = appDetails[i]; if (d) apps.push(viewFromInspect(containerName(c), d)); });
-  const ip = infraDetail?.NetworkSettings.Networks?.[podNetworkName(record.id)]?.IPAddress;
-  return toObject(record, infra, apps, ip);
+  const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
+  return toObject(record, infra, apps, ip, record.infra && new Date(record.infra.Created * 1000).toISOString());
 }
 
-function toObject(record: PodRecord, infra: ContainerView | undefined, apps: ContainerView[], ip: string | undefined): PodObject {
+/**
+ * A pod this process has just made, read back by the ids its create returned: the same object
+ * `describe` gives after a `findPod`, from the inspects alone. The list `findPod` needs costs a
+ * round trip before the inspects can start, and grows with every container on the engine.
+ */
+export async function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
+  const names = Object.keys(made.appIds);
+  const [infraDetail, ...appDetails] = await Promise.all([inspectOrNone(engine, made.infraId, options), ...names.map((n) => inspectOrNone(engine, made.appIds[n]!, options))]);
+  const record: PodRecord = { id: made.id, name: pod.metadata.name, apps: [], spec: pod };
+  const infra = infraDetail && viewFromInspect('infra', infraDetail);
+  const apps: ContainerView[] = [];
+  names.forEach((n, i) => { const d = appDetails[i]; if (d) apps.push(viewFromInspect(n, d)); });
+  const ip = podAddress(infraDetail?.NetworkSettings.Networks, made.id, pod);
+  // A list summary's Created is whole seconds: cut the inspect's the same way, so both reads agree.
+  const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
+  return toObject(record, infra, apps, ip, created);
+}
+
+function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSignal }) {
+  return engine.containers.inspect(id, options).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
+}
+
+/**
+ * The address other pods use to reach the pod: its cluster-network address when it joined one
+ * (isolated pods did not), else its own network's; a hostNetwork pod has the host's.
+ */
+function podAddress(networks: Record<string, { IPAddress?: string }> | null | undefined, podId: string, spec: Pod | undefined): string | undefined {
+  if (spec?.spec.hostNetwork) return hostAddress();
+  const own = podNetworkName(podId);
+  const shared = Object.entries(networks ?? {}).find(([name, endpoint]) => name !== own && endpoint.IPAddress)?.[1].IPAddress;
+  return shared || networks?.[own]?.IPAddress || undefined;
+}
+
+/** This machine's first external IPv4 address, skipping the engine's own bridges. */
+function hostAddress(): string | undefined {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (/^(docker|br-|veth)/.test(name)) continue;
+    const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) return v4.address;
+  }
+  return '127.0.0.1';
+}
+
+function toObject(record: PodRecord, infra: ContainerView | undefined, apps: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined): PodObject {
   const order = record.spec?.spec.containers.map((c) => c.name) ?? [];
   apps.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const { phase, reason } = phaseOf(infra, apps, order.length);
@@ -93,7 +136,7 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, apps: Con
       uid: record.id,
       labels: record.spec?.metadata.labels,
       annotations: { ...record.spec?.metadata.annotations, ...(podIP ? { [ANNOTATION_POD_IP]: podIP } : {}) },
-      creationTimestamp: record.infra ? new Date(record.infra.Created * 1000).toISOString() : undefined,
+      creationTimestamp,
     },
     spec: record.spec?.spec ?? { containers: apps.map((a) => ({ name: a.name, image: a.image })) },
     status: {

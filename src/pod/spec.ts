@@ -61,7 +61,10 @@ export const PodSpec = z.strictObject({
   containers: z.array(Container).min(1, 'a pod needs at least one container'),
   restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
   hostname: dnsLabel('hostname').optional(),
+  /** The host's network namespace: no pod network, ports are the host's. */
+  hostNetwork: z.boolean().optional(),
 }).superRefine((spec, ctx) => {
+  if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
   const seen = new Set<string>();
   spec.containers.forEach((c, i) => {
     if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'name'], message: `duplicate container name "${c.name}"` });
@@ -89,6 +92,10 @@ export const Pod = z.strictObject({
 });
 export type Pod = z.infer<typeof Pod>;
 export type PodInput = z.input<typeof Pod>;
+
+/** `podling.io/isolated: "true"`: the pod joins no cluster network, so no other pod reaches it. */
+export const ANNOTATION_ISOLATED = 'podling.io/isolated';
+export const isIsolated = (pod: Pod) => pod.metadata.annotations?.[ANNOTATION_ISOLATED] === 'true';
 
 /** A bad pod spec: one line per problem, each naming the field. */
 export class PodSpecError extends Error {

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import type { Pods, ServiceObject } from '../pod/index.js';
+import { parseSelector } from '../pod/selector.js';
+import { age, table } from './print.js';
+import { UsageError } from './usage.js';
+
+/** `--selector k=v[,k=v...]`: services select by equality only, as Kubernetes' Service does. */
+function selectorMap(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of parseSelector(text)) {
+    if (r.op !== '=') throw new UsageError(`--selector ${text}: a service selects with key=value pairs only`);
+    out[r.key] = r.value;
+  }
+  return out;
+}
+
+function port(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${option} ${text}: a port number from 1 to 65535`);
+  return n;
+}
+
+export async function serviceCreate(pods: Pods, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
+    selector: { type: 'string' }, port: { type: 'string' }, 'target-port': { type: 'string' }, protocol: { type: 'string' },
+  } });
+  if (positionals.length !== 1) throw new UsageError('service create takes exactly one NAME');
+  if (!values.selector) throw new UsageError('service create needs --selector KEY=VALUE[,KEY=VALUE...]');
+  const protocol = (values.protocol ?? 'tcp').toUpperCase();
+  if (protocol !== 'TCP' && protocol !== 'UDP') throw new UsageError(`--protocol ${values.protocol}: use tcp or udp`);
+  const svc = await pods.createService({
+    name: positionals[0]!, selector: selectorMap(values.selector),
+    port: port(values.port, '--port') ?? missing('--port'), targetPort: port(values['target-port'], '--target-port'), protocol,
+  });
+  console.log(`service/${svc.metadata.name} created (${svc.endpoints.length} endpoint${svc.endpoints.length === 1 ? '' : 's'})`);
+  return 0;
+}
+
+function missing(option: string): never {
+  throw new UsageError(`service create needs ${option}`);
+}
+
+export async function serviceGet(pods: Pods, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
+  if (positionals.length !== 1) throw new UsageError('service get takes exactly one SERVICE');
+  if (values.output && !['json', 'yaml'].includes(values.output)) throw new UsageError(`-o ${values.output}: use json or yaml`);
+  const svc = await pods.getService(positionals[0]!);
+  if (values.output === 'json') console.log(JSON.stringify(svc, null, 2));
+  else if (values.output === 'yaml') console.log(toYaml(svc).trimEnd());
+  else console.log(describe(svc));
+  return 0;
+}
+
+function describe(svc: ServiceObject): string {
+  const p = svc.spec.ports[0]!;
+  return [
+    `Name:        ${svc.metadata.name}`,
+    `Selector:    ${Object.entries(svc.spec.selector).map(([k, v]) => `${k}=${v}`).join(',')}`,
+    `Port:        ${p.port}/${p.protocol} -> ${p.targetPort}`,
+    `Endpoints:   ${svc.endpoints.join(', ') || '<none>'}`,
+  ].join('\n');
+}
+
+export async function serviceList(pods: Pods, argv: string[]): Promise<number> {
+  if (argv.length) throw new UsageError(`service list takes no arguments (got ${argv.join(' ')})`);
+  const services = await pods.listServices();
+  if (!services.length) { console.error('no services'); return 0; }
+  console.log(table([['NAME', 'SELECTOR', 'PORT', 'ENDPOINTS', 'AGE'], ...services.map((s) => [
+    s.metadata.name, Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(','),
+    `${s.spec.ports[0]!.port}/${s.spec.ports[0]!.protocol}`, s.endpoints.join(',') || '<none>', age(s.metadata.creationTimestamp),
+  ])]));
+  return 0;
+}
+
+export async function serviceDelete(pods: Pods, argv: string[]): Promise<number> {
+  if (argv.length !== 1) throw new UsageError('service delete takes exactly one SERVICE');
+  await pods.deleteService(argv[0]!);
+  console.log(`service/${argv[0]} deleted`);
+  return 0;
+}

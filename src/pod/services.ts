@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { Engine } from '../engine/index.js';
+import { isConflict, isNotFound } from '../engine/errors.js';
+import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
+import { LABEL, managedFilter } from './labels.js';
+import { ANNOTATION_ISOLATED, dnsLabel } from './spec.js';
+import { matches, type Requirement } from './selector.js';
+import { readPods, summarize, type PodObject } from './read.js';
+import { syncAliases } from './aliases.js';
+
+/**
+ * Services: a name, a label selector and a port. Stored in the engine as the labels of a container
+ * that is created but never started (named `podling_service_<name>`): the engine's unique
+ * container names make "create" atomic, any process can read it back, and it holds no network
+ * address. The name resolves through Docker's DNS, as an alias on the cluster network of every
+ * selected pod; DNS answers carry addresses, not ports, so clients connect to the target port.
+ */
+export const ServiceSpec = z.strictObject({
+  name: dnsLabel('service name'),
+  selector: z.record(z.string(), z.string()).refine((s) => Object.keys(s).length > 0, 'a service needs a non-empty selector'),
+  port: z.number().int().min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535'),
+  targetPort: z.number().int().min(1, 'targetPort must be 1-65535').max(65535, 'targetPort must be 1-65535').optional(),
+  protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+});
+export type ServiceSpec = z.infer<typeof ServiceSpec>;
+
+export interface ServiceObject {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: { name: string; creationTimestamp?: string };
+  spec: { selector: Record<string, string>; ports: { port: number; targetPort: number; protocol: string }[] };
+  /** `podIP:targetPort` of every running pod the selector matches, computed when asked. */
+  endpoints: string[];
+}
+
+/** A service that does not exist, or exists already. */
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+}
+
+/** A bad service definition: nothing was sent to the engine. */
+export class ServiceSpecError extends Error {
+  override readonly name = 'ServiceSpecError';
+}
+
+const serviceContainer = (name: string) => `podling_service_${name}`;
+
+export function parseService(value: unknown): ServiceSpec {
+  const result = ServiceSpec.safeParse(value);
+  if (result.success) return result.data;
+  throw new ServiceSpecError(`invalid service: ${result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+}
+
+export const selectorOf = (spec: ServiceSpec): Requirement[] => Object.entries(spec.selector).map(([key, value]) => ({ key, op: '=', value }));
+
+export async function createService(engine: Engine, input: unknown, cluster: string): Promise<ServiceObject> {
+  const spec = parseService(input);
+  const image = await ensureInfraImage(engine, INFRA_IMAGE);
+  try {
+    await engine.containers.create({
+      Image: image,
+      Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'service', [LABEL.service]: spec.name, [LABEL.serviceSpec]: JSON.stringify(spec) },
+      HostConfig: { NetworkMode: 'none' },
+    }, { name: serviceContainer(spec.name) });
+  } catch (err) {
+    if (isConflict(err)) throw new ServiceError(`service "${spec.name}" already exists`);
+    throw err;
+  }
+  await syncAliases(engine, cluster, await readServices(engine));
+  return getService(engine, spec.name);
+}
+
+export async function readServices(engine: Engine): Promise<(ServiceSpec & { created?: string })[]> {
+  const containers = await engine.containers.list({ all: true, filters: managedFilter([`${LABEL.type}=service`]) });
+  return containers.flatMap((c) => {
+    try {
+      return [{ ...ServiceSpec.parse(JSON.parse(c.Labels?.[LABEL.serviceSpec] ?? '')), created: new Date(c.Created * 1000).toISOString() }];
+    } catch {
+      return []; // a hand-edited label: not a service we can serve
+    }
+  }).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Endpoints of every service, from one read of the pods. */
+export async function listServices(engine: Engine): Promise<ServiceObject[]> {
+  const [services, records] = await Promise.all([readServices(engine), readPods(engine)]);
+  const pods = records.map(summarize);
+  return services.map((s) => toObject(s, pods));
+}
+
+export async function getService(engine: Engine, name: string): Promise<ServiceObject> {
+  if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
+  const found = (await listServices(engine)).find((s) => s.metadata.name === name);
+  if (!found) throw new ServiceError(`service "${name}" not found`);
+  return found;
+}
+
+export async function deleteService(engine: Engine, name: string, cluster: string): Promise<void> {
+  if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
+  try {
+    await engine.containers.remove(serviceContainer(name), { force: true });
+  } catch (err) {
+    if (isNotFound(err)) throw new ServiceError(`service "${name}" not found`);
+    throw err;
+  }
+  await syncAliases(engine, cluster, await readServices(engine));
+}
+
+function toObject(s: ServiceSpec & { created?: string }, pods: PodObject[]): ServiceObject {
+  const targetPort = s.targetPort ?? s.port;
+  const requirements = selectorOf(s);
+  const endpoints = pods
+    .filter((p) => p.status.phase === 'Running' && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true' && matches(requirements, p.metadata.labels))
+    .map((p) => `${p.status.podIP}:${targetPort}`)
+    .sort();
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: s.name, creationTimestamp: s.created },
+    spec: { selector: s.selector, ports: [{ port: s.port, targetPort, protocol: s.protocol }] },
+    endpoints,
+  };
+}
