@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { authFromConfig, encodeAuth, registryOf, type RegistryAuth } from './auth.js';
+import { authFromConfig, checkAuth, encodeAuth, registryOf, type RegistryAuth } from './auth.js';
+import { EngineError } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { checkRef, pathOf, splitImageReference } from './names.js';
-import { Progress, type ProgressMessage } from './streams/progress.js';
+import { Progress, type ProgressMessage, type ProgressSource } from './streams/progress.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
 
 export const ImageSummary = z.looseObject({
@@ -54,7 +55,7 @@ export class Images {
     const response = this.registryHeaders(reference, options).then((headers) => this.transport.stream({
       method: 'POST', path, query: { fromImage: name, tag, platform: options.platform }, headers,
     }, options)).then((res) => res.body);
-    return new Progress(response, { method: 'POST', path }, () => undefined);
+    return new Progress(response, this.source('POST', path, options), () => undefined);
   }
 
   /** POST /images/{name}/push */
@@ -65,7 +66,7 @@ export class Images {
     const response = this.registryHeaders(reference, options).then((headers) => this.transport.stream({
       method: 'POST', path, query: { tag }, headers,
     }, options)).then((res) => res.body);
-    return new Progress(response, { method: 'POST', path }, () => undefined);
+    return new Progress(response, this.source('POST', path, options), () => undefined);
   }
 
   /**
@@ -81,23 +82,26 @@ export class Images {
       headers: { 'content-type': 'application/x-tar' },
       body: tar,
     }, options).then((res) => res.body);
-    return new Progress(response, { method: 'POST', path }, importedId);
+    return new Progress(response, this.source('POST', path, options), (messages) => importedId(messages, path));
   }
 
+  // The calls below that answer a promise are async so that a bad reference rejects it like any
+  // other failure, instead of throwing before the caller's `.catch()` is attached.
+
   /** GET /images/{name}/json */
-  inspect(reference: string, options: CallOptions = {}): Promise<ImageInspect> {
+  async inspect(reference: string, options: CallOptions = {}): Promise<ImageInspect> {
     return this.transport.json({ method: 'GET', path: pathOf`/images/${checkRef('image', reference)}/json` }, ImageInspect, options);
   }
 
   /** GET /images/json */
-  list(options: CallOptions & { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
+  async list(options: CallOptions & { all?: boolean; filters?: Filters } = {}): Promise<ImageSummary[]> {
     return this.transport.json({
       method: 'GET', path: '/images/json', query: { all: options.all, filters: encodeFilters(options.filters) },
     }, z.array(ImageSummary), options);
   }
 
   /** DELETE /images/{name} */
-  remove(reference: string, options: CallOptions & { force?: boolean; noprune?: boolean } = {}): Promise<z.infer<typeof DeleteItem>[]> {
+  async remove(reference: string, options: CallOptions & { force?: boolean; noprune?: boolean } = {}): Promise<z.infer<typeof DeleteItem>[]> {
     return this.transport.json({
       method: 'DELETE', path: pathOf`/images/${checkRef('image', reference)}`,
       query: { force: options.force, noprune: options.noprune },
@@ -123,14 +127,28 @@ export class Images {
     return res.Id;
   }
 
-  private async registryHeaders(reference: string, options: RegistryOptions): Promise<Record<string, string>> {
-    const auth = options.auth ?? await authFromConfig(registryOf(reference));
-    return { 'x-registry-auth': encodeAuth(auth) };
+  /**
+   * Credentials a caller passed are checked before anything is sent (a typo would otherwise pull
+   * as anonymous); without any, config.json is read now, when the call is made.
+   */
+  private registryHeaders(reference: string, options: RegistryOptions): Promise<Record<string, string>> {
+    const given = options.auth === undefined ? undefined : checkAuth(options.auth);
+    return (async () => {
+      const auth = given ?? await authFromConfig(registryOf(reference));
+      return { 'x-registry-auth': encodeAuth(auth) };
+    })();
+  }
+
+  private source(method: string, path: string, options: StreamOptions): ProgressSource {
+    return { method, path, address: this.transport.address, signal: options.signal };
   }
 }
 
-function importedId(messages: ProgressMessage[]): string {
-  // The last message of an import is `{"status":"sha256:..."}`.
+/** The last message of an import is `{"status":"sha256:..."}`; anything else is not an import. */
+function importedId(messages: ProgressMessage[], path: string): string {
   const status = messages.at(-1)?.status ?? '';
-  return status.startsWith('sha256:') ? status : '';
+  if (status.startsWith('sha256:')) return status;
+  throw new EngineError(`POST ${path}: the import ended without an image id (last message: ${JSON.stringify(messages.at(-1) ?? null)})`, {
+    kind: 'protocol', method: 'POST', path,
+  });
 }

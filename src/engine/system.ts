@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorFromCause } from './errors.js';
+import { EngineError, errorFromCause } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { jsonLines } from './streams/json-lines.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
@@ -72,7 +72,9 @@ export class System {
 
   /**
    * GET /events as an async iterator. Without `until` it never ends by itself: stop it with the
-   * signal or by breaking out of the loop. No idle timeout unless asked: a quiet engine is normal.
+   * signal or by breaking out of the loop (either closes its connection). No idle timeout unless
+   * asked: a quiet engine is normal. The request goes out on the first `next()`, so pass `since`
+   * to be sure of events that happen before the loop starts.
    */
   async *events(options: StreamOptions & { filters?: Filters; since?: number; until?: number } = {}): AsyncGenerator<EngineEvent> {
     const res = await this.transport.stream({
@@ -81,7 +83,9 @@ export class System {
     try {
       for await (const value of jsonLines(res.body)) yield EngineEvent.parse(value);
     } catch (err) {
-      throw errorFromCause('GET', '/events', options.signal?.reason ?? err, this.transport.address);
+      // undici ends the body with the signal's reason, which may be any value the caller chose.
+      if (options.signal?.aborted) throw new EngineError('GET /events: aborted', { kind: 'aborted', method: 'GET', path: '/events', cause: options.signal.reason });
+      throw errorFromCause('GET', '/events', err, this.transport.address);
     } finally {
       res.body.destroy();
     }

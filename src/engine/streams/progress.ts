@@ -15,6 +15,16 @@ export const ProgressMessage = z.looseObject({
 });
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 
+/** The call a progress stream answers, for its errors. */
+export interface ProgressSource {
+  method: string;
+  path: string;
+  /** The engine's address, for transport failures' messages. */
+  address?: string;
+  /** The caller's signal: once it fired, a failure is an abort whatever the reason it carries. */
+  signal?: AbortSignal;
+}
+
 /**
  * A pull/push/import in flight: iterate it for progress, await `done` for the outcome. The engine
  * answers 200 before it knows whether the operation will work, so a failure can arrive INSIDE the
@@ -26,42 +36,48 @@ export class Progress<R = void> implements AsyncIterable<ProgressMessage> {
   private readonly queue: ProgressMessage[] = [];
   private failure: unknown;
   private finished = false;
-  private wake: (() => void) | undefined;
+  // A set, not one slot: two loops waiting at once must both wake, or one hangs forever.
+  private readonly waiters = new Set<() => void>();
 
-  constructor(response: Promise<Readable>, what: { method: string; path: string }, finish: (messages: ProgressMessage[]) => R) {
-    const seen: ProgressMessage[] = [];
-    this.done = (async () => {
-      try {
-        const body = await response;
-        try {
-          for await (const value of jsonLines(body)) {
-            const message = ProgressMessage.parse(value);
-            if (message.error !== undefined || message.errorDetail?.message !== undefined) {
-              const text = message.error ?? message.errorDetail?.message ?? 'unknown error';
-              throw new EngineError(`${what.method} ${what.path}: ${text}`, { kind: 'stream', ...what, daemonMessage: text });
-            }
-            seen.push(message);
-            this.push(message);
-          }
-        } catch (err) {
-          body.destroy();
-          throw err instanceof EngineError ? err : errorFromCause(what.method, what.path, err, '');
-        }
-        return finish(seen);
-      } catch (err) {
-        this.failure = err;
-        throw err;
-      } finally {
-        this.finished = true;
-        this.wake?.();
-      }
-    })();
+  constructor(response: Promise<Readable>, what: ProgressSource, finish: (messages: ProgressMessage[]) => R) {
+    this.done = this.consume(response, what, finish);
     this.done.catch(() => {}); // reported through `done` and iteration, never as unhandled
+  }
+
+  private async consume(response: Promise<Readable>, what: ProgressSource, finish: (messages: ProgressMessage[]) => R): Promise<R> {
+    const seen: ProgressMessage[] = [];
+    try {
+      const body = await response;
+      try {
+        for await (const value of jsonLines(body)) {
+          const message = ProgressMessage.parse(value);
+          const failure = inBandError(message, what);
+          if (failure) throw failure;
+          seen.push(message);
+          this.push(message);
+        }
+      } catch (err) {
+        body.destroy();
+        throw failureOf(err, what);
+      }
+      return finish(seen);
+    } catch (err) {
+      this.failure = err;
+      throw err;
+    } finally {
+      this.finished = true;
+      this.wakeAll();
+    }
   }
 
   private push(message: ProgressMessage): void {
     this.queue.push(message);
-    this.wake?.();
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ProgressMessage> {
@@ -72,8 +88,21 @@ export class Progress<R = void> implements AsyncIterable<ProgressMessage> {
         if (this.failure) throw this.failure;
         return;
       }
-      await new Promise<void>((resolve) => { this.wake = resolve; });
-      this.wake = undefined;
+      await new Promise<void>((resolve) => { this.waiters.add(resolve); });
     }
   }
+}
+
+/** `{"error": ...}` (or an errorDetail with a message) is the operation failing, not progress. */
+function inBandError(message: ProgressMessage, what: ProgressSource): EngineError | undefined {
+  const text = message.error ?? message.errorDetail?.message;
+  if (text === undefined) return undefined;
+  return new EngineError(`${what.method} ${what.path}: ${text}`, { kind: 'stream', method: what.method, path: what.path, daemonMessage: text });
+}
+
+function failureOf(err: unknown, what: ProgressSource): EngineError {
+  if (err instanceof EngineError) return err;
+  // undici ends the body with the signal's reason, which may be any value the caller chose.
+  if (what.signal?.aborted) return new EngineError(`${what.method} ${what.path}: aborted`, { kind: 'aborted', method: what.method, path: what.path, cause: what.signal.reason });
+  return errorFromCause(what.method, what.path, err, what.address ?? '(unknown address)');
 }
