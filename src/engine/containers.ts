@@ -1,9 +1,9 @@
 import type { Duplex, Readable } from 'node:stream';
 import { z } from 'zod';
-import { ContainerSpec } from './container-spec.js';
+import { ContainerSpec, type EndpointSettings } from './container-spec.js';
 import { EngineError, errorFromCause } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
-import { checkRef, pathOf } from './names.js';
+import { checkInput, checkRef, pathOf } from './names.js';
 import { Output } from './streams/output.js';
 import { compareVersions, type CallOptions, type StreamOptions, type Transport } from './transport.js';
 
@@ -51,10 +51,29 @@ export const ContainerInspect = z.looseObject({
     NetworkMode: z.string().optional(),
     IpcMode: z.string().optional(),
     NanoCpus: z.number().optional(),
+    CpuShares: z.number().optional(),
+    CpuQuota: z.number().optional(),
+    CpuPeriod: z.number().optional(),
     Memory: z.number().optional(),
+    MemorySwap: z.number().optional(),
+    PidsLimit: z.number().nullish(),
+    PortBindings: z.record(z.string(), z.array(z.looseObject({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullish()).nullish(),
+    Init: z.boolean().nullish(),
+    Tmpfs: z.record(z.string(), z.string()).nullish(),
+    Binds: z.array(z.string()).nullish(),
+    Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string().optional(), Target: z.string() })).nullish(),
+    ExtraHosts: z.array(z.string()).nullish(),
+    Dns: z.array(z.string()).nullish(),
+    CapAdd: z.array(z.string()).nullish(),
+    CapDrop: z.array(z.string()).nullish(),
+    ReadonlyRootfs: z.boolean().optional(),
+    SecurityOpt: z.array(z.string()).nullish(),
+    RestartPolicy: z.looseObject({ Name: z.string(), MaximumRetryCount: z.number().optional() }).optional(),
   }),
+  Mounts: z.array(z.looseObject({ Type: z.string(), Name: z.string().optional(), Source: z.string().optional(), Destination: z.string() })).nullish(),
   NetworkSettings: z.looseObject({
     IPAddress: z.string().optional(),
+    Ports: z.record(z.string(), z.array(z.looseObject({ HostIp: z.string(), HostPort: z.string() })).nullish()).nullish(),
     Networks: z.record(z.string(), NetworkEndpoint).nullish(),
   }),
 });
@@ -77,7 +96,13 @@ const WaitResponse = z.looseObject({ StatusCode: z.number(), Error: z.looseObjec
 export type WaitResult = z.infer<typeof WaitResponse>;
 const PathStat = z.looseObject({ name: z.string(), size: z.number(), mode: z.number(), mtime: z.string(), linkTarget: z.string() });
 export type PathStat = z.infer<typeof PathStat>;
-const Stats = z.looseObject({ read: z.string(), memory_stats: z.looseObject({}).optional(), cpu_stats: z.looseObject({}).optional(), pids_stats: z.looseObject({}).optional() });
+const Stats = z.looseObject({
+  read: z.string(),
+  memory_stats: z.looseObject({ usage: z.number().optional(), limit: z.number().optional() }).optional(),
+  cpu_stats: z.looseObject({ cpu_usage: z.looseObject({ total_usage: z.number().optional() }).optional() }).optional(),
+  pids_stats: z.looseObject({ current: z.number().optional(), limit: z.number().optional() }).optional(),
+});
+export type ContainerStats = z.infer<typeof Stats>;
 
 /** `already` is true when the engine answered 304: the container was already in that state. */
 export interface StateChange { already: boolean }
@@ -102,7 +127,7 @@ export class Containers {
    * others are connected right after, so callers can hand over every network on any engine.
    */
   async create(spec: ContainerSpec, options: CallOptions & { name?: string; platform?: string } = {}): Promise<{ Id: string; Warnings?: string[] | null }> {
-    const body = ContainerSpec.parse(spec);
+    const body = checkInput('container spec', ContainerSpec, spec);
     if (options.name !== undefined) checkRef('container', options.name);
     const endpoints = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {});
     const oneAtCreate = endpoints.length > 1 && compareVersions(await this.transport.apiVersion(options), '1.44') < 0;
@@ -110,15 +135,26 @@ export class Containers {
     const created = await this.transport.json({
       method: 'POST', path: '/containers/create', query: { name: options.name, platform: options.platform }, json: body,
     }, CreateResponse, options);
-    if (oneAtCreate) {
-      for (const [network, settings] of endpoints.slice(1)) {
+    if (oneAtCreate) await this.connectRest(created.Id, endpoints.slice(1), options);
+    return created;
+  }
+
+  /**
+   * The networks API 1.41 could not take at create. A failure removes the container: to the caller
+   * the create failed, and a container it never got an id for would be left behind for good.
+   */
+  private async connectRest(id: string, endpoints: Array<[string, EndpointSettings]>, options: CallOptions): Promise<void> {
+    try {
+      for (const [network, settings] of endpoints) {
         await this.transport.empty({
           method: 'POST', path: pathOf`/networks/${checkRef('network', network)}/connect`,
-          json: { Container: created.Id, EndpointConfig: settings },
+          json: { Container: id, EndpointConfig: settings },
         }, options);
       }
+    } catch (err) {
+      await this.remove(id, { force: true, volumes: true }).catch(() => {});
+      throw err;
     }
-    return created;
   }
 
   /** POST /containers/{id}/start */
@@ -127,14 +163,17 @@ export class Containers {
     return { already: status === 304 };
   }
 
-  /** POST /containers/{id}/stop; `grace` is the seconds between the stop signal and SIGKILL. */
-  async stop(id: string, options: CallOptions & { grace?: number; signal?: string } = {}): Promise<StateChange> {
+  /**
+   * POST /containers/{id}/stop; `grace` is the seconds between the stop signal and SIGKILL.
+   * `stopSignal` is the process signal; `signal` stays the AbortSignal every call takes.
+   */
+  async stop(id: string, options: CallOptions & { grace?: number; stopSignal?: string } = {}): Promise<StateChange> {
     const query: Record<string, number | string | undefined> = { t: options.grace };
-    if (options.signal !== undefined) {
+    if (options.stopSignal !== undefined) {
       if (compareVersions(await this.transport.apiVersion(options), '1.42') < 0) {
         throw new EngineError('a stop signal needs API 1.42 or newer; use kill', { kind: 'invalid-argument' });
       }
-      query.signal = options.signal;
+      query.signal = options.stopSignal;
     }
     const status = await this.transport.empty({
       method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/stop`, query, accept: [304],
@@ -142,9 +181,9 @@ export class Containers {
     return { already: status === 304 };
   }
 
-  /** POST /containers/{id}/kill */
-  async kill(id: string, options: CallOptions & { signal?: string } = {}): Promise<void> {
-    await this.transport.empty({ method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/kill`, query: { signal: options.signal } }, options);
+  /** POST /containers/{id}/kill; `killSignal` (SIGKILL by default) is the process signal, as for stop. */
+  async kill(id: string, options: CallOptions & { killSignal?: string } = {}): Promise<void> {
+    await this.transport.empty({ method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/kill`, query: { signal: options.killSignal } }, options);
   }
 
   /** POST /containers/{id}/restart */
@@ -197,7 +236,7 @@ export class Containers {
         since: options.since, until: options.until, timestamps: options.timestamps, tail: options.tail,
       },
     }, options);
-    return new Output(res.body, tty, { method: 'GET', path });
+    return new Output(res.body, tty, { method: 'GET', path, address: this.transport.address });
   }
 
   /** POST /containers/{id}/attach over a hijacked connection: write to `stdin`, read `output`. */
@@ -208,7 +247,7 @@ export class Containers {
     const { socket } = await this.transport.upgrade({
       method: 'POST', path, query: { stream: true, stdin: options.stdin, stdout: true, stderr: true, logs: options.logs },
     }, options);
-    return { output: new Output(socket, tty, { method: 'POST', path }), stdin: socket };
+    return { output: new Output(socket, tty, { method: 'POST', path, address: this.transport.address }), stdin: socket };
   }
 
   /** GET /containers/{id}/stats?stream=false: one sample. */
@@ -220,7 +259,8 @@ export class Containers {
 
   /** HEAD /containers/{id}/archive: what is at `path` inside the container. */
   async statPath(id: string, path: string, options: CallOptions = {}): Promise<PathStat> {
-    const res = await this.transport.send({ method: 'HEAD', path: pathOf`/containers/${checkRef('container', id)}/archive`, query: { path } }, options);
+    const res = await this.transport.send({ method: 'HEAD', path: pathOf`/containers/${checkRef('container', id)}/archive`, query: { path } }, options)
+      .catch((err: unknown) => { throw explainHeadError(err, id, path); });
     await res.body.dump();
     return decodePathStat(res.headers['x-docker-container-path-stat']);
   }
@@ -247,6 +287,14 @@ export class Containers {
  */
 function graceTimeout(options: CallOptions & { grace?: number }): number {
   return options.timeout ?? ((options.grace ?? 10) + 60) * 1000;
+}
+
+/** A HEAD answer has no body, so the daemon's message is lost: say what a 404 can mean here. */
+function explainHeadError(err: unknown, id: string, path: string): unknown {
+  if (!(err instanceof EngineError) || err.kind !== 'not-found' || err.daemonMessage) return err;
+  return new EngineError(`${err.method} ${err.path}: no container ${JSON.stringify(id)} or no ${JSON.stringify(path)} in it (404)`, {
+    kind: 'not-found', method: err.method, path: err.path, status: err.status, cause: err,
+  });
 }
 
 function decodePathStat(header: string | string[] | undefined): PathStat {

@@ -1,6 +1,6 @@
 import { Readable, type Duplex } from 'node:stream';
 import { z } from 'zod';
-import { checkRef, pathOf } from './names.js';
+import { checkInput, checkRef, pathOf } from './names.js';
 import { Output } from './streams/output.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
 
@@ -41,7 +41,7 @@ export class Exec {
 
   /** POST /containers/{id}/exec */
   async create(container: string, spec: ExecSpec, options: CallOptions = {}): Promise<{ Id: string }> {
-    const body = ExecSpec.parse(spec);
+    const body = checkInput('exec spec', ExecSpec, spec);
     return this.transport.json({
       method: 'POST', path: pathOf`/containers/${checkRef('container', container)}/exec`,
       json: { AttachStdout: true, AttachStderr: true, ...body },
@@ -57,11 +57,11 @@ export class Exec {
     const json = { Detach: false, Tty: options.tty ?? false };
     if (options.stdin === undefined) {
       const res = await this.transport.stream({ method: 'POST', path, json }, options);
-      return new Output(res.body, json.Tty, { method: 'POST', path });
+      return new Output(res.body, json.Tty, { method: 'POST', path, address: this.transport.address });
     }
     const { socket } = await this.transport.upgrade({ method: 'POST', path, json }, options);
     feedStdin(socket, options.stdin);
-    return new Output(socket, json.Tty, { method: 'POST', path });
+    return new Output(socket, json.Tty, { method: 'POST', path, address: this.transport.address });
   }
 
   /** GET /exec/{id}/json: running state and exit code. */

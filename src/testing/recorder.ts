@@ -98,6 +98,10 @@ export class ConnectionTap {
   fromClient(data: Buffer): void { this.guard(() => this.requests.push(data)); }
   fromEngine(data: Buffer): void { this.guard(() => this.responses.push(data)); }
 
+  get hijacked(): boolean {
+    return this.upgraded !== undefined;
+  }
+
   clientEnded(): void {
     this.guard(() => {
       this.flushRequestBody();
@@ -162,7 +166,13 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     // Our listeners come before pipe()'s, so a request is parsed before the engine can answer it.
     client.on('data', (data: Buffer) => tap.fromClient(data));
     engine.on('data', (data: Buffer) => tap.fromEngine(data));
-    client.on('end', () => tap.clientEnded());
+    client.on('end', () => {
+      tap.clientEnded();
+      // An HTTP client half-closes only on a hijacked connection; anywhere else its end means it
+      // went away (an abort or a timeout). Passing that on as a half-close would let the engine
+      // finish the answer, and the fixture would hold an ending the client never saw.
+      if (!tap.hijacked) engine.destroy();
+    });
     engine.on('end', () => tap.engineEnded());
     client.on('error', () => engine.destroy());
     // Only a failure to reach the engine spoils the recording; a reset after a client hung up

@@ -57,11 +57,16 @@ export interface Demuxed {
 
 /** Demultiplexes into two readable streams, honouring backpressure from the slower reader. */
 export function demux(body: AsyncIterable<Buffer | Uint8Array>): Demuxed {
+  return demuxFrames(frames(body));
+}
+
+/** The same, from frames already split (a TTY's output re-labelled, or errors already mapped). */
+export function demuxFrames(source: AsyncIterable<Frame>): Demuxed {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const done = (async () => {
     try {
-      for await (const frame of frames(body)) {
+      for await (const frame of source) {
         const target = frame.stream === 'stderr' ? stderr : stdout;
         if (!target.write(frame.payload)) await onceDrained(target);
       }

@@ -12,6 +12,8 @@ export interface TarEntry {
 }
 
 const EPOCH = new Date(0);
+// What `mkdir`, `touch` and `ln -s` give under the usual umask; a symlink's own bits are unused.
+const DEFAULT_MODE = { file: 0o644, directory: 0o755, symlink: 0o777 } as const;
 
 /** Packs entries into a tar stream for archive put and image import. */
 export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Readable {
@@ -19,7 +21,7 @@ export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Rea
   (async () => {
     for await (const entry of entries) {
       const type = entry.type ?? 'file';
-      const header = { name: entry.name, type, linkname: entry.linkname, mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: entry.mtime ?? EPOCH };
+      const header = { name: entry.name, type, linkname: entry.linkname, mode: entry.mode ?? DEFAULT_MODE[type], mtime: entry.mtime ?? EPOCH };
       await new Promise<void>((resolve, reject) => {
         const done = (err?: Error | null) => (err ? reject(err) : resolve());
         if (type === 'file') archive.entry(header, Buffer.from(entry.content ?? ''), done);
@@ -28,14 +30,18 @@ export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Rea
     }
     archive.finalize();
   })().catch((err) => archive.destroy(err));
-  return archive as unknown as Readable;
+  // tar-stream's packer is a streamx stream, not a Node one: wrapped, callers get every Node
+  // Readable method (toArray, pipeline) and errors still end the stream.
+  return Readable.from(archive, { objectMode: false });
 }
 
 export interface ExtractedEntry {
   name: string;
   type: string;
   size: number;
+  /** Permission bits only, as `pack` takes them: the file type is in `type`. */
   mode: number;
+  mtime: Date;
   content: Buffer;
   linkname?: string;
 }
@@ -55,7 +61,11 @@ export async function unpack(source: AsyncIterable<Uint8Array> | Readable): Prom
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
     const h = entry.header;
-    entries.push({ name: h.name, type: h.type ?? 'file', size: h.size ?? 0, mode: h.mode ?? 0, content: Buffer.concat(chunks), linkname: h.linkname ?? undefined });
+    // The engine's archives carry the type bits in the mode field too (0o40755 for a directory).
+    entries.push({
+      name: h.name, type: h.type ?? 'file', size: h.size ?? 0, mode: (h.mode ?? 0) & 0o7777, mtime: h.mtime ?? EPOCH,
+      content: Buffer.concat(chunks), linkname: h.linkname ?? undefined,
+    });
   }
   await feeding;
   return entries;
