@@ -60,7 +60,7 @@ export class Exec {
       return new Output(res.body, json.Tty, { method: 'POST', path, address: this.transport.address });
     }
     const { socket } = await this.transport.upgrade({ method: 'POST', path, json }, options);
-    feedStdin(socket, options.stdin);
+    feedStdin(socket, options.stdin, json.Tty);
     return new Output(socket, json.Tty, { method: 'POST', path, address: this.transport.address });
   }
 
@@ -80,10 +80,13 @@ export class Exec {
   }
 }
 
-function feedStdin(socket: Duplex, stdin: string | Buffer | Readable): void {
-  if (stdin instanceof Readable) {
-    stdin.pipe(socket); // pipe() ends (half-closes) the socket when stdin ends
-    return;
-  }
-  socket.end(stdin);
+/**
+ * Without a TTY, the end of stdin is a half-close: the process reads EOF and its output still
+ * flows back. With a TTY the engine closes the output as soon as stdin ends, so the connection
+ * stays open; a terminal's end of input is Ctrl-D (`\x04`) in the data itself.
+ */
+function feedStdin(socket: Duplex, stdin: string | Buffer | Readable, tty: boolean): void {
+  if (stdin instanceof Readable) stdin.pipe(socket, { end: !tty });
+  else if (tty) socket.write(stdin);
+  else socket.end(stdin);
 }

@@ -130,6 +130,17 @@ scenario(exec, 'a Tty exec gives raw output with stderr folded into it', async (
   });
 });
 
+scenario(exec, 'with a Tty, stdin keeps the connection open: the output survives and Ctrl-D ends the input', async ({ engine, name }) => {
+  await withContainer(engine, name('box'), async (id) => {
+    const read = await engine.exec.run(id, ['sh', '-c', 'read line; echo "got:$line"'], { tty: true, stdin: 'hello\n' });
+    assert.is(read.exitCode, 0);
+    assert.match(read.stdout, 'got:hello');
+    const cat = await engine.exec.run(id, ['cat'], { tty: true, stdin: 'abc\n\x04' });
+    assert.is(cat.exitCode, 0);
+    assert.is(cat.stdout, 'abc\r\nabc\r\n'); // the terminal's echo, then cat's copy
+  });
+});
+
 scenario(exec, 'a hijacked start of a missing exec is not-found with the daemon message', async ({ engine }) => {
   // A 12-hex id, not a 64-hex one: the fixture normaliser would replace a full id with a fake.
   const hijacked = await engineFailure(engine.exec.start('abcdef012345', { stdin: 'x' }), 'not-found');
