@@ -2,10 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { EngineError, isEngineError, type EngineErrorKind } from '../../src/engine/errors.js';
+import { isEngineError } from '../../src/engine/errors.js';
 import type { Engine } from '../../src/engine/index.js';
 import { pack, unpack, type ExtractedEntry } from '../../src/engine/streams/tar.js';
 import { scenario, unit } from '../support/scenario.js';
+import { engineFailure } from '../support/assertions.js';
 
 // Copying files in and out of containers (fixtures/engine/archive/): HEAD/GET/PUT
 // /containers/{id}/archive with tar streams made and read by streams/tar.ts.
@@ -25,18 +26,6 @@ async function withContainer(engine: Engine, name: string, fn: (id: string) => P
   } finally {
     await engine.containers.remove(Id, { force: true }).catch((err) => { if (!isEngineError(err, 'not-found')) throw err; });
   }
-}
-
-async function engineFailure(call: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  try {
-    await call;
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable('expected the call to fail');
-  throw new Error('unreachable');
 }
 
 /** Bytes that look random but are the same every run. */

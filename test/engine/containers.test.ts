@@ -2,10 +2,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ZodError } from 'zod';
 import type { ContainerSpec } from '../../src/engine/container-spec.js';
-import { EngineError, isEngineError, type EngineErrorKind } from '../../src/engine/errors.js';
+import { isEngineError } from '../../src/engine/errors.js';
 import type { Engine } from '../../src/engine/index.js';
 import type { Frame } from '../../src/engine/streams/demux.js';
 import { scenario } from '../support/scenario.js';
+import { engineFailure } from '../support/assertions.js';
 
 // The container API against a real engine (fixtures/engine/containers/): lifecycle, the host
 // settings a pod relies on, output streams, and the failures callers must be able to tell apart.
@@ -52,24 +53,6 @@ function objects(engine: Engine, name: (part: string) => string) {
       for (const id of made.volumes) await engine.volumes.remove(id, { force: true }).catch(gone);
     },
   };
-}
-
-/** The error a call rejects with; fails the test when it resolves. */
-async function failure(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (err) {
-    return err;
-  }
-  assert.unreachable('expected the call to fail');
-  throw new Error('unreachable');
-}
-
-async function engineFailure(call: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  const err = await failure(call);
-  assert.instance(err, EngineError, String(err));
-  assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-  return err as EngineError;
 }
 
 function texts(frames: Frame[]): Array<[string, string]> {

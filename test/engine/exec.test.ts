@@ -3,11 +3,12 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ZodError } from 'zod';
-import { EngineError, isEngineError, type EngineErrorKind } from '../../src/engine/errors.js';
+import { isEngineError } from '../../src/engine/errors.js';
 import type { ExecSpec } from '../../src/engine/exec.js';
 import type { Engine } from '../../src/engine/index.js';
 import { Output } from '../../src/engine/streams/output.js';
 import { scenario, unit } from '../support/scenario.js';
+import { engineFailure } from '../support/assertions.js';
 
 // Exec against a real engine (fixtures/engine/exec/): framed and raw output, stdin over the
 // hijacked connection, exit codes, and the errors of a missing exec or a stopped container.
@@ -25,18 +26,6 @@ async function withContainer(engine: Engine, name: string, fn: (id: string) => P
   } finally {
     await engine.containers.remove(Id, { force: true }).catch((err) => { if (!isEngineError(err, 'not-found')) throw err; });
   }
-}
-
-async function engineFailure(call: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  try {
-    await call;
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable('expected the call to fail');
-  throw new Error('unreachable');
 }
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');

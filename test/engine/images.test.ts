@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { EngineError, type EngineErrorKind } from '../../src/engine/errors.js';
+import { EngineError } from '../../src/engine/errors.js';
 import { Images } from '../../src/engine/images.js';
 import type { Engine } from '../../src/engine/index.js';
 import { Progress, type ProgressMessage } from '../../src/engine/streams/progress.js';
@@ -11,6 +11,7 @@ import type { Transport } from '../../src/engine/transport.js';
 import type { Mode } from '../../src/testing/index.js';
 import { scenario, unit } from '../support/scenario.js';
 import { dropTopLayer, forgetRepository, PLAIN_REGISTRY } from './registry-storage.js';
+import { engineFailure, thrown } from '../support/assertions.js';
 
 // The image API against a real engine and the loopback registry at 127.0.0.1:5000
 // (fixtures/engine/images/): pull, push, import and commit with their progress streams, the
@@ -87,30 +88,6 @@ async function drain(progress: AsyncIterable<ProgressMessage>): Promise<{ messag
     return { messages, error };
   }
   return { messages, error: undefined };
-}
-
-async function rejection(promise: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable(`expected a rejection of kind ${kind}`);
-  throw new Error('unreachable');
-}
-
-function thrown(call: () => unknown, kind: EngineErrorKind): EngineError {
-  try {
-    call();
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable(`expected a synchronous ${kind} error`);
-  throw new Error('unreachable');
 }
 
 /** Statuses per layer id, in order; the messages without an id are left out. */
@@ -222,7 +199,7 @@ scenario(images, 'pull of a tag the registry does not have is refused before any
   const reference = `${PLAIN_REGISTRY}/${name('absent')}:latest`;
   const pull = engine.images.pull(reference);
   const { messages, error } = await drain(pull);
-  const err = await rejection(pull.done, 'not-found');
+  const err = await engineFailure(pull.done, 'not-found');
   assert.is(error, err, 'the iteration ends with the very error done rejects with');
   assert.equal(messages, []);
   assert.is(err.status, 404);
@@ -241,7 +218,7 @@ scenario(images, 'a layer the registry lost fails inside the 200 stream: done an
 
     const pull = engine.images.pull(`${repo}:latest`);
     const { messages, error } = await drain(pull);
-    const err = await rejection(pull.done, 'stream');
+    const err = await engineFailure(pull.done, 'stream');
     assert.is(error, err, 'the iteration ends with the very error done rejects with');
     assert.is(err.daemonMessage, 'unknown blob');
     assert.is(err.message, 'POST /images/create: unknown blob');
@@ -275,7 +252,7 @@ scenario(images, 'aborting a pull after its first message rejects done as aborte
     } catch (err) {
       ended = err;
     }
-    const err = await rejection(pull.done, 'aborted');
+    const err = await engineFailure(pull.done, 'aborted');
     assert.is(ended, err);
     assert.is(first?.status, `Pulling from ${name('image')}`);
     // dockerd ties a pull to its request: when the client goes, the download stops and no image
@@ -303,7 +280,7 @@ scenario(images, 'inspect, list by reference, tag and remove: a tag is an alias 
     assert.equal(inspected.Config?.Cmd, ['sh']);
 
     assert.equal(await engine.images.remove(alias), [{ Untagged: alias }], 'nothing is deleted while busybox keeps its tag');
-    const err = await rejection(engine.images.inspect(alias), 'not-found');
+    const err = await engineFailure(engine.images.inspect(alias), 'not-found');
     assert.match(err.daemonMessage ?? '', `No such image: ${alias}`);
     assert.is((await engine.images.inspect(BUSYBOX)).Id, original.Id);
   } finally {
@@ -334,7 +311,7 @@ scenario(images, 'import makes a one-layer image from a tar stream, and done res
 scenario(images, 'import of bytes that are not a tar archive is refused with the daemon message and makes no image', async ({ engine, name }) => {
   const repo = name('image');
   const imported = engine.images.import(Buffer.from('not a tar archive\n'.repeat(64)), { repo, tag: 'v1' });
-  const err = await rejection(imported.done, 'server');
+  const err = await engineFailure(imported.done, 'server');
   assert.is(err.status, 500);
   assert.match(err.daemonMessage ?? '', 'invalid tar header');
   assert.equal(await listed(engine, repo), []);
@@ -384,7 +361,7 @@ scenario(images, 'removing an image a container uses is a conflict, and both sta
     }, Id);
     made.container(user);
 
-    const err = await rejection(engine.images.remove(reference), 'conflict');
+    const err = await engineFailure(engine.images.remove(reference), 'conflict');
     assert.is(err.status, 409);
     assert.match(err.daemonMessage ?? '', `unable to remove repository reference "${reference}" (must force) - container ${user.slice(0, 12)} is using its referenced image`);
     assert.equal(await listed(engine, name('image')), [reference]);
@@ -396,7 +373,7 @@ scenario(images, 'removing an image a container uses is a conflict, and both sta
 scenario(images, 'a missing image is not-found with the daemon message, for inspect, tag and remove', async ({ engine, name }) => {
   const missing = `${name('nothing')}:v1`;
   for (const call of [() => engine.images.inspect(missing), () => engine.images.tag(missing, `${name('other')}:v1`), () => engine.images.remove(missing)]) {
-    const err = await rejection(call(), 'not-found');
+    const err = await engineFailure(call(), 'not-found');
     assert.is(err.status, 404);
     assert.match(err.daemonMessage ?? '', `No such image: ${missing}`);
   }
@@ -409,9 +386,9 @@ scenario(images, 'invalid references and credentials are refused before any requ
     const err = thrown(() => engine.images.pull(ref), 'invalid-argument');
     assert.is(err.message, `invalid image name or id: ${JSON.stringify(ref)}`);
     thrown(() => engine.images.push(ref), 'invalid-argument');
-    await rejection(engine.images.inspect(ref), 'invalid-argument');
-    await rejection(engine.images.tag(BUSYBOX, ref), 'invalid-argument');
-    await rejection(engine.images.remove(ref), 'invalid-argument');
+    await engineFailure(engine.images.inspect(ref), 'invalid-argument');
+    await engineFailure(engine.images.tag(BUSYBOX, ref), 'invalid-argument');
+    await engineFailure(engine.images.remove(ref), 'invalid-argument');
   }
   // A misspelt field would otherwise travel as anonymous credentials and fail far from the typo.
   const typo = { username: 'podling', pasword: 'x' } as never;
@@ -434,7 +411,7 @@ unit(images, 'progress messages survive chunks that split a multi-byte character
 
 unit(images, 'a line that is not JSON fails done as a protocol error that quotes the line', async () => {
   const progress = new Progress(body('{"status":"ok"}\r\n', '<html>proxy error</html>\r\n'), { method: 'POST', path: '/images/create', address: '/x.sock' }, () => undefined);
-  const err = await rejection(progress.done, 'protocol');
+  const err = await engineFailure(progress.done, 'protocol');
   assert.match(err.message, '<html>proxy error</html>');
 });
 
@@ -458,14 +435,14 @@ unit(images, 'an abort is kind aborted whatever reason the caller gave the signa
   const progress = new Progress(Promise.resolve(stream), { method: 'POST', path: '/images/create', signal: controller.signal }, () => undefined);
   controller.abort(reason);
   stream.destroy(reason); // what undici does with the body of an aborted request
-  const err = await rejection(progress.done, 'aborted');
+  const err = await engineFailure(progress.done, 'aborted');
   assert.is(err.cause, reason);
 });
 
 unit(images, 'an import stream that ends without an image id is a protocol error, not an empty id', async () => {
   const transport = { address: '/x.sock', stream: async () => ({ status: 200, headers: {}, body: await body('{"status":"Importing"}\r\n') }) };
   const imported = new Images(transport as unknown as Transport).import(Buffer.alloc(0));
-  const err = await rejection(imported.done, 'protocol');
+  const err = await engineFailure(imported.done, 'protocol');
   assert.match(err.message, 'without an image id');
 });
 

@@ -6,6 +6,7 @@ import { isEngineError } from '../../src/engine/errors.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { fixturePath, scenario, unit } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
+import { rejection } from '../support/assertions.js';
 
 const networks = suite('engine/networks');
 
@@ -17,16 +18,6 @@ async function cleanUp(engine: Engine, { containers = [], nets = [] }: { contain
   const gone = (err: unknown) => { if (!isEngineError(err, 'not-found')) throw err; };
   for (const id of containers) await engine.containers.remove(id, { force: true }).catch(gone);
   for (const id of nets) await engine.networks.remove(id).catch(gone);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.unreachable('expected a rejection');
-  throw new Error('unreachable');
 }
 
 /** The request bodies a scenario's fixture holds for `method path` (replay only). */

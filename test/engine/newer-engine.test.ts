@@ -7,8 +7,9 @@ import type { Engine } from '../../src/engine/index.js';
 import { Output } from '../../src/engine/streams/output.js';
 import { MAX_API_VERSION, compareVersions } from '../../src/engine/transport.js';
 import { defaultUpstream, modeFromEnv, withEngine, type Upstream } from '../../src/testing/index.js';
-import { connectUpstream, describeUpstream } from '../../src/testing/recorder.js';
-import { fixturePath, objectName } from '../support/scenario.js';
+import { describeUpstream } from '../../src/testing/recorder.js';
+import { fixturePath, objectName, probe } from '../support/scenario.js';
+import { rejection } from '../support/assertions.js';
 
 // The same client against the NEWER engine: Debian 13's dockerd (Docker 26.1, API 1.45), started
 // by scripts/newer-engine.sh on its own socket beside the 20.10 engine the other suites use. What
@@ -40,23 +41,6 @@ function newerUpstream(): Upstream {
 }
 
 const upstream = newerUpstream();
-
-/** Whether the newer engine answers `/_ping` (asked once, before any test registers). */
-function probe(target: Upstream, timeout = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectUpstream(target);
-    const done = (up: boolean) => { clearTimeout(timer); socket.destroy(); resolve(up); };
-    const timer = setTimeout(() => done(false), timeout);
-    let answer = '';
-    socket.on('connect', () => socket.write('GET /_ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
-    socket.on('data', (data: Buffer) => {
-      answer += data.toString('latin1');
-      if (answer.includes('\r\n')) done(/^HTTP\/1\.[01] 200 /.test(answer));
-    });
-    socket.on('error', () => done(false));
-    socket.on('close', () => done(false));
-  });
-}
 
 const engineUp = mode === 'replay' ? false : await probe(upstream);
 if (mode !== 'replay' && !engineUp && !requireEngine) {
@@ -104,16 +88,6 @@ async function sentDuring(fn: () => Promise<void>): Promise<Sent[]> {
 /** The exchanges a scenario's fixture holds (replay proves what the recording sent). */
 function recorded(title: string): Array<{ request: { method: string; path: string; body?: { json?: unknown } } }> {
   return JSON.parse(readFileSync(fixturePath(SUITE, title), 'utf8')).exchanges;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.unreachable('expected a rejection');
-  throw new Error('unreachable');
 }
 
 const gone = (err: unknown) => { if (!isEngineError(err, 'not-found')) throw err; };

@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { authFromConfig, DOCKER_HUB, encodeAuth, registryOf, type RegistryAuth } from '../../src/engine/auth.js';
-import { EngineError, type EngineErrorKind } from '../../src/engine/errors.js';
+import { EngineError } from '../../src/engine/errors.js';
 import type { Engine } from '../../src/engine/index.js';
 import type { ProgressMessage } from '../../src/engine/streams/progress.js';
 import { REDACTED, type Mode } from '../../src/testing/index.js';
 import { scenario, unit } from '../support/scenario.js';
 import { AUTH_REGISTRY, authRegistryCredentials, forgetRepository, readTestEnv, REPLAY_PASSWORD, type TestCredentials } from './registry-storage.js';
+import { engineFailure } from '../support/assertions.js';
 
 // Registry credentials: how they are encoded for X-Registry-Auth and found in a docker config
 // file (no engine), and what the engine does with wrong, missing and right ones against the
@@ -19,18 +20,6 @@ const auth = suite('engine/registry-auth');
 
 const BUSYBOX = 'podling-test/busybox:latest';
 const WRONG_PASSWORD = 'certainly-not-the-password';
-
-async function rejection(promise: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable(`expected a rejection of kind ${kind}`);
-  throw new Error('unreachable');
-}
 
 async function drain(progress: AsyncIterable<ProgressMessage>): Promise<{ messages: ProgressMessage[]; error: unknown }> {
   const messages: ProgressMessage[] = [];
@@ -88,7 +77,7 @@ scenario(auth, 'pull with the wrong password is refused before streaming with th
   await withRemoteImage(engine, mode, name, async (reference, credentials) => {
     const pull = engine.images.pull(reference, { auth: login(credentials, WRONG_PASSWORD) });
     const { messages, error } = await drain(pull);
-    const err = await rejection(pull.done, 'server');
+    const err = await engineFailure(pull.done, 'server');
     assert.is(error, err);
     assert.equal(messages, []);
     assert.is(err.status, 500);
@@ -100,7 +89,7 @@ scenario(auth, 'pull with the wrong password is refused before streaming with th
 scenario(auth, 'pull with no credentials anywhere is refused: no basic auth credentials', async ({ engine, name, mode }) => {
   await withRemoteImage(engine, mode, name, async (reference) => {
     await withDockerConfig(undefined, async () => {
-      const err = await rejection(engine.images.pull(reference).done, 'server');
+      const err = await engineFailure(engine.images.pull(reference).done, 'server');
       assert.match(err.daemonMessage ?? '', `${AUTH_REGISTRY}/v2/${name('image')}/manifests/latest": no basic auth credentials`);
     });
   });
@@ -135,7 +124,7 @@ scenario(auth, 'push with the wrong password fails inside the stream, after it s
     await engine.images.tag(BUSYBOX, reference);
     const push = engine.images.push(reference, { auth: login(credentials, WRONG_PASSWORD) });
     const { messages, error } = await drain(push);
-    const err = await rejection(push.done, 'stream');
+    const err = await engineFailure(push.done, 'stream');
     assert.is(error, err);
     assert.is(messages[0]!.status, `The push refers to repository [${AUTH_REGISTRY}/${name('image')}]`);
     assert.is(err.daemonMessage, 'unauthorized: authentication required');

@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { EngineError, type EngineErrorKind } from '../../src/engine/errors.js';
 import type { Engine } from '../../src/engine/index.js';
 import { System, type EngineEvent } from '../../src/engine/system.js';
 import { MAX_API_VERSION, MIN_API_VERSION, compareVersions, type Transport } from '../../src/engine/transport.js';
 import { scenario, unit } from '../support/scenario.js';
+import { engineFailure } from '../support/assertions.js';
 
 // The system API against a real engine (fixtures/engine/system/): ping and its headers, version
 // and info, and the events stream: filtered, followed live, bounded by time, stopped early.
@@ -18,18 +18,6 @@ const Id = z.looseObject({ Id: z.string() });
 // Exits at once on SIGTERM (a bare `sleep` as PID 1 would ignore it and make stop wait its grace).
 const STOPPABLE = ['sh', '-c', 'trap "exit 0" TERM; sleep 30 & wait'];
 const LIFECYCLE = ['create', 'start', 'die', 'destroy'];
-
-async function rejection(promise: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.instance(err, EngineError, String(err));
-    assert.is((err as EngineError).kind, kind, (err as EngineError).message);
-    return err as EngineError;
-  }
-  assert.unreachable(`expected a rejection of kind ${kind}`);
-  throw new Error('unreachable');
-}
 
 /** Every event of an iteration that ends by itself. */
 async function collect(events: AsyncIterable<EngineEvent>): Promise<EngineEvent[]> {
@@ -134,7 +122,7 @@ scenario(system, 'events bounded by until end the iteration by themselves', asyn
 
 scenario(system, 'events with since after until are refused with the daemon message', async ({ engine, now }) => {
   const at = now();
-  const err = await rejection(collect(engine.system.events({ since: at, until: at - 60 })), 'invalid-argument');
+  const err = await engineFailure(collect(engine.system.events({ since: at, until: at - 60 })), 'invalid-argument');
   assert.is(err.status, 400);
   // The daemon echoes the raw numbers, which the recording does not shift: check their shape.
   const [, since, until] = /^`since` time \((\d+)\) cannot be after `until` time \((\d+)\)$/.exec(err.daemonMessage ?? '') ?? [];
@@ -154,7 +142,7 @@ unit(system, 'an events stream stopped through its signal ends as aborted, whate
   const ended = collect(events);
   body.push('{"Type":"container","Action":"create","Actor":{"ID":"x","Attributes":{}},"time":1,"timeNano":1}\n');
   setImmediate(() => controller.abort(reason));
-  const err = await rejection(ended, 'aborted');
+  const err = await engineFailure(ended, 'aborted');
   assert.is(err.cause, reason);
   assert.ok(body.destroyed, 'the body is released');
 });
@@ -162,7 +150,7 @@ unit(system, 'an events stream stopped through its signal ends as aborted, whate
 unit(system, 'an event the engine sends in a shape we cannot read is a protocol error naming /events', async () => {
   const body = Readable.from([Buffer.from('{"Type":"container","Action":"create"}\n')]);
   const transport = { address: '/x.sock', stream: async () => ({ status: 200, headers: {}, body }) };
-  const err = await rejection(collect(new System(transport as unknown as Transport).events()), 'protocol');
+  const err = await engineFailure(collect(new System(transport as unknown as Transport).events()), 'protocol');
   assert.match(err.message, 'GET /events');
 });
 

@@ -5,6 +5,7 @@ import { Engine } from '../../src/engine/index.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { engineSpeaking, fakeEngine, paths, type Answer, type FakeEngine } from '../support/fake-engine.js';
 import { fixturePath, scenario, unit } from '../support/scenario.js';
+import { rejection } from '../support/assertions.js';
 
 // Version negotiation is the client's own logic: a tiny fake engine (a Unix socket served by
 // node:http) says which version it speaks and counts what reaches it. The real engine's answer is
@@ -27,15 +28,6 @@ async function withFake(answer: Answer, fn: (fake: FakeEngine, engine: (env?: No
 }
 
 const pings = (fake: FakeEngine) => paths(fake).filter((path) => path === '/_ping').length;
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new assert.Assertion({ message: 'expected a rejection, got an answer', generated: false, operator: 'rejects', expects: 'rejection', actual: 'answer' });
-}
 
 for (const [server, expected] of [['1.55', '1.55'], ['1.99', '1.55'], ['1.41', '1.41'], ['1.44', '1.44']] as const) {
   unit(version, `a server speaking ${server} is spoken to in ${expected}`, () => withFake(engineSpeaking(server), async (fake, engine) => {

@@ -6,6 +6,7 @@ import { isEngineError } from '../../src/engine/errors.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { fixturePath, scenario, unit } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
+import { rejection } from '../support/assertions.js';
 
 const volumes = suite('engine/volumes');
 
@@ -18,16 +19,6 @@ async function cleanUp(engine: Engine, { containers = [], vols = [] }: { contain
   const gone = (err: unknown) => { if (!isEngineError(err, 'not-found')) throw err; };
   for (const id of containers) await engine.containers.remove(id, { force: true }).catch(gone);
   for (const name of vols) await engine.volumes.remove(name).catch(gone);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  assert.unreachable('expected a rejection');
-  throw new Error('unreachable');
 }
 
 /** A created (never started) container that mounts `volume`: enough for the engine to call it in use. */

@@ -1,4 +1,3 @@
-import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'uvu';
 import type { Engine } from '../../src/engine/index.js';
@@ -26,7 +25,7 @@ const requireEngine = process.env.PODLING_REQUIRE_ENGINE === '1';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 /** Whether an engine answers `/_ping`; asked once per process, before any scenario registers. */
-function probe(target: Upstream, timeout = 2000): Promise<boolean> {
+export function probe(target: Upstream, timeout = 2000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connectUpstream(target);
     const done = (up: boolean) => { clearTimeout(timer); socket.destroy(); resolve(up); };
