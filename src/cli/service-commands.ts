@@ -10,6 +10,8 @@ function selectorMap(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const r of parseSelector(text)) {
     if (r.op !== '=') throw new UsageError(`--selector ${text}: a service selects with key=value pairs only`);
+    // `app=a,app=b` would silently keep the last: say so instead.
+    if (Object.hasOwn(out, r.key)) throw new UsageError(`--selector ${text}: key "${r.key}" is given twice`);
     out[r.key] = r.value;
   }
   return out;
@@ -17,7 +19,8 @@ function selectorMap(text: string): Record<string, string> {
 
 function port(text: string | undefined, option: string): number | undefined {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  // Decimal digits only: Number() would also take `0x50`, `1e3` and ` 80 `.
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${option} ${text}: a port number from 1 to 65535`);
   return n;
 }

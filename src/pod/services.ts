@@ -3,7 +3,7 @@ import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
 import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
 import { LABEL, managedFilter } from './labels.js';
-import { ANNOTATION_ISOLATED, dnsLabel } from './spec.js';
+import { ANNOTATION_ISOLATED, dnsLabel, validKey, validLabelValue } from './spec.js';
 import { matches, type Requirement } from './selector.js';
 import { readPods, summarize, type PodObject } from './read.js';
 import { syncAliases } from './aliases.js';
@@ -17,7 +17,15 @@ import { syncAliases } from './aliases.js';
  */
 export const ServiceSpec = z.strictObject({
   name: dnsLabel('service name'),
-  selector: z.record(z.string(), z.string()).refine((s) => Object.keys(s).length > 0, 'a service needs a non-empty selector'),
+  // Keys and values as pod labels allow them: a selector no label can match is a mistake, not a
+  // service that quietly never has endpoints.
+  selector: z.record(z.string(), z.string()).superRefine((selector, ctx) => {
+    if (!Object.keys(selector).length) ctx.addIssue({ code: 'custom', message: 'a service needs a non-empty selector' });
+    for (const [key, value] of Object.entries(selector)) {
+      if (!validKey(key)) ctx.addIssue({ code: 'custom', message: `invalid label key "${key}"` });
+      else if (!validLabelValue(value)) ctx.addIssue({ code: 'custom', message: `invalid label value "${value}" (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)` });
+    }
+  }),
   port: z.number().int().min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535'),
   targetPort: z.number().int().min(1, 'targetPort must be 1-65535').max(65535, 'targetPort must be 1-65535').optional(),
   protocol: z.enum(['TCP', 'UDP']).default('TCP'),
@@ -109,8 +117,11 @@ export async function deleteService(engine: Engine, name: string, cluster: strin
 function toObject(s: ServiceSpec & { created?: string }, pods: PodObject[]): ServiceObject {
   const targetPort = s.targetPort ?? s.port;
   const requirements = selectorOf(s);
+  // Exactly the pods whose cluster endpoint carries the service's name, so the list is what DNS
+  // answers: isolated and hostNetwork pods have no endpoint on the cluster network.
   const endpoints = pods
-    .filter((p) => p.status.phase === 'Running' && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true' && matches(requirements, p.metadata.labels))
+    .filter((p) => p.status.phase === 'Running' && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true'
+      && !('hostNetwork' in p.spec && p.spec.hostNetwork) && matches(requirements, p.metadata.labels))
     .map((p) => `${p.status.podIP}:${targetPort}`)
     .sort();
   return {
