@@ -27,7 +27,10 @@ export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   let input: PodInput;
   if (values.file) {
-    if (values.container?.length || positionals.length) throw new UsageError('-f FILE takes the whole pod from the file: no NAME or --container with it');
+    const shaping = ['container', 'label', 'port', 'cpu', 'memory', 'restart', 'pull', 'isolated', 'host-network'] as const;
+    const given = shaping.filter((k) => values[k] !== undefined && (!Array.isArray(values[k]) || (values[k] as string[]).length));
+    // Silently dropping, say, --isolated would leave a pod reachable that its owner believes is not.
+    if (given.length || positionals.length) throw new UsageError(`-f FILE takes the whole pod from the file: no NAME or ${given.map((k) => `--${k}`).join(', ') || '--container'} with it`);
     input = await loadPodFile(values.file);
   } else {
     input = podFromFlags(positionals, values);
