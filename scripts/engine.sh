@@ -97,7 +97,10 @@ ensure_engine() {
       # setsid: outlive the caller's process group (make, CI job); nohup: ignore its hangup.
       # Every pod has its own bridge network; the default pools hold only ~31 networks, so hand
       # out /24s from one /16 (256 networks). 10.211.0.0/16 stays free for the cluster network.
-      setsid nohup /usr/sbin/dockerd --default-address-pool base=10.210.0.0/16,size=24 \
+      # --dns 127.0.0.1: the embedded DNS answers container, pod and service names itself and
+      # forwards every other name upstream; pointing upstream at the container's own loopback
+      # makes an unknown name fail at once instead of leaving this machine (the network rule).
+      setsid nohup /usr/sbin/dockerd --default-address-pool base=10.210.0.0/16,size=24 --dns 127.0.0.1 \
         >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
       pid=$!
     else

@@ -170,7 +170,7 @@ ensure_daemon() {
       --exec-root "$EXEC_ROOT" \
       --pidfile "$PIDFILE" \
       --cgroup-parent /podling-newer \
-      --bridge=podling-newer0 --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
+      --dns 127.0.0.1 --bridge=podling-newer0 --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
       --default-address-pool "$ADDRESS_POOL" \
       >>"$LOG" 2>&1 </dev/null 8>&- 9>&- &
     pid=$!

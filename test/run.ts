@@ -6,11 +6,12 @@ import { MODES, type Mode } from '../src/testing/index.js';
 
 /**
  * The test runner. PODLING_TEST_MODE is one tier or a comma list (`replay,live`); the whole suite
- * runs once per tier, each in a child process so tiers share no state. An optional argument keeps
- * only the test files whose path contains it. The last line is the total over all tiers.
+ * runs once per tier, each in a child process so tiers share no state. Optional arguments keep only
+ * the test files whose path contains one of them. The last line is the total over all tiers.
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const TEST_CLUSTER = 'podling-test-cluster';
 
 interface Totals { passed: number; failed: number; skipped: number }
 
@@ -25,11 +26,11 @@ function tiers(): Mode[] {
   return names as Mode[];
 }
 
-function testFiles(filter: string | undefined): string[] {
+function testFiles(filters: string[]): string[] {
   return readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.test.ts'))
     .map((file) => join('test', file))
-    .filter((file) => !filter || file.includes(filter))
+    .filter((file) => !filters.length || filters.some((filter) => file.includes(filter)))
     .sort();
 }
 
@@ -52,7 +53,9 @@ function runTier(mode: Mode, files: string[]): Promise<Totals> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/tier.ts', ...files], {
       cwd: root,
-      env: { ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
+      // Tests get a cluster network of their own, removed when the tier ends (test/support/tier.ts),
+      // so a developer's real `podling-cluster` is never touched.
+      env: { PODLING_CLUSTER_NETWORK: TEST_CLUSTER, ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
@@ -68,7 +71,7 @@ function summary(totals: Totals): string {
   return `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`;
 }
 
-const files = testFiles(process.argv[2]);
+const files = testFiles(process.argv.slice(2));
 const sum: Totals = { passed: 0, failed: 0, skipped: 0 };
 const lines: string[] = [];
 for (const mode of tiers()) {

@@ -59,9 +59,13 @@ function hint(flag: string, problem: string): UsageError {
 
 /** `--port [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]` */
 export function parsePortFlag(flag: string): { containerPort: number; hostPort: number; hostIP?: string; protocol: 'TCP' | 'UDP' | 'SCTP' } {
-  const m = /^(?:(\[[0-9a-fA-F:]+\]|[0-9.]+):)?(\d+):(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(flag);
+  const m = /^(?:(\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(\d+):(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(flag);
   if (!m) throw new UsageError(`--port ${flag}: expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]`);
   const [, hostIP, hostPort, containerPort, proto] = m;
+  // Checked here too (the spec would refuse it later) so the message names the flag, not a spec path.
+  for (const [which, port] of [['host', hostPort], ['container', containerPort]] as const) {
+    if (Number(port) < 1 || Number(port) > 65535) throw new UsageError(`--port ${flag}: ${which} port ${port} is out of range (1-65535)`);
+  }
   return {
     containerPort: Number(containerPort), hostPort: Number(hostPort),
     ...(hostIP ? { hostIP: hostIP.replace(/^\[|\]$/g, '') } : {}),

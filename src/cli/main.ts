@@ -61,14 +61,16 @@ export async function main(argv: string[]): Promise<number> {
   if (help || !command) {
     const text = HELP[key.trim()] ?? HELP.main!;
     if (help || !rest.length) { console.log(text); return help ? 0 : 2; }
-    console.error(`podling: unknown command "${rest.join(' ')}"\n\n${text}`);
+    // One line, as for every other usage error: the help is one flag away, not a screenful of stderr.
+    console.error(`podling: unknown command "${key.trim()}" (podling --help lists the commands)`);
     return 2;
   }
   const engine = new Engine(host ? { host } : {});
   try {
     return await command(new Pods(engine), rest.slice(key.split(' ').length));
   } catch (err) {
-    console.error(`podling: ${messageOf(err)}`);
+    // One line per failure (node's parseArgs, for one, words its errors over several).
+    console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);
     if (debug && err instanceof Error) console.error(err.stack);
     return isUsage(err) ? 2 : 1;
   } finally {

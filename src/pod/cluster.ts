@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/index.js';
-import { isConflict, isNotFound } from '../engine/errors.js';
+import { isNotFound } from '../engine/errors.js';
 import { LABEL } from './labels.js';
 
 /**
@@ -21,14 +21,33 @@ export function clusterNetworkFrom(env: NodeJS.ProcessEnv = process.env, given: 
   };
 }
 
-/** Creates the cluster network on first use; a concurrent creator winning the race is fine. */
-export async function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwork): Promise<string> {
-  try {
-    await engine.networks.inspect(cluster.name);
-    return cluster.name;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+/** Creations in progress, per engine and network: pods created together make it once. */
+const creating = new WeakMap<Engine, Map<string, Promise<string>>>();
+
+/** Creates the cluster network on first use; single-flight in this process, race-safe across processes. */
+export function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwork): Promise<string> {
+  const inFlight = creating.get(engine) ?? new Map<string, Promise<string>>();
+  creating.set(engine, inFlight);
+  let ensure = inFlight.get(cluster.name);
+  if (!ensure) {
+    ensure = findOrCreate(engine, cluster).finally(() => inFlight.delete(cluster.name));
+    inFlight.set(cluster.name, ensure);
   }
+  return ensure;
+}
+
+async function exists(engine: Engine, name: string): Promise<boolean> {
+  try {
+    await engine.networks.inspect(name);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+async function findOrCreate(engine: Engine, cluster: ClusterNetwork): Promise<string> {
+  if (await exists(engine, cluster.name)) return cluster.name;
   try {
     await engine.networks.create({
       Name: cluster.name,
@@ -37,7 +56,9 @@ export async function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwo
       Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'cluster-network' },
     });
   } catch (err) {
-    if (!isConflict(err)) throw err;
+    // Another process won the race: the engine answers a conflict on the name, or, when the
+    // subnet is checked first, "Pool overlaps". Either way the network is there now.
+    if (!(await exists(engine, cluster.name))) throw err;
   }
   return cluster.name;
 }

@@ -1,3 +1,4 @@
+import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './create.js';
 import { podNetworkName } from './labels.js';
@@ -12,18 +13,45 @@ export interface DeleteOptions {
 
 /**
  * Stops every container at once (the pod's grace period runs in parallel, not once per
- * container), removes app containers before the infra (Podman's compatible API refuses the other
- * order), then the pod network. Anything already gone is skipped, so a second delete, or a delete
- * after a crash midway, finishes the job.
+ * container) and removes each app container as soon as it has stopped, apps before the infra
+ * (Podman's compatible API refuses the other order). The pod network goes as soon as the infra has
+ * stopped, alongside the infra's removal: Docker refuses to remove a network only while a running
+ * container is attached. Where the engine still refuses (Podman while the stopped infra exists),
+ * it is removed again once the infra is gone. Anything already gone is skipped, so a second delete,
+ * or a delete after a crash midway, finishes the job.
  */
 export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteOptions = {}): Promise<void> {
   const grace = options.force ? 0 : options.gracePeriod ?? 30;
-  const containers = [...pod.apps, ...(pod.infra ? [pod.infra] : [])];
-  if (grace > 0) {
-    await Promise.all(containers.filter((c) => c.State === 'running' || c.State === 'restarting').map((c) => engine.containers.stop(c.Id, { grace }).catch(ignoreMissing)));
-  }
+  /** Stops a running container within the grace; false when it is left running (no grace: force-removed). */
+  const stop = async (c: ContainerSummary): Promise<boolean> => {
+    if (c.State !== 'running' && c.State !== 'restarting') return true;
+    if (grace === 0) return false;
+    await engine.containers.stop(c.Id, { grace }).catch(ignoreMissing);
+    return true;
+  };
   const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true }).catch(ignoreMissing);
-  await Promise.all(pod.apps.map((c) => remove(c.Id)));
-  if (pod.infra) await remove(pod.infra.Id);
-  await engine.networks.remove(podNetworkName(pod.id)).catch(ignoreMissing);
+  const removeNetwork = () => engine.networks.remove(podNetworkName(pod.id)).catch(ignoreMissing);
+  const apps = allSettled(pod.apps.map(async (c) => { await stop(c); await remove(c.Id); }));
+  const infra = pod.infra;
+  if (!infra) {
+    await apps;
+    await removeNetwork();
+    return;
+  }
+  await allSettled([
+    apps,
+    (async () => {
+      const stopped = await stop(infra);
+      const early = stopped ? removeNetwork().then(() => true, () => false) : Promise.resolve(false);
+      await apps;
+      await remove(infra.Id);
+      if (!await early) await removeNetwork();
+    })(),
+  ]);
+}
+
+/** Promise.all that lets every operation finish before reporting the first failure. */
+async function allSettled(promises: Promise<unknown>[]): Promise<void> {
+  const failure = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
 }

@@ -12,12 +12,36 @@ import { pack } from '../engine/streams/tar.js';
 export const INFRA_IMAGE = 'podling/infra:1';
 export const CATATONIT_PATHS = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit', '/usr/local/bin/catatonit'];
 
+/** Builds in progress, per engine: twenty pods created at once import the image once. */
+const building = new WeakMap<Engine, Promise<string>>();
+
 export async function ensureInfraImage(engine: Engine, image = INFRA_IMAGE): Promise<string> {
+  if (image !== INFRA_IMAGE) return pullIfMissing(engine, image);
+  let build = building.get(engine);
+  if (!build) {
+    build = findOrBuild(engine, image).finally(() => building.delete(engine));
+    building.set(engine, build);
+  }
+  return build;
+}
+
+/** A user-named infra image comes from its registry like any other image. */
+async function pullIfMissing(engine: Engine, image: string): Promise<string> {
+  try {
+    await engine.images.inspect(image);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await engine.images.pull(image).done;
+  }
+  return image;
+}
+
+async function findOrBuild(engine: Engine, image: string): Promise<string> {
   try {
     await engine.images.inspect(image);
     return image;
   } catch (err) {
-    if (!isNotFound(err) || image !== INFRA_IMAGE) throw err;
+    if (!isNotFound(err)) throw err;
   }
   const binary = await findCatatonit();
   const [repo, tag] = image.split(':');

@@ -6,9 +6,15 @@ import type { PodRecord } from './read.js';
 export interface LogLine { container: string; stream: 'stdout' | 'stderr'; text: string }
 export interface PodLogOptions { container?: string; tail?: number; follow?: boolean; since?: number; timestamps?: boolean; signal?: AbortSignal }
 
-/** The app containers a command targets: the named one, or all of them. */
+/**
+ * The app containers a command targets: the named one, or all of them in the spec's order (the
+ * engine lists newest first, and apps are created concurrently, so its order means nothing; exec
+ * without a name must hit the first container of the spec, as kubectl's does).
+ */
 export function selectContainers(pod: PodRecord, name?: string): { name: string; id: string }[] {
-  const apps = pod.apps.map((c) => ({ name: c.Labels?.[LABEL.container] ?? c.Id, id: c.Id }));
+  const order = pod.spec?.spec.containers.map((c) => c.name) ?? [];
+  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length); // unknown names last
+  const apps = pod.apps.map((c) => ({ name: c.Labels?.[LABEL.container] ?? c.Id, id: c.Id })).sort((a, b) => rank(a.name) - rank(b.name));
   if (name === undefined) return apps;
   const found = apps.filter((a) => a.name === name);
   if (!found.length) throw new Error(`pod ${pod.name} has no container "${name}" (it has: ${apps.map((a) => a.name).join(', ') || 'none'})`);

@@ -50,9 +50,14 @@ export async function prune(engine: Engine, options: { all?: boolean } = {}): Pr
   return report;
 }
 
-/** A pod whose infra never started, or with fewer containers than its spec, and whose creator is gone. */
+/**
+ * A pod whose creator is gone before it finished: its infra never started, it has fewer containers
+ * than its spec, or an app container was never started (a container leaves `created` on its first
+ * start and never returns to it, so only an unfinished create leaves one there).
+ */
 function halfMade(pod: PodRecord): boolean {
-  const incomplete = pod.infra?.State === 'created' || (pod.spec !== undefined && pod.apps.length < pod.spec.spec.containers.length);
+  const incomplete = pod.infra?.State === 'created' || pod.apps.some((c) => c.State === 'created')
+    || (pod.spec !== undefined && pod.apps.length < pod.spec.spec.containers.length);
   return incomplete && !creatorAlive(pod.infra?.Labels?.[LABEL.creator]);
 }
 

@@ -26,8 +26,9 @@ export interface PodObject {
   status: { phase: Phase; reason?: string; podIP?: string; podIPs?: { ip: string }[]; startTime?: string; containerStatuses: ContainerStatus[] };
 }
 
-export async function readPods(engine: Engine, options: { signal?: AbortSignal } = {}): Promise<PodRecord[]> {
-  const containers = await engine.containers.list({ all: true, filters: managedFilter([LABEL.podId]), signal: options.signal });
+/** Pods as their containers' labels describe them; `labels` narrows the list at the engine. */
+export async function readPods(engine: Engine, options: { signal?: AbortSignal; labels?: string[] } = {}): Promise<PodRecord[]> {
+  const containers = await engine.containers.list({ all: true, filters: managedFilter([LABEL.podId, ...(options.labels ?? [])]), signal: options.signal });
   const pods = new Map<string, PodRecord>();
   for (const c of containers) {
     const labels = c.Labels ?? {};
@@ -55,8 +56,12 @@ function parseStoredSpec(json: string | undefined): Pod | undefined {
 
 /** A pod by name or id; names win, as in `kubectl`. */
 export async function findPod(engine: Engine, ref: string, options: { signal?: AbortSignal } = {}): Promise<PodRecord> {
-  const pods = await readPods(engine, options);
-  const found = pods.find((p) => p.name === ref) ?? pods.find((p) => p.id === ref);
+  // The engine filters by label, so the cost does not grow with the number of pods on it.
+  const [byName, byId] = await Promise.all([
+    readPods(engine, { ...options, labels: [`${LABEL.podName}=${ref}`] }),
+    readPods(engine, { ...options, labels: [`${LABEL.podId}=${ref}`] }),
+  ]);
+  const found = byName[0] ?? byId[0];
   if (!found) throw new PodNotFoundError(ref);
   return found;
 }

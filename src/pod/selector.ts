@@ -15,12 +15,14 @@ export class SelectorError extends Error {
 
 export function parseSelector(text: string): Requirement[] {
   if (!text.trim()) throw new SelectorError('empty selector: use key=value[,key=value...]');
+  // Before splitting at commas: `app in (a,b)` has commas of its own, and a fragment would confuse.
+  if (/\s(in|notin)\s/.test(text) || text.includes('(')) throw new SelectorError(`set-based selector "${text.trim()}" is not supported: use key=value, key!=value, key or !key`);
   return text.split(',').map((raw) => {
     const part = raw.trim();
-    if (/\s(in|notin)\s/.test(part) || part.includes('(')) throw new SelectorError(`set-based selector "${part}" is not supported: use key=value, key!=value, key or !key`);
     const m = /^(!?)([^=!]+)(?:(==|=|!=)(.*))?$/.exec(part);
     if (!m) throw new SelectorError(`invalid selector "${part}": use key=value, key!=value, key or !key`);
-    const [, not, key = '', op, value = ''] = m;
+    // Blanks around the operator are allowed, as kubectl allows them (`app = web`).
+    const [, not, key = '', op, value = ''] = m.map((group) => group?.trim());
     if (!KEY.test(key)) throw new SelectorError(`invalid label key "${key}" in selector`);
     if (op === undefined) return { key, op: not ? '!exists' : 'exists' };
     if (not) throw new SelectorError(`invalid selector "${part}": "!" goes only before a bare key`);

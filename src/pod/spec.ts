@@ -108,10 +108,75 @@ export class PodSpecError extends Error {
 export function parsePod(value: unknown, source?: string): Pod {
   const result = Pod.safeParse(value);
   if (result.success) return result.data;
-  throw new PodSpecError(result.error.issues.map((issue) => {
-    const where = issue.path.join('.');
-    return where ? `${where}: ${issue.message}` : issue.message;
-  }), source);
+  throw new PodSpecError(problems(result.error.issues), source);
+}
+
+/**
+ * One line per problem, each naming its field. A misspelt field (`contaners`) is reported as
+ * itself with the field it most likely meant, and not a second time as that field missing: one
+ * typo, one problem.
+ */
+function problems(issues: readonly z.core.$ZodIssue[]): string[] {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
+  const guesses = new Map<z.core.$ZodIssue, Map<string, string>>();
+  const meant = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownFields(issue.path);
+    const byKey = new Map(issue.keys.flatMap((key) => { const guess = closest(key, known); return guess ? [[key, guess] as const] : []; }));
+    for (const guess of byKey.values()) meant.add(at([...issue.path, guess]));
+    guesses.set(issue, byKey);
+  }
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const guess = guesses.get(issue)?.get(key);
+        return `${at([...issue.path, key])}: unknown field${guess ? ` (did you mean "${guess}"?)` : ''}`;
+      });
+    }
+    const where = at(issue.path);
+    if (issue.code === 'invalid_type' && meant.has(where)) return []; // missing because misspelt: said above
+    // A record key's own message ("invalid label key") is inside; zod's outer one only says "Invalid key in record".
+    const message = issue.code === 'invalid_key' ? issue.issues[0]?.message ?? issue.message : issue.message;
+    return [where ? `${where}: ${message}` : message];
+  });
+}
+
+interface SchemaNode { _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode } } }
+
+/** The fields the Pod schema knows at `path` (through arrays, optionals and defaults). */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  const unwrap = (node: SchemaNode | undefined): SchemaNode | undefined => {
+    const def = node?._zod.def;
+    return def?.innerType ? unwrap(def.innerType) : def?.type === 'pipe' ? unwrap(def.in) : node;
+  };
+  let node = unwrap(Pod as unknown as SchemaNode);
+  for (const segment of path) {
+    const def = node?._zod.def;
+    node = unwrap(typeof segment === 'number' ? def?.element : def?.shape?.[String(segment)]);
+  }
+  return Object.keys(unwrap(node)?._zod.def.shape ?? {});
+}
+
+/** The known field a misspelling is closest to, if it is close: at most 2 edits, and fewer than half its length. */
+function closest(key: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const field of known) {
+    const distance = editDistance(key.toLowerCase(), field.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [field, distance];
+  }
+  return bestDistance <= 2 && bestDistance * 2 < key.length ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /** A pod from a JSON or YAML file (`apiVersion: v1`, `kind: Pod`). */

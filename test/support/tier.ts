@@ -1,5 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Engine } from '../../src/engine/index.js';
+import { isEngineError } from '../../src/engine/errors.js';
 
 /**
  * One tier of the test run, in its own process (test/run.ts starts one per mode): loads every test
@@ -23,5 +25,20 @@ for (const [index, file] of process.argv.slice(2).entries()) {
   await import(pathToFileURL(resolve(file)).href);
 }
 await uvu.exec();
+await removeTestCluster();
 // A socket a test forgot to close must not keep the tier alive once uvu has reported.
 process.exit(process.exitCode ?? 0);
+
+/** The tier's cluster network (test/run.ts names it) goes with the tier; one still in use stays. */
+async function removeTestCluster(): Promise<void> {
+  const name = process.env.PODLING_CLUSTER_NETWORK;
+  if (!name || process.env.PODLING_TEST_MODE === 'replay') return;
+  const engine = new Engine();
+  try {
+    await engine.networks.remove(name);
+  } catch (err) {
+    if (!isEngineError(err, 'not-found') && !isEngineError(err, 'unavailable')) console.error(`note: test cluster network ${name} left: ${(err as Error).message}`);
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * Pod benchmarks (issue 5): pod start for 1, 2, 4 and 8 containers against
+ *   (a) the original design's sequential order (network, then per container pull, create, start;
+ *       the infra first), every call awaited in turn through Podling's engine client, and
+ *   (b) the parallel lower bound: the same calls, hand-written on a bare undici Pool, everything
+ *       independent at once (network ‖ image inspects; infra create; infra start ‖ app creates;
+ *       app starts together);
+ * and pod delete against stopping one container. Candidates alternate round by round (the order
+ * rotates each round), each ratio compares medians from the same run, and set-up and clean-up are
+ * never inside a timed region. One extra traced pass at 4 containers counts the engine round trips
+ * of every candidate and when each one ran.
+ *
+ * Baseline objects carry `podling-bench.io/*` labels (the same keys as Podling's under another
+ * prefix, so request bodies are the same size) so that no Podling command mistakes them for pods.
+ */
+import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Pool, type Dispatcher } from 'undici';
+import { Engine } from '../src/index.js';
+import type { ContainerSpec } from '../src/engine/container-spec.js';
+import { aliasesFor } from '../src/pod/aliases.js';
+import { ensureClusterNetwork, type ClusterNetwork } from '../src/pod/cluster.js';
+import { appSpec, infraSpec } from '../src/pod/containers.js';
+import { newPodId } from '../src/pod/create.js';
+import { INFRA_IMAGE } from '../src/pod/infra.js';
+import { LABEL, appName, infraName, podNetworkName } from '../src/pod/labels.js';
+import { creatorAlive } from '../src/pod/prune.js';
+import { Pods, parsePod, type Pod } from '../src/pod/index.js';
+import { readServices } from '../src/pod/services.js';
+import type { Row } from './client.js';
+import { summarize, time, type Sample } from './stats.js';
+
+const SOCKET = '/var/run/docker.sock';
+/** Present locally; Podling's candidate uses it with imagePullPolicy IfNotPresent (no pull). */
+const APP_IMAGE = 'podling-test/busybox:latest';
+/** The same image through the loopback registry: the sequential design's pull is real but finds it present. */
+const PULL_IMAGE = '127.0.0.1:5000/podling-test/busybox:latest';
+const SIZES = [1, 2, 4, 8];
+const ROUNDS = Number(process.env.PODLING_BENCH_POD_ROUNDS ?? 5);
+/** The size the targets are set for gets more rounds: the shared engine is noisy. */
+const TARGET_ROUNDS = Number(process.env.PODLING_BENCH_POD_TARGET_ROUNDS ?? 7);
+const TRACE_SIZE = 4;
+
+const BENCH_PREFIX = 'podling-bench.io/';
+const BENCH_MANAGED = `${BENCH_PREFIX}managed`;
+const BENCH_CREATOR = `${BENCH_PREFIX}creator`;
+/** Podling's own pods made here are named with this prefix (and carry this process as creator). */
+const POD_PREFIX = 'pbench-';
+const CREATOR = `${hostname()}:${process.pid}`;
+
+export interface TracedCall { method: string; path: string; start: number; headers: number }
+export interface Trace { candidate: string; size: number; total: number; calls: TracedCall[] }
+/**
+ * `paired`: per case, the median over rounds of the ratio within each round (the two candidates
+ * ran back to back), which a load that drifts over the run disturbs less than a ratio of medians.
+ */
+export interface PodBenchResult { rows: Row[]; traces: Trace[]; paired: Record<string, number> }
+
+// ----------------------------------------------------------------------------- tracing
+
+/**
+ * Records every request a dispatcher sends while `on`: method, path, and when it was sent and its
+ * answer's headers came (ms from `since`). Counting at the dispatcher sees Podling's calls exactly
+ * as the engine does, version negotiation included.
+ */
+class Tracer {
+  on = false;
+  since = 0n;
+  calls: TracedCall[] = [];
+  wrap(pool: Dispatcher): void {
+    const original = pool.request.bind(pool) as (opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+    const ms = () => Number(process.hrtime.bigint() - this.since) / 1e6;
+    (pool as { request: unknown }).request = (opts: Dispatcher.RequestOptions, callback?: unknown) => {
+      if (callback !== undefined) return (original as (o: unknown, c: unknown) => void)(opts, callback);
+      if (!this.on) return original(opts);
+      const call: TracedCall = { method: opts.method, path: String(opts.path).replace(/^\/v\d+\.\d+/, '').replace(/\?.*$/, ''), start: ms(), headers: NaN };
+      this.calls.push(call);
+      const promise = original(opts);
+      promise.then(() => { call.headers = ms(); }, () => { call.headers = ms(); });
+      return promise;
+    };
+  }
+  start(): void { this.calls = []; this.since = process.hrtime.bigint(); this.on = true; }
+  stop(): TracedCall[] { this.on = false; return this.calls; }
+}
+
+// ----------------------------------------------------------------------------- specs
+
+function podOf(name: string, size: number, image: string): Pod {
+  return parsePod({
+    metadata: { name },
+    spec: {
+      containers: Array.from({ length: size }, (_, i) => ({ name: `c${i}`, image, command: ['sleep', '3600'], imagePullPolicy: 'IfNotPresent' as const })),
+    },
+  });
+}
+
+/** Podling's label keys moved under the bench prefix: same body sizes, invisible to `pod list`. */
+function rebrand(labels: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).map(([k, v]) => [k.replace(/^podling\.io\//, BENCH_PREFIX), v]));
+}
+const benchSpec = (spec: ContainerSpec): ContainerSpec => ({ ...spec, Labels: rebrand(spec.Labels) });
+const benchName = (name: string) => name.replace(/^podling_/, 'podlingbench_');
+
+function networkSpec(pod: Pod, id: string) {
+  return {
+    Name: podNetworkName(id),
+    Driver: 'bridge',
+    Labels: rebrand({ [LABEL.managed]: 'true', [LABEL.podId]: id, [LABEL.podName]: pod.metadata.name, [LABEL.type]: 'pod-network', [LABEL.creator]: CREATOR }),
+  };
+}
+
+/** What a baseline candidate made, filled in as it goes so clean-up works after a failure too. */
+interface Made { network?: string; infra?: string; apps: string[] }
+const made = (): Made => ({ apps: [] });
+
+async function removeMade(engine: Engine, m: Made): Promise<void> {
+  await Promise.all([...m.apps, ...(m.infra ? [m.infra] : [])].map((id) => engine.containers.remove(id, { force: true, volumes: true }).catch(() => {})));
+  if (m.network) await engine.networks.remove(m.network).catch(() => {});
+}
+
+// ----------------------------------------------------------------------------- candidates
+
+/**
+ * (a) The original design: one call after another, pulling every image regardless. It makes what
+ * Podling makes, the infra's place on the cluster network included (an inspect of that network, a
+ * read of the services for the pod's DNS names, and on API 1.41 a connect after the create).
+ */
+async function sequential(engine: Engine, cluster: ClusterNetwork, size: number, m: Made): Promise<void> {
+  const id = newPodId();
+  const pod = podOf(`bseq-${id}`, size, PULL_IMAGE);
+  const net = networkSpec(pod, id);
+  await engine.networks.create(net);
+  m.network = net.Name;
+  await engine.networks.inspect(cluster.name);
+  const aliases = aliasesFor(pod, await readServices(engine));
+  // The infra image is built on this host and is in no registry, so its pull is stood in for by
+  // the same already-present pull the apps make (a manifest check against the loopback registry).
+  await engine.images.pull(PULL_IMAGE).done;
+  const infra = await engine.containers.create(benchSpec(infraSpec(pod, id, INFRA_IMAGE, CREATOR, { cluster: { name: cluster.name, aliases } })), { name: benchName(infraName(pod.metadata.name)) });
+  m.infra = infra.Id;
+  await engine.containers.start(infra.Id);
+  for (const c of pod.spec.containers) {
+    await engine.images.pull(PULL_IMAGE).done;
+    const app = await engine.containers.create(benchSpec(appSpec(pod, id, c, infra.Id, CREATOR)), { name: benchName(appName(pod.metadata.name, c.name)) });
+    m.apps.push(app.Id);
+    await engine.containers.start(app.Id);
+  }
+}
+
+/** (b) The lower bound: the same objects by hand on a bare undici Pool, everything independent at once. */
+function lowerBound(bare: Pool, version: string, cluster: ClusterNetwork) {
+  const send = async (method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<Dispatcher.ResponseData> => {
+    const res = await bare.request({
+      method, path: `/v${version}${path}`,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.statusCode >= 400) throw new Error(`${method} ${path}: ${res.statusCode} ${await res.body.text()}`);
+    return res;
+  };
+  const empty = async (method: Dispatcher.HttpMethod, path: string, body?: unknown) => { await (await send(method, path, body)).body.dump(); };
+  const create = async (body: ContainerSpec, name: string) => (await (await send('POST', `/containers/create?name=${name}`, body)).body.json()) as { Id: string };
+  const start = async (size: number, m: Made): Promise<void> => {
+    const id = newPodId();
+    const pod = podOf(`bpar-${id}`, size, APP_IMAGE);
+    const net = networkSpec(pod, id);
+    const servicesFilter = encodeURIComponent(JSON.stringify({ label: [`${LABEL.managed}=true`, `${LABEL.type}=service`] }));
+    const [, , , , services] = await Promise.all([
+      // CheckDuplicate: as Podling's client sends it below API 1.44 (this engine speaks 1.41).
+      empty('POST', '/networks/create', { ...net, CheckDuplicate: true }).then(() => { m.network = net.Name; }),
+      empty('GET', `/images/${APP_IMAGE}/json`),
+      empty('GET', `/images/${INFRA_IMAGE}/json`),
+      empty('GET', `/networks/${cluster.name}`),
+      send('GET', `/containers/json?all=1&filters=${servicesFilter}`).then((r) => r.body.json() as Promise<Array<{ Labels?: Record<string, string> }>>),
+    ]);
+    const aliases = aliasesFor(pod, services.flatMap((c) => {
+      try { return [JSON.parse(c.Labels?.[LABEL.serviceSpec] ?? '') as { name: string; selector: Record<string, string> }]; } catch { return []; }
+    }));
+    // API 1.41 takes one network at create: the cluster network is connected before the start.
+    const spec = infraSpec(pod, id, INFRA_IMAGE, CREATOR);
+    const infra = await create(benchSpec(spec), benchName(infraName(pod.metadata.name)));
+    m.infra = infra.Id;
+    await empty('POST', `/networks/${cluster.name}/connect`, { Container: infra.Id, EndpointConfig: { Aliases: aliases } });
+    const [, apps] = await Promise.all([
+      empty('POST', `/containers/${infra.Id}/start`),
+      Promise.all(pod.spec.containers.map(async (c) => {
+        const app = await create(benchSpec(appSpec(pod, id, c, infra.Id, CREATOR)), benchName(appName(pod.metadata.name, c.name)));
+        m.apps.push(app.Id);
+        return app.Id;
+      })),
+    ]);
+    await Promise.all(apps.map((app) => empty('POST', `/containers/${app}/start`)));
+  };
+  /**
+   * Delete's floor on Docker, ids known (no list): every stop at once, each app removed when it
+   * has stopped, the network and the infra removed once the infra has stopped.
+   */
+  const remove = async (m: Made): Promise<void> => {
+    // t=30: Podling's default grace, though every process here exits on SIGTERM at once.
+    const stopThenRemove = (id: string) => empty('POST', `/containers/${id}/stop?t=30`).then(() => empty('DELETE', `/containers/${id}?force=1&v=1`));
+    await Promise.all([
+      ...m.apps.map(stopThenRemove),
+      empty('POST', `/containers/${m.infra}/stop?t=30`).then(() => Promise.all([empty('DELETE', `/networks/${m.network}`), empty('DELETE', `/containers/${m.infra}?force=1&v=1`)])),
+    ]);
+  };
+  return { create: start, remove };
+}
+
+/**
+ * The delete baseline: one busybox `sleep` under Init, as Podling runs app containers, and like
+ * them without a network endpoint of its own (NetworkMode none; an app container uses the infra's).
+ * This also keeps the baseline independent of the default bridge, which other users of the shared
+ * engine have been seen to remove.
+ */
+async function startOne(engine: Engine): Promise<string> {
+  const { Id } = await engine.containers.create({
+    Image: APP_IMAGE, Cmd: ['sleep', '3600'],
+    Labels: { [BENCH_MANAGED]: 'true', [BENCH_CREATOR]: CREATOR, [`${BENCH_PREFIX}type`]: 'stop-one' },
+    HostConfig: { Init: true, NetworkMode: 'none' },
+  }, { name: `podlingbench_stop-${newPodId()}` });
+  await engine.containers.start(Id);
+  return Id;
+}
+
+// ----------------------------------------------------------------------------- clean-up
+
+/** Everything this process made is gone (and leftovers of a killed earlier run are removed). */
+async function sweep(engine: Engine, mine: boolean): Promise<{ containers: number; networks: number }> {
+  const ours = (labels: Record<string, string> | null | undefined, key: string) => {
+    const creator = labels?.[key];
+    return creator === CREATOR || (!mine && !creatorAlive(creator));
+  };
+  const [benchContainers, benchNetworks, managed, managedNetworks] = await Promise.all([
+    engine.containers.list({ all: true, filters: { label: [`${BENCH_MANAGED}=true`] } }),
+    engine.networks.list({ filters: { label: [`${BENCH_MANAGED}=true`] } }),
+    engine.containers.list({ all: true, filters: { label: [`${LABEL.managed}=true`] } }),
+    engine.networks.list({ filters: { label: [`${LABEL.managed}=true`] } }),
+  ]);
+  const containers = [
+    ...benchContainers.filter((c) => ours(c.Labels, BENCH_CREATOR)),
+    ...managed.filter((c) => c.Labels?.[LABEL.podName]?.startsWith(POD_PREFIX) && ours(c.Labels, LABEL.creator)),
+  ];
+  const networks = [
+    ...benchNetworks.filter((n) => ours(n.Labels, BENCH_CREATOR)),
+    ...managedNetworks.filter((n) => n.Labels?.[LABEL.podName]?.startsWith(POD_PREFIX) && ours(n.Labels, LABEL.creator)),
+  ];
+  await Promise.all(containers.map((c) => engine.containers.remove(c.Id, { force: true, volumes: true }).catch(() => {})));
+  await Promise.all(networks.map((n) => engine.networks.remove(n.Id).catch(() => {})));
+  return { containers: containers.length, networks: networks.length };
+}
+
+// ----------------------------------------------------------------------------- the runs
+
+const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
+
+export async function podBench(socketPath = SOCKET, log: (line: string) => void = () => {}): Promise<PodBenchResult> {
+  const engine = new Engine({ socketPath });
+  const pods = new Pods(engine);
+  const version = await engine.apiVersion();
+  const bare = new Pool('http://localhost', { socketPath, keepAliveTimeout: 10_000 });
+  const tracer = new Tracer();
+  tracer.wrap(engine.transport.client);
+  tracer.wrap(bare);
+  const cluster = pods.cluster;
+  const bareCalls = lowerBound(bare, version, cluster);
+
+  for (const image of [APP_IMAGE, PULL_IMAGE, INFRA_IMAGE]) {
+    await engine.images.inspect(image).catch(() => { throw new Error(`image ${image} is missing: run scripts/engine.sh (make engine) first`); });
+  }
+  // The cluster network is shared and outlives pods, as Podling leaves it; made here only if missing.
+  const clusterExisted = await engine.networks.inspect(cluster.name).then(() => true, () => false);
+  if (!clusterExisted) await ensureClusterNetwork(engine, cluster);
+  const left = await sweep(engine, false);
+  if (left.containers || left.networks) log(`removed ${left.containers} containers and ${left.networks} networks left by an earlier bench run`);
+
+  let seq = 0;
+  const podName = () => `${POD_PREFIX}${process.pid.toString(36)}-${(seq++).toString(36)}`;
+
+  /** One run of each start candidate; returns ms, or undefined for set-up only. */
+  const startCandidates = {
+    sequential: async (size: number) => {
+      const m = made();
+      try { return await time(() => sequential(engine, cluster, size, m)); } finally { await removeMade(engine, m); }
+    },
+    lowerBound: async (size: number) => {
+      const m = made();
+      try { return await time(() => bareCalls.create(size, m)); } finally { await removeMade(engine, m); }
+    },
+  };
+
+  const rows: Row[] = [];
+  const traces: Trace[] = [];
+  const paired: Record<string, number> = {};
+  try {
+    // Warm-up: connections, JIT, the registry's manifest cache; the traced pass warms up size 4.
+    for (const size of [1]) {
+      await startCandidates.sequential(size);
+      await startCandidates.lowerBound(size);
+      const name = podName();
+      await pods.create(podOf(name, size, APP_IMAGE));
+      await pods.delete(name);
+      const one = await startOne(engine);
+      await engine.containers.stop(one);
+      await engine.containers.remove(one, { force: true });
+      const m = made();
+      await bareCalls.create(size, m);
+      await bareCalls.remove(m);
+      await removeMade(engine, m);
+    }
+    traces.push(...await tracePass(TRACE_SIZE));
+
+    for (const size of SIZES) {
+      const samples: Record<'sequential' | 'lowerBound' | 'podling' | 'delete' | 'stopOne' | 'deleteFloor', number[]> = { sequential: [], lowerBound: [], podling: [], delete: [], stopOne: [], deleteFloor: [] };
+      for (let round = 0; round < (size === TRACE_SIZE ? TARGET_ROUNDS : ROUNDS); round++) {
+        let podlingPod: string | undefined;
+        const starts: Array<[keyof typeof samples, () => Promise<number>]> = [
+          ['sequential', () => startCandidates.sequential(size)],
+          ['lowerBound', () => startCandidates.lowerBound(size)],
+          ['podling', async () => { const name = podName(); podlingPod = name; return time(() => pods.create(podOf(name, size, APP_IMAGE))); }],
+        ];
+        for (const [label, run] of rotate(starts, round)) samples[label].push(await run());
+        const stops: Array<[keyof typeof samples, () => Promise<number>]> = [
+          ['delete', () => time(() => pods.delete(podlingPod!))],
+          ['stopOne', async () => {
+            const id = await startOne(engine);
+            try { return await time(() => engine.containers.stop(id)); } finally { await engine.containers.remove(id, { force: true }).catch(() => {}); }
+          }],
+          ['deleteFloor', async () => {
+            const m = made();
+            try {
+              await bareCalls.create(size, m);
+              return await time(() => bareCalls.remove(m));
+            } finally { await removeMade(engine, m); }
+          }],
+        ];
+        for (const [label, run] of rotate(stops, round)) samples[label].push(await run());
+      }
+      const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)])) as Record<keyof typeof samples, Sample>;
+      const c = size === 1 ? '1 container' : `${size} containers`;
+      const vsLower = s.podling.median / s.lowerBound.median;
+      const vsSeq = s.podling.median / s.sequential.median;
+      const vsStop = s.delete.median / s.stopOne.median;
+      const vsFloor = s.delete.median / s.deleteFloor.median;
+      const pairedMedian = (a: number[], b: number[]) => summarize(a.map((x, i) => x / b[i]!)).median;
+      const key = size === TRACE_SIZE;
+      rows.push(
+        { case: `pod start, ${c}: Podling vs parallel lower bound`, podling: s.podling, baseline: s.lowerBound, baselineName: 'bare undici Pool, all independent calls in parallel', ratio: vsLower, unit: 'ms', ...(key ? { target: '≤ 1.15×', met: vsLower <= 1.15 } : {}) },
+        { case: `pod start, ${c}: Podling vs sequential order`, podling: s.podling, baseline: s.sequential, baselineName: 'original design: pull, create, start one by one', ratio: vsSeq, unit: 'ms', ...(key ? { target: '≤ 0.5×', met: vsSeq <= 0.5 } : {}) },
+        { case: `pod delete, ${c}: Podling vs stopping one container`, podling: s.delete, baseline: s.stopOne, baselineName: 'stop one busybox sleep container (Init)', ratio: vsStop, unit: 'ms', ...(key ? { target: '≤ 1.2×', met: vsStop <= 1.2 } : {}) },
+        { case: `pod delete, ${c}: Podling vs parallel lower bound`, podling: s.delete, baseline: s.deleteFloor, baselineName: 'bare undici Pool, ids known, all stops at once, network after infra stop', ratio: vsFloor, unit: 'ms' },
+      );
+      const [r1, r2, r3, r4] = rows.slice(-4) as [Row, Row, Row, Row];
+      paired[r1.case] = pairedMedian(samples.podling, samples.lowerBound);
+      paired[r2.case] = pairedMedian(samples.podling, samples.sequential);
+      paired[r3.case] = pairedMedian(samples.delete, samples.stopOne);
+      paired[r4.case] = pairedMedian(samples.delete, samples.deleteFloor);
+      paired[`pod start, ${c}: lower bound vs sequential order`] = pairedMedian(samples.lowerBound, samples.sequential);
+      paired[`pod delete, ${c}: lower bound vs stopping one container`] = pairedMedian(samples.deleteFloor, samples.stopOne);
+      log(`size ${size}: seq ${s.sequential.median.toFixed(1)} lower ${s.lowerBound.median.toFixed(1)} podling ${s.podling.median.toFixed(1)} delete ${s.delete.median.toFixed(1)} delete-floor ${s.deleteFloor.median.toFixed(1)} stop-one ${s.stopOne.median.toFixed(1)} ms`);
+    }
+  } finally {
+    await sweep(engine, true);
+    const after = await sweep(engine, true);
+    // Made here: removed unless another pod joined it meanwhile (the engine then refuses; it is theirs).
+    if (!clusterExisted) await engine.networks.remove(cluster.name).catch(() => {});
+    if (after.containers || after.networks) throw new Error(`clean-up left ${after.containers} containers and ${after.networks} networks`);
+    await Promise.all([engine.close(), bare.close()]);
+  }
+  return { rows, traces, paired };
+
+  async function tracePass(size: number): Promise<Trace[]> {
+    const out: Trace[] = [];
+    const traced = async (candidate: string, fn: () => Promise<unknown>, after?: () => Promise<unknown>) => {
+      tracer.start();
+      const t0 = process.hrtime.bigint();
+      try { await fn(); } finally {
+        const total = Number(process.hrtime.bigint() - t0) / 1e6;
+        out.push({ candidate, size, total, calls: tracer.stop() });
+        await after?.();
+      }
+    };
+    const seqMade = made();
+    await traced('sequential', () => sequential(engine, cluster, size, seqMade), () => removeMade(engine, seqMade));
+    const parMade = made();
+    await traced('lower bound create', () => bareCalls.create(size, parMade));
+    await traced('lower bound delete', () => bareCalls.remove(parMade), () => removeMade(engine, parMade));
+    const name = podName();
+    await traced('podling create', () => pods.create(podOf(name, size, APP_IMAGE)));
+    await traced('podling delete', () => pods.delete(name));
+    const one = await startOne(engine);
+    await traced('stop one', () => engine.containers.stop(one), () => engine.containers.remove(one, { force: true }));
+    return out;
+  }
+}
+
+/** `GET /containers/json ×1 @0.3–2.1` lines: each call, when it was sent and when its answer came. */
+export function describeTrace(trace: Trace): string {
+  const lines = [`${trace.candidate} (${trace.size} containers): ${trace.calls.length} round trips, ${trace.total.toFixed(1)} ms`];
+  for (const c of trace.calls) lines.push(`  ${c.start.toFixed(1).padStart(7)} → ${c.headers.toFixed(1).padStart(7)} ms  ${c.method} ${c.path.replace(/[0-9a-f]{64}/, '<id>')}`);
+  return lines.join('\n');
+}
+
+export function traceSummary(trace: Trace): string {
+  const counts = new Map<string, number>();
+  for (const c of trace.calls) {
+    const key = `${c.method} ${c.path.replace(/\/containers\/[^/]+\/(start|stop|json)$/, '/containers/{id}/$1').replace(/\/containers\/[0-9a-f]{64}$/, '/containers/{id}').replace(/\/images\/.+\/json$/, '/images/{name}/json').replace(/\/networks\/[^/]+$/, '/networks/{id}')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n}× ${k}`).join(', ');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  podBench(SOCKET, console.log).then(({ rows, traces }) => {
+    for (const t of traces) console.log(describeTrace(t));
+    for (const r of rows) console.log(`${r.case}: ${r.podling.median.toFixed(1)} vs ${r.baseline.median.toFixed(1)} ms = ${r.ratio.toFixed(2)}× ${r.target ?? ''} ${r.met === undefined ? '' : r.met ? 'met' : 'NOT met'}`);
+  }).catch((err) => { console.error(err); process.exit(1); });
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli, type CliResult } from '../support/cli.js';
+
+// A command line podling cannot understand exits 2 with one line on stderr, no stack trace, and
+// never reaches an engine: these run with the engine address pointing at nothing.
+const usage = suite('cli/usage');
+
+const dir = mkdtempSync(join(tmpdir(), 'podling-cli-usage-'));
+const NO_ENGINE = ['-H', `unix://${join(dir, 'no-engine.sock')}`];
+const badFile = join(dir, 'bad-pod.yaml');
+writeFileSync(badFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  contaners:\n    - name: a\n      image: x:1\n');
+const notYaml = join(dir, 'not-yaml.yaml');
+writeFileSync(notYaml, 'metadata: [unclosed\n');
+
+const CASES: Array<[string[], string | RegExp]> = [
+  [['pod', 'create'], 'podling: pod create takes exactly one NAME (or -f FILE)'],
+  [['pod', 'create', 'x'], 'podling: pod create needs at least one --container NAME:IMAGE:TAG'],
+  [['pod', 'create', 'x', '--bogus'], /^podling: Unknown option '--bogus'/],
+  [['pod', 'create', 'x', '--container', 'app:127.0.0.1:5000:latest'], /^podling: --container app:127\.0\.0\.1:5000:latest: .*write 127\.0\.0\.1:5000\/PATH:TAG/],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--cpu', 'lots'], /^podling: invalid pod spec: spec\.containers\.0\.resources\.limits\.cpu: invalid cpu quantity "lots"/],
+  [['pod', 'create', 'My_Pod', '--container', 'a:b:1'], /^podling: invalid pod spec: metadata\.name: pod name must be a DNS label/],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--container', 'a:c:1'], 'podling: invalid pod spec: spec.containers.1.name: duplicate container name "a"'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--port', '70000:80'], 'podling: --port 70000:80: host port 70000 is out of range (1-65535)'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--cpu', 'nope=1'], 'podling: --cpu: no container named "nope"'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--restart', 'sometimes'], 'podling: --restart sometimes: use Always, OnFailure or Never'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--pull', 'Maybe'], 'podling: --pull Maybe: use Always, IfNotPresent or Never'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--label', 'novalue'], 'podling: --label novalue: expected KEY=VALUE'],
+  [['pod', 'create', '-f', badFile], `podling: invalid pod spec in ${badFile}: spec.contaners: unknown field (did you mean "containers"?)`],
+  [['pod', 'create', '-f', notYaml], new RegExp(`^podling: invalid pod spec in ${notYaml}: not valid YAML or JSON: `)],
+  [['pod', 'get'], 'podling: pod get takes exactly one POD (name or id)'],
+  [['pod', 'get', 'x', '-o', 'xml'], 'podling: -o xml: use json or yaml'],
+  [['pod', 'list', '-l', 'app in (a,b)'], /^podling: set-based selector "app in \(a,b\)" is not supported/],
+  [['pod', 'list', 'extra'], 'podling: pod list takes no arguments (got extra)'],
+  [['pod', 'delete'], 'podling: pod delete needs at least one POD'],
+  [['pod', 'delete', 'x', '--grace-period', 'soon'], 'podling: --grace-period soon: a whole number of seconds'],
+  [['pod', 'logs', 'x', '--tail', '-1'], /^podling: Option '--tail' argument is ambiguous\./],
+  [['pod', 'exec', 'x'], 'podling: usage: podling pod exec POD [-c NAME] -- CMD [ARG...]'],
+  [['prune', '--nope'], 'podling: prune takes only --all (got --nope)'],
+  [['pod', 'frob'], /^podling: unknown command "pod frob"/],
+  [['frob'], /^podling: unknown command "frob"/],
+];
+
+// Each run is a node process starting up: they all run at once, each test awaits its own.
+let runs: Array<Promise<CliResult>> = [];
+usage.before(() => { runs = CASES.map(([args]) => runCli([...NO_ENGINE, ...args])); });
+
+CASES.forEach(([args, message], index) => {
+  usage(`podling ${args.join(' ').replace(dir, '$TMP')} exits 2 with one line on stderr`, async () => {
+    const { code, stdout, stderr } = await runs[index]!;
+    assert.is(stderr.endsWith('\n') ? stderr.slice(0, -1).split('\n').length : -1, 1, `one line on stderr:\n${stderr}`);
+    if (typeof message === 'string') assert.is(stderr, `${message}\n`);
+    else assert.match(stderr, message);
+    assert.not.match(stderr, /\n\s+at /, 'no stack trace');
+    assert.is(stdout, '');
+    assert.is(code, 2);
+  });
+});
+
+usage('--help prints the command\'s help on stdout and exits 0', async () => {
+  const { code, stdout, stderr } = await runCli([...NO_ENGINE, 'pod', 'create', '--help']);
+  assert.is(code, 0);
+  assert.is(stderr, '');
+  assert.match(stdout, 'Usage: podling pod create NAME [options]');
+  assert.match(stdout, 'web:127.0.0.1:5000/podling-test/busybox:latest');
+});
+
+usage('an engine that is not there is a failure (exit 1) saying where it was looked for, on one line', async () => {
+  const { code, stderr } = await runCli([...NO_ENGINE, 'pod', 'list']);
+  assert.is(code, 1);
+  assert.match(stderr, /^podling: .*no-engine\.sock/);
+  assert.is(stderr.trimEnd().split('\n').length, 1, stderr);
+});
+
+usage.after(() => rmSync(dir, { recursive: true, force: true }));
+
+usage.run();

@@ -1,0 +1,89 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ANNOTATION_POD_IP } from '../../src/pod/labels.js';
+import { ANNOTATION_ISOLATED } from '../../src/pod/spec.js';
+import { scenario } from '../support/scenario.js';
+import { containerId, IMAGE, poll, removePods, sleeper, testPods } from '../support/pods.js';
+
+// A pod is one network namespace: its containers reach each other on localhost and share one IP
+// (fixtures/pod/namespace/).
+const namespace = suite('pod/namespace');
+
+scenario(namespace, 'a container fetches what another container of the pod serves on localhost', async ({ engine, mode }) => {
+  const pods = testPods(engine, 'pod/namespace localhost');
+  const pod = await pods.create({
+    metadata: { name: 'pt-localhost' },
+    spec: {
+      containers: [
+        { name: 'server', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir -p /www && echo "served by the server container" > /www/x && exec httpd -f -p 8080 -h /www'] },
+        sleeper('client'),
+      ],
+    },
+  });
+  try {
+    assert.is(pod.status.phase, 'Running');
+    // httpd needs a moment after its container starts; the fetch is retried a bounded number of times.
+    const fetch = () => engine.exec.run(containerId(pod, 'client'), ['busybox', 'timeout', '5', 'wget', '-qO-', 'http://localhost:8080/x']);
+    const fetched = await poll(mode, fetch, (r) => r.exitCode === 0, 30, 100);
+    assert.is(fetched.exitCode, 0, fetched.stderr);
+    assert.is(fetched.stdout, 'served by the server container\n');
+  } finally {
+    await removePods(pods, 'pt-localhost');
+  }
+});
+
+/** The IPv4 addresses `ip -4 -o addr` shows, loopback left out. */
+function addresses(output: string): string[] {
+  return [...output.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!).filter((ip) => !ip.startsWith('127.'));
+}
+
+scenario(namespace, 'in an isolated pod every container shows only the pod ip besides loopback, and it is status.podIP and the pod-ip annotation', async ({ engine }) => {
+  const pods = testPods(engine, 'pod/namespace one ip');
+  // Isolated: on its own network only, so the namespace has exactly one address.
+  const pod = await pods.create({
+    metadata: { name: 'pt-one-ip', annotations: { [ANNOTATION_ISOLATED]: 'true' } },
+    spec: { containers: [sleeper('a'), sleeper('b'), sleeper('c')] },
+  });
+  try {
+    const podIP = pod.status.podIP;
+    assert.match(podIP ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal(pod.status.podIPs, [{ ip: podIP }]);
+    assert.is(pod.metadata.annotations[ANNOTATION_POD_IP], podIP);
+    for (const name of ['a', 'b', 'c']) {
+      const { exitCode, stdout } = await engine.exec.run(containerId(pod, name), ['ip', '-4', '-o', 'addr']);
+      assert.is(exitCode, 0);
+      assert.match(stdout, /\binet 127\.0\.0\.1\/8\b/, `${name} has loopback`);
+      assert.equal(addresses(stdout), [podIP], `addresses in ${name}: ${stdout}`);
+    }
+    // The pod network holds one endpoint, the infra container, at that address.
+    const network = await engine.networks.inspect(`pod-${pod.metadata.uid}`);
+    assert.equal(Object.values(network.Containers ?? {}).map((c) => c.IPv4Address?.split('/')[0]), [podIP]);
+    // `pod list` reads the same address from list summaries alone.
+    const listed = (await pods.list()).find((p) => p.metadata.uid === pod.metadata.uid);
+    assert.is(listed?.status.podIP, podIP);
+  } finally {
+    await removePods(pods, 'pt-one-ip');
+  }
+});
+
+scenario(namespace, 'in a pod on the cluster network every container shows exactly the infra container\'s addresses, and status.podIP is its cluster address', async ({ engine }) => {
+  const pods = testPods(engine, 'pod/namespace cluster ip');
+  const pod = await pods.create({ metadata: { name: 'pt-cluster-ip' }, spec: { containers: [sleeper('a'), sleeper('b')] } });
+  try {
+    const [infra] = await engine.containers.list({ all: true, filters: { label: ['podling.io/pod-name=pt-cluster-ip', 'podling.io/role=infra'] } });
+    const networks = (await engine.containers.inspect(infra!.Id)).NetworkSettings.Networks ?? {};
+    const infraAddresses = Object.values(networks).map((n) => n.IPAddress!).sort();
+    assert.is(infraAddresses.length, 2, `the pod network and the cluster network: ${JSON.stringify(Object.keys(networks))}`);
+    const cluster = Object.entries(networks).find(([name]) => name !== `pod-${pod.metadata.uid}`)!;
+    assert.is(pod.status.podIP, cluster[1].IPAddress, `status.podIP is the address on ${cluster[0]}`);
+    assert.is(pod.metadata.annotations[ANNOTATION_POD_IP], pod.status.podIP);
+    for (const name of ['a', 'b']) {
+      const { stdout } = await engine.exec.run(containerId(pod, name), ['ip', '-4', '-o', 'addr']);
+      assert.equal(addresses(stdout).sort(), infraAddresses, `addresses in ${name}: ${stdout}`);
+    }
+  } finally {
+    await removePods(pods, 'pt-cluster-ip');
+  }
+});
+
+namespace.run();

@@ -1,0 +1,58 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ContainerSummary } from '../../src/engine/containers.js';
+import { containerStatus, phaseOf, viewFromSummary, type ContainerView } from '../../src/pod/status.js';
+
+// A pod's phase and its containers' states, derived from the engine's containers as the kubelet derives them.
+const status = suite('pod/status');
+
+const view = (state: string, extra: Partial<ContainerView> = {}): ContainerView => ({ id: 'c'.repeat(64), name: 'app', image: 'img', state, ...extra });
+const running = view('running');
+const exited = (exitCode: number, oomKilled = false) => view('exited', { exitCode, oomKilled });
+
+const CASES: Array<[string, ContainerView | undefined, ContainerView[], number, { phase: string; reason?: string }]> = [
+  ['no infra container', undefined, [running], 1, { phase: 'Unknown', reason: 'InfraContainerMissing' }],
+  ['fewer app containers than the spec names', running, [running], 2, { phase: 'Pending', reason: 'ContainersMissing' }],
+  ['an app created but not started', running, [running, view('created')], 2, { phase: 'Pending' }],
+  ['an infra created but not started', view('created'), [view('created')], 1, { phase: 'Pending' }],
+  ['every app running', running, [running, running], 2, { phase: 'Running' }],
+  ['one app running, one exited with an error', running, [running, exited(1)], 2, { phase: 'Running' }],
+  ['an app restarting after a crash', running, [view('restarting')], 1, { phase: 'Running' }],
+  ['a paused app', view('paused'), [view('paused')], 1, { phase: 'Running' }],
+  ['apps running but the infra exited', exited(0), [running], 1, { phase: 'Unknown', reason: 'InfraContainerNotRunning' }],
+  ['every app exited 0', running, [exited(0), exited(0)], 2, { phase: 'Succeeded' }],
+  ['one app exited non-zero', running, [exited(0), exited(2)], 2, { phase: 'Failed', reason: 'Error' }],
+  ['an app OOM-killed', running, [exited(137, true), exited(0)], 2, { phase: 'Failed', reason: 'OOMKilled' }],
+  ['an app killed by SIGKILL (137) without OOM', running, [exited(137)], 1, { phase: 'Failed', reason: 'Error' }],
+  ['a dead app with no exit code known', running, [view('dead')], 1, { phase: 'Failed', reason: 'Error' }],
+];
+
+for (const [what, infra, apps, expected, phase] of CASES) {
+  status(`phase: ${what} -> ${phase.phase}${phase.reason ? ` (${phase.reason})` : ''}`, () => {
+    assert.equal(phaseOf(infra, apps, expected), phase);
+  });
+}
+
+status('container states: running is ready, exited is terminated with its reason, created is waiting', () => {
+  assert.equal(containerStatus(view('running', { startedAt: 't0', restartCount: 2 })), {
+    name: 'app', image: 'img', containerID: `docker://${'c'.repeat(64)}`, restartCount: 2, ready: true, started: true, state: { running: { startedAt: 't0' } },
+  });
+  const terminated = (v: ContainerView) => (containerStatus(v).state as { terminated: { exitCode: number; reason: string } }).terminated;
+  assert.equal([terminated(exited(0)).reason, terminated(exited(0)).exitCode], ['Completed', 0]);
+  assert.equal([terminated(exited(3)).reason, terminated(exited(3)).exitCode], ['Error', 3]);
+  assert.equal([terminated(exited(137, true)).reason, terminated(exited(137, true)).exitCode], ['OOMKilled', 137]);
+  assert.is(terminated(view('dead')).exitCode, -1, 'unknown exit code');
+  assert.equal(containerStatus(view('created')).state, { waiting: { reason: 'ContainerCreating' } });
+  assert.is(containerStatus(view('restarting')).ready, false, 'restarting is not ready');
+  assert.is(containerStatus(view('exited', { exitCode: 0 })).ready, false);
+});
+
+status('a list summary gives the exit code from its status text', () => {
+  const summary = (State: string, Status: string) => ({ Id: 'x', Names: ['/x'], Image: 'img', State, Status, Created: 0, Labels: {} }) as ContainerSummary;
+  assert.is(viewFromSummary('app', summary('exited', 'Exited (137) 3 seconds ago')).exitCode, 137);
+  assert.is(viewFromSummary('app', summary('exited', 'Exited (0) About a minute ago')).exitCode, 0);
+  assert.is(viewFromSummary('app', summary('running', 'Up 2 minutes')).exitCode, undefined);
+  assert.is(viewFromSummary('app', summary('created', 'Created')).exitCode, undefined);
+});
+
+status.run();
