@@ -31,10 +31,15 @@ async function main(): Promise<void> {
     const [app, sidecar] = pod.status.containerStatuses.map((c) => c.containerID.replace('docker://', ''));
     const fetched = await retry(() => engine.exec.run(sidecar!, ['busybox', 'timeout', '5', 'wget', '-qO-', 'http://localhost:8080/']));
     console.log(`sidecar   fetched http://localhost:8080/ -> ${fetched.stdout.trim()}`);
+    // Every container of the pod is in the infra's namespace: the same interfaces, the same
+    // addresses (its own pod network's and, as status.podIP, the cluster network's).
+    const seen: string[] = [];
     for (const [name, id] of [['app', app!], ['sidecar', sidecar!]] as const) {
       const { stdout } = await engine.exec.run(id, ['sh', '-c', "ip -4 -o addr show scope global | awk '{print $4}'"]);
-      console.log(`${name.padEnd(9)} sees its address as ${stdout.trim()}`);
+      seen.push(stdout.trim().split('\n').join(', '));
+      console.log(`${name.padEnd(9)} sees its addresses as ${seen.at(-1)}`);
     }
+    console.log(`shared    ${seen[0] === seen[1] ? 'yes: one network namespace, one pod IP' : 'NO: the containers see different addresses'}`);
   } finally {
     await pods.delete(POD);
     console.log(`cleanup   pod ${POD} deleted; ${(await pods.list()).filter((p) => p.metadata.name === POD).length} left`);
