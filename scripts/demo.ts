@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const version = await engine.system.version();
   console.log(`engine    ${engine.address}: Docker ${version.Version}, API ${await engine.apiVersion()}`);
   await pods.delete(POD, { force: true }).catch((err) => { if (!(err instanceof PodNotFoundError)) throw err; });
+  const hadCluster = await engine.networks.inspect(pods.cluster.name).then(() => true, () => false);
 
   const pod = await pods.create({
     metadata: { name: POD, labels: { app: 'demo' } },
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     console.log(`shared    ${seen[0] === seen[1] ? 'yes: one network namespace, one pod IP' : 'NO: the containers see different addresses'}`);
   } finally {
     await pods.delete(POD);
+    // The cluster network is shared by every pod; the demo takes it away only if it made it.
+    if (!hadCluster) await engine.networks.remove(pods.cluster.name).catch(() => {});
     console.log(`cleanup   pod ${POD} deleted; ${(await pods.list()).filter((p) => p.metadata.name === POD).length} left`);
     await engine.close();
   }
