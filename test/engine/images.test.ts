@@ -11,7 +11,7 @@ import type { Transport } from '../../src/engine/transport.js';
 import type { Mode } from '../../src/testing/index.js';
 import { scenario, unit } from '../support/scenario.js';
 import { dropTopLayer, forgetRepository, PLAIN_REGISTRY } from './registry-storage.js';
-import { engineFailure, thrown } from '../support/assertions.js';
+import { drain, engineFailure, thrown } from '../support/assertions.js';
 
 // The image API against a real engine and the loopback registry at 127.0.0.1:5000
 // (fixtures/engine/images/): pull, push, import and commit with their progress streams, the
@@ -77,17 +77,6 @@ async function publishThenForget(engine: Engine, made: Leftovers, reference: str
   made.repository(registry!, name!);
   await engine.images.push(reference).done;
   await engine.images.remove(reference);
-}
-
-/** Every message, and how the iteration ended (undefined when it ended cleanly). */
-async function drain(progress: AsyncIterable<ProgressMessage>): Promise<{ messages: ProgressMessage[]; error: unknown }> {
-  const messages: ProgressMessage[] = [];
-  try {
-    for await (const message of progress) messages.push(message);
-  } catch (error) {
-    return { messages, error };
-  }
-  return { messages, error: undefined };
 }
 
 /** Statuses per layer id, in order; the messages without an id are left out. */

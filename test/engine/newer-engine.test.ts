@@ -1,4 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +9,7 @@ import { defaultUpstream, modeFromEnv, withEngine, type Upstream } from '../../s
 import { describeUpstream } from '../../src/testing/recorder.js';
 import { fixturePath, objectName, probe } from '../support/scenario.js';
 import { rejection } from '../support/assertions.js';
+import { sentDuring } from '../support/sent.js';
 
 // The same client against the NEWER engine: Debian 13's dockerd (Docker 26.1, API 1.45), started
 // by scripts/newer-engine.sh on its own socket beside the 20.10 engine the other suites use. What
@@ -65,25 +65,6 @@ function scenario(title: string, fn: (ctx: Ctx) => Promise<void>): void {
 }
 
 // ------------------------------------------------------------------ helpers
-
-interface Sent { method: string; path: string; body: string }
-
-/** Every request undici creates while `fn` runs, with its body: what the client sent, in any tier. */
-async function sentDuring(fn: () => Promise<void>): Promise<Sent[]> {
-  const seen: Sent[] = [];
-  const onCreate = (message: unknown) => {
-    const { request } = message as { request: { method: string; path: string; body?: unknown } };
-    const body = request.body;
-    seen.push({ method: request.method, path: request.path, body: typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '' });
-  };
-  subscribe('undici:request:create', onCreate);
-  try {
-    await fn();
-  } finally {
-    unsubscribe('undici:request:create', onCreate);
-  }
-  return seen;
-}
 
 /** The exchanges a scenario's fixture holds (replay proves what the recording sent). */
 function recorded(title: string): Array<{ request: { method: string; path: string; body?: { json?: unknown } } }> {

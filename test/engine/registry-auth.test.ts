@@ -7,11 +7,10 @@ import * as assert from 'uvu/assert';
 import { authFromConfig, DOCKER_HUB, encodeAuth, registryOf, type RegistryAuth } from '../../src/engine/auth.js';
 import { EngineError } from '../../src/engine/errors.js';
 import type { Engine } from '../../src/engine/index.js';
-import type { ProgressMessage } from '../../src/engine/streams/progress.js';
 import { REDACTED, type Mode } from '../../src/testing/index.js';
 import { scenario, unit } from '../support/scenario.js';
 import { AUTH_REGISTRY, authRegistryCredentials, forgetRepository, readTestEnv, REPLAY_PASSWORD, type TestCredentials } from './registry-storage.js';
-import { engineFailure } from '../support/assertions.js';
+import { drain, engineFailure } from '../support/assertions.js';
 
 // Registry credentials: how they are encoded for X-Registry-Auth and found in a docker config
 // file (no engine), and what the engine does with wrong, missing and right ones against the
@@ -20,16 +19,6 @@ const auth = suite('engine/registry-auth');
 
 const BUSYBOX = 'podling-test/busybox:latest';
 const WRONG_PASSWORD = 'certainly-not-the-password';
-
-async function drain(progress: AsyncIterable<ProgressMessage>): Promise<{ messages: ProgressMessage[]; error: unknown }> {
-  const messages: ProgressMessage[] = [];
-  try {
-    for await (const message of progress) messages.push(message);
-  } catch (error) {
-    return { messages, error };
-  }
-  return { messages, error: undefined };
-}
 
 const login = (credentials: TestCredentials, password = credentials.password): RegistryAuth => ({ username: credentials.username, password, serveraddress: AUTH_REGISTRY });
 

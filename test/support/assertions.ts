@@ -32,3 +32,14 @@ export function thrown(call: () => unknown, kind: EngineErrorKind): EngineError 
   assert.unreachable(`expected a synchronous ${kind} error`);
   throw new Error('unreachable');
 }
+
+/** Every message of a progress stream, and how the iteration ended (undefined when cleanly). */
+export async function drain<T>(progress: AsyncIterable<T>): Promise<{ messages: T[]; error: unknown }> {
+  const messages: T[] = [];
+  try {
+    for await (const message of progress) messages.push(message);
+  } catch (error) {
+    return { messages, error };
+  }
+  return { messages, error: undefined };
+}

@@ -6,10 +6,18 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
  * engine's socket is still counted. Tests run one at a time, so nothing else is counted.
  */
 export async function requestsDuring(fn: () => Promise<void>): Promise<string[]> {
-  const seen: string[] = [];
+  return (await sentDuring(fn)).map((r) => `${r.method} ${r.path}`);
+}
+
+export interface Sent { method: string; path: string; body: string }
+
+/** The same, with each request's body (JSON bodies are strings by the time undici sees them). */
+export async function sentDuring(fn: () => Promise<void>): Promise<Sent[]> {
+  const seen: Sent[] = [];
   const onCreate = (message: unknown) => {
-    const { request } = message as { request: { method: string; path: string } };
-    seen.push(`${request.method} ${request.path}`);
+    const { request } = message as { request: { method: string; path: string; body?: unknown } };
+    const body = request.body;
+    seen.push({ method: request.method, path: request.path, body: typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '' });
   };
   subscribe('undici:request:create', onCreate);
   try {
