@@ -6,8 +6,7 @@ import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import { ANNOTATION_ISOLATED } from '../../src/pod/index.js';
 import { mode, scenario, unit } from '../support/scenario.js';
-import { main } from '../../src/cli/main.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, runMain, type CliResult } from '../support/cli.js';
 import { requestsDuring } from '../support/sent.js';
 import { IMAGE, removePods } from '../support/pods.js';
 import { assertNothingLeft, clusterAddress, clusterAliases, clusterPods, inSubnet, removeCluster, removeServices, subnet } from '../support/cluster.js';
@@ -54,29 +53,10 @@ const BAD: Array<[string[], string]> = [
   [['service', 'list', 'extra'], 'service list takes no arguments (got extra)'],
 ];
 
-/**
- * `main(argv)` in this process, with console.log and console.error captured: the same code the
- * `podling` binary runs, without a node start-up per case (the live scenarios below run real
- * child processes).
- */
-async function inProcess(args: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = { log: console.log, error: console.error };
-  console.log = (...parts: unknown[]) => { out.push(`${parts.join(' ')}\n`); };
-  console.error = (...parts: unknown[]) => { err.push(`${parts.join(' ')}\n`); };
-  try {
-    const code = await main(args);
-    return { code, signal: null, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    Object.assign(console, saved);
-  }
-}
-
 for (const [args, message] of BAD) {
   unit(cli, `podling ${args.join(' ')} exits 2 with one line on stderr, without reaching an engine`, async () => {
     let result: CliResult | undefined;
-    const sent = await requestsDuring(async () => { result = await inProcess([...NO_ENGINE, ...args]); });
+    const sent = await requestsDuring(async () => { result = await runMain([...NO_ENGINE, ...args]); });
     assertOneLineError(result!, 2, message, args.join(' '));
     assert.equal(sent, [], 'no request');
   });

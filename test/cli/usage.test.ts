@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, runMain, type CliResult } from '../support/cli.js';
 
 // A command line podling cannot understand exits 2 with one line on stderr, no stack trace, and
 // never reaches an engine: these run with the engine address pointing at nothing.
@@ -44,13 +44,11 @@ const CASES: Array<[string[], string | RegExp]> = [
   [['frob'], /^podling: unknown command "frob"/],
 ];
 
-// Each run is a node process starting up: they all run at once, each test awaits its own.
-let runs: Array<Promise<CliResult>> = [];
-usage.before(() => { runs = CASES.map(([args]) => runCli([...NO_ENGINE, ...args])); });
-
-CASES.forEach(([args, message], index) => {
+// The table runs main() in this process (the same code as the binary); the two tests below run
+// the real binary, so exit codes and stderr are also checked end to end.
+CASES.forEach(([args, message]) => {
   usage(`podling ${args.join(' ').replace(dir, '$TMP')} exits 2 with one line on stderr`, async () => {
-    const { code, stdout, stderr } = await runs[index]!;
+    const { code, stdout, stderr }: CliResult = await runMain([...NO_ENGINE, ...args]);
     assert.is(stderr.endsWith('\n') ? stderr.slice(0, -1).split('\n').length : -1, 1, `one line on stderr:\n${stderr}`);
     if (typeof message === 'string') assert.is(stderr, `${message}\n`);
     else assert.match(stderr, message);

@@ -33,3 +33,22 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
     });
   });
 }
+
+/**
+ * `main(argv)` in this process, with console.log and console.error captured: the same code the
+ * `podling` binary runs, without a node start-up per case (each costs about a second of CPU).
+ */
+export async function runMain(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = { log: console.log, error: console.error };
+  console.log = (...parts: unknown[]) => { out.push(`${parts.join(' ')}\n`); };
+  console.error = (...parts: unknown[]) => { err.push(`${parts.join(' ')}\n`); };
+  try {
+    const code = await main(args);
+    return { code, signal: null, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    Object.assign(console, saved);
+  }
+}
