@@ -12,6 +12,9 @@ import { MODES, type Mode } from '../src/testing/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TEST_CLUSTER = 'podling-test-cluster';
+// Not the default 10.211.0.0/16: a real `podling-cluster` on the same engine holds that one, and
+// the engine refuses overlapping subnets.
+const TEST_CLUSTER_SUBNET = '10.214.0.0/16';
 
 interface Totals { passed: number; failed: number; skipped: number }
 
@@ -55,7 +58,7 @@ function runTier(mode: Mode, files: string[]): Promise<Totals> {
       cwd: root,
       // Tests get a cluster network of their own, removed when the tier ends (test/support/tier.ts),
       // so a developer's real `podling-cluster` is never touched.
-      env: { PODLING_CLUSTER_NETWORK: TEST_CLUSTER, ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
+      env: { PODLING_CLUSTER_NETWORK: TEST_CLUSTER, PODLING_CLUSTER_SUBNET: TEST_CLUSTER_SUBNET, ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';

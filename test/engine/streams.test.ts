@@ -27,19 +27,30 @@ function chop(buf: Buffer, sizes: number[]): Buffer[] {
   return out;
 }
 
-streams('frames survive any chunking, including binary payloads and empty frames', async () => {
+streams('frames survive any chunking: every byte in its own stream, in order, binary intact', async () => {
   const binary = Buffer.from([0, 1, 2, 255, 254, 0, 10, 13]);
   const whole = Buffer.concat([frame(1, 'out-1\n'), frame(2, binary), frame(1, ''), frame(2, 'err-2\n'), frame(1, 'x'.repeat(70_000))]);
+  const expected = { stdout: Buffer.concat([Buffer.from('out-1\n'), Buffer.from('x'.repeat(70_000))]), stderr: Buffer.concat([binary, Buffer.from('err-2\n')]) };
   for (const sizes of [[1], [3, 5], [7], [8], [9, 2], [whole.length]]) {
-    const got = [];
-    for await (const f of frames(Readable.from(chop(whole, sizes)))) got.push(f);
-    assert.is(got.length, 4, `sizes ${sizes}`); // the empty frame carries nothing
-    assert.is(got[0]!.stream, 'stdout');
-    assert.is(got[0]!.payload.toString(), 'out-1\n');
-    assert.ok(got[1]!.payload.equals(binary));
-    assert.is(got[1]!.stream, 'stderr');
-    assert.is(got[3]!.payload.length, 70_000);
+    const got = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const order: string[] = [];
+    for await (const f of frames(Readable.from(chop(whole, sizes)))) {
+      assert.ok(f.payload.length > 0, 'no empty frames');
+      if (order.at(-1) !== f.stream) order.push(f.stream);
+      got[f.stream as 'stdout' | 'stderr'].push(f.payload);
+    }
+    assert.ok(Buffer.concat(got.stdout).equals(expected.stdout), `stdout, sizes ${sizes}`);
+    assert.ok(Buffer.concat(got.stderr).equals(expected.stderr), `stderr, sizes ${sizes}`);
+    assert.equal(order, ['stdout', 'stderr', 'stdout'], `stream order, sizes ${sizes}`);
   }
+});
+
+streams('frames come out exactly as the engine framed them, however the chunks fall', async () => {
+  const chunk1 = Buffer.concat([frame(1, 'a\n'), frame(1, 'b\n'), frame(2, 'e\n'), frame(1, 'c\n'), frame(1, 'long-').subarray(0, 10)]);
+  const chunk2 = Buffer.concat([frame(1, 'long-').subarray(10), frame(1, 'd\n')]);
+  const exact = [];
+  for await (const f of frames(Readable.from([chunk1, chunk2]))) exact.push([f.stream, f.payload.toString()]);
+  assert.equal(exact, [['stdout', 'a\n'], ['stdout', 'b\n'], ['stderr', 'e\n'], ['stdout', 'c\n'], ['stdout', 'long-'], ['stdout', 'd\n']]);
 });
 
 streams('a stream that is not framed is an error, not garbage', async () => {

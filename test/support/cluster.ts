@@ -11,10 +11,9 @@ import { IMAGE, labelled, poll, TEST_CREATOR } from './pods.js';
  * its own (its name from the harness, a /24 of its own), so scenarios and suites never share one
  * and can run beside other tests on the same engine.
  *
- * The subnets are in 10.212.0.0/16, NOT in 10.211.0.0/16: the default cluster network
- * (`podling-cluster`, 10.211.0.0/16) is made by every test that does not name a cluster, and the
- * engine refuses a network whose subnet overlaps another's ("Pool overlaps with other one on this
- * address space"), in whichever order the two are made.
+ * The subnets are in 10.212.0.0/16, apart from the tiers' own cluster network (10.214.0.0/16, see
+ * test/run.ts) and a real `podling-cluster` (10.211.0.0/16): the engine refuses a network whose
+ * subnet overlaps another's ("Pool overlaps with other one on this address space").
  */
 export interface Cluster { name: string; subnet: string }
 

@@ -10,42 +10,83 @@ const STREAMS = ['stdin', 'stdout', 'stderr'] as const;
 const HEADER = 8;
 
 /**
- * Splits the multiplexed stream into frames: an 8-byte header (byte 0 = stream, bytes 4..7 =
- * big-endian length) then the payload. Headers and payloads may straddle chunks; payloads that sit
- * whole inside one chunk are handed out as views, not copies, which keeps demux near raw speed.
+ * Splits the multiplexed stream into frames, exactly as the engine sent them: an 8-byte header
+ * (byte 0 = stream, bytes 4..7 = big-endian length) then the payload. Headers and payloads may
+ * straddle chunks. The decoding is synchronous per chunk, so a chunk costs one await, not one per
+ * frame (an async generator's yield per frame made reading logs markedly slower than raw bytes).
  */
-export async function* frames(body: AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Frame> {
-  let head = Buffer.alloc(0);
-  let stream: Frame['stream'] = 'stdout';
-  let need = 0; // payload bytes still owed to the current frame
-  let parts: Buffer[] = [];
-  for await (const raw of body) {
+export function frames(body: AsyncIterable<Buffer | Uint8Array>): AsyncIterable<Frame> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Frame> {
+      const source = body[Symbol.asyncIterator]();
+      const parser = new FrameParser();
+      let ready: Frame[] = [];
+      let at = 0;
+      return {
+        async next() {
+          while (at >= ready.length) {
+            const chunk = await source.next();
+            if (chunk.done) {
+              parser.end();
+              return { done: true, value: undefined };
+            }
+            ready = parser.push(chunk.value);
+            at = 0;
+          }
+          return { done: false, value: ready[at++]! };
+        },
+        async return() {
+          await source.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** The frame decoder proper, one chunk at a time; synchronous, so a chunk costs one await. */
+class FrameParser {
+  private head = Buffer.alloc(0);
+  private stream: Frame['stream'] = 'stdout';
+  private need = 0; // payload bytes still owed to the current frame
+  private parts: Buffer[] = [];
+
+  /** The frames this chunk completes; payloads inside one chunk are views, not copies. */
+  push(raw: Buffer | Uint8Array): Frame[] {
     let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: Frame[] = [];
     while (chunk.length > 0) {
-      if (need === 0) {
-        if (head.length + chunk.length < HEADER) { head = Buffer.concat([head, chunk]); break; }
-        const take = HEADER - head.length;
-        const header = head.length ? Buffer.concat([head, chunk.subarray(0, take)]) : chunk.subarray(0, HEADER);
+      if (this.need === 0) {
+        if (this.head.length + chunk.length < HEADER) { this.head = Buffer.concat([this.head, chunk]); break; }
+        const take = HEADER - this.head.length;
+        const header = this.head.length ? Buffer.concat([this.head, chunk.subarray(0, take)]) : chunk.subarray(0, HEADER);
         chunk = chunk.subarray(take);
-        head = Buffer.alloc(0);
-        const type = header[0]!;
-        if (type > 2 || header[1] !== 0 || header[2] !== 0 || header[3] !== 0) {
-          throw new Error(`not a multiplexed stream (header ${header.toString('hex')}): is the container's Tty set?`);
-        }
-        stream = STREAMS[type]!;
-        need = header.readUInt32BE(4);
-        if (need === 0) continue;
+        this.head = Buffer.alloc(0);
+        this.startFrame(header);
+        if (this.need === 0) continue;
       }
-      const piece = chunk.subarray(0, need);
+      const piece = chunk.subarray(0, this.need);
       chunk = chunk.subarray(piece.length);
-      need -= piece.length;
-      if (need > 0) { parts.push(piece); continue; }
-      const payload = parts.length ? Buffer.concat([...parts, piece]) : piece;
-      parts = [];
-      yield { stream, payload };
+      this.need -= piece.length;
+      if (this.need > 0) { this.parts.push(piece); continue; }
+      out.push({ stream: this.stream, payload: this.parts.length ? Buffer.concat([...this.parts, piece]) : piece });
+      this.parts = [];
     }
+    return out;
   }
-  if (need > 0 || head.length > 0) throw new Error('multiplexed stream ended inside a frame');
+
+  private startFrame(header: Buffer): void {
+    const type = header[0]!;
+    if (type > 2 || header[1] !== 0 || header[2] !== 0 || header[3] !== 0) {
+      throw new Error(`not a multiplexed stream (header ${header.toString('hex')}): is the container's Tty set?`);
+    }
+    this.stream = STREAMS[type]!;
+    this.need = header.readUInt32BE(4);
+  }
+
+  end(): void {
+    if (this.need > 0 || this.head.length > 0) throw new Error('multiplexed stream ended inside a frame');
+  }
 }
 
 export interface Demuxed {
