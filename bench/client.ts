@@ -1,49 +1,114 @@
 /**
- * Engine client benchmarks (issue 2): per-call time against a bare undici Client on the same
- * socket, and demux throughput against a raw read of the same bytes.
+ * Per call (issue case 1): `/_ping`, `/containers/json` and a container inspect, each CALLS
+ * sequential calls on a warm connection, through Podling's client against a bare undici Client on
+ * the same socket and against dockerode. Two more candidates run in the same rounds to show where
+ * Podling's extra time goes: a bare undici Pool with Podling's pool options (the connection layer
+ * Podling uses), and that Pool plus Podling's zod check of the answer.
+ *
+ * The list is filtered to CONTAINERS containers this bench made (created, never started), so the
+ * answer is the same size in every round whatever else runs on the shared engine.
+ *
+ * Also the demultiplexer alone: a local server streams synthetic frames over a Unix socket to
+ * Podling's transport + demuxer and to a bare Client that only counts bytes (no engine in the way).
  */
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'undici';
-import { Engine } from '../src/index.js';
-import { frames } from '../src/engine/streams/demux.js';
-import { interleave, summarize, time, type Sample } from './stats.js';
+import { Client, Pool } from 'undici';
+import { z } from 'zod';
+import { dockerode, dockerodeVersion } from './dockerode.js';
+import { APP_IMAGE, BENCH_CREATOR, BENCH_MANAGED, CREATOR, SOCKET, podling } from './lib.js';
+import { baseline, type Row } from './report.js';
+import { fmt, interleaveRaw, pairedRatio, summarize, type Sample } from './stats.js';
 
-export interface Row { case: string; podling: Sample; baseline: Sample; baselineName: string; ratio: number; unit: string; target?: string; met?: boolean }
+const CALLS = Number(process.env.PODLING_BENCH_CALLS ?? 100);
+const ROUNDS = Number(process.env.PODLING_BENCH_CALL_ROUNDS ?? 25);
+const CONTAINERS = 10;
+const SECTION = 'Per call (warm connection, sequential calls)';
 
-const CALLS = 200;
-const ROUNDS = 9;
+const { ContainerSummary, ContainerInspect } = await import(new URL('../dist/engine/containers.js', import.meta.url).href) as typeof import('../src/engine/containers.js');
 
-export async function perCall(socketPath = '/var/run/docker.sock'): Promise<Row[]> {
-  const engine = new Engine({ socketPath });
+export interface PerCallBreakdown { case: string; usPerCall: Record<string, number> }
+
+export async function perCall(socketPath = SOCKET, log: (line: string) => void = () => {}): Promise<{ rows: Row[]; breakdown: PerCallBreakdown[] }> {
+  const engine = new podling.Engine({ socketPath });
   const version = await engine.apiVersion();
   const bare = new Client('http://localhost', { socketPath });
-  const repeat = (fn: () => Promise<unknown>) => async () => { for (let i = 0; i < CALLS; i++) await fn(); };
-  const cases = {
-    '/_ping': {
-      podling: repeat(() => engine.system.ping()),
-      bare: repeat(async () => { const r = await bare.request({ method: 'GET', path: '/_ping' }); await r.body.dump(); }),
-    },
-    '/containers/json': {
-      podling: repeat(() => engine.containers.list({ all: true })),
-      bare: repeat(async () => { const r = await bare.request({ method: 'GET', path: `/v${version}/containers/json?all=1` }); await r.body.json(); }),
-    },
-  };
-  const rows: Row[] = [];
-  for (const [name, c] of Object.entries(cases)) {
-    await c.podling(); await c.bare(); // warm both connections and JIT
-    const s = await interleave(ROUNDS, c);
-    const ratio = s.podling!.median / s.bare!.median;
-    rows.push({ case: `per call ${name} (${CALLS} sequential calls)`, podling: s.podling!, baseline: s.bare!, baselineName: 'bare undici Client', ratio, unit: 'ms', target: '≤ 1.1×', met: ratio <= 1.1 });
+  // Podling's own pool options (src/engine/connection.ts), without Podling around it.
+  const pool = new Pool('http://localhost', { socketPath, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  const docker = dockerode(socketPath);
+  const label = `${BENCH_PREFIX_PERCALL}=${process.pid}`;
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < CONTAINERS; i++) {
+      const { Id } = await engine.containers.create({
+        Image: APP_IMAGE, Cmd: ['true'],
+        Labels: { [BENCH_MANAGED]: 'true', [BENCH_CREATOR]: CREATOR, [BENCH_PREFIX_PERCALL]: String(process.pid) },
+        HostConfig: { NetworkMode: 'none' },
+      }, { name: `podlingbench_percall-${process.pid}-${i}` });
+      ids.push(Id);
+    }
+    const id = ids[0]!;
+    const filters = { label: [label] };
+    const listPath = `/v${version}/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`;
+    const inspectPath = `/v${version}/containers/${id}/json`;
+    const listSchema = z.array(ContainerSummary);
+    const repeat = (fn: () => Promise<unknown>) => async () => { for (let i = 0; i < CALLS; i++) await fn(); };
+    const get = (dispatcher: Client | Pool, path: string, schema?: z.ZodType) => repeat(async () => {
+      const res = await dispatcher.request({ method: 'GET', path });
+      if (path === '/_ping') { await res.body.dump(); return; }
+      const value = await res.body.json();
+      if (schema) schema.safeParse(value);
+    });
+    const cases: Record<string, Record<string, () => Promise<void>>> = {
+      '/_ping': {
+        podling: repeat(() => engine.system.ping()),
+        bare: get(bare, '/_ping'),
+        dockerode: repeat(() => docker.ping()),
+        pool: get(pool, '/_ping'),
+      },
+      [`/containers/json (all, label filter: ${CONTAINERS} containers)`]: {
+        podling: repeat(() => engine.containers.list({ all: true, filters })),
+        bare: get(bare, listPath),
+        dockerode: repeat(() => docker.listContainers({ all: true, filters })),
+        pool: get(pool, listPath),
+        poolZod: get(pool, listPath, listSchema),
+      },
+      '/containers/{id}/json (inspect)': {
+        podling: repeat(() => engine.containers.inspect(id)),
+        bare: get(bare, inspectPath),
+        dockerode: repeat(() => docker.getContainer(id).inspect()),
+        pool: get(pool, inspectPath),
+        poolZod: get(pool, inspectPath, ContainerInspect),
+      },
+    };
+    const rows: Row[] = [];
+    const breakdown: PerCallBreakdown[] = [];
+    for (const [name, c] of Object.entries(cases)) {
+      for (const fn of Object.values(c)) await fn(); // warm every connection and the JIT
+      const raw = await interleaveRaw(ROUNDS, c);
+      const s = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, summarize(v)])) as Record<string, Sample>;
+      const p = s.podling!;
+      const vsBare = baseline('bare undici Client', p, s.bare!, pairedRatio(raw.podling!, raw.bare!));
+      rows.push({
+        section: SECTION, case: `per call ${name}, ${CALLS} calls`, unit: 'ms', podling: p,
+        baselines: [vsBare, baseline(`dockerode ${dockerodeVersion()}`, p, s.dockerode!, pairedRatio(raw.podling!, raw.dockerode!))],
+        target: { text: '≤ 1.1× bare undici Client', met: vsBare.ratio <= 1.1, evidence: `${vsBare.ratio.toFixed(2)}× (ratio of medians; paired ${vsBare.paired!.toFixed(2)}×), ${(p.median * 1000 / CALLS).toFixed(0)} vs ${(s.bare!.median * 1000 / CALLS).toFixed(0)} µs per call` },
+      });
+      breakdown.push({ case: name, usPerCall: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v.median * 1000 / CALLS])) });
+      log(`per call ${name}: ${Object.entries(s).map(([k, v]) => `${k} ${(v.median * 1000 / CALLS).toFixed(1)} µs`).join(', ')}`);
+    }
+    return { rows, breakdown };
+  } finally {
+    await Promise.all(ids.map((i) => engine.containers.remove(i, { force: true }).catch(() => {})));
+    await Promise.all([engine.close(), bare.close(), pool.close()]);
   }
-  await engine.close();
-  await bare.close();
-  return rows;
 }
 
-/** 100 MB of frames of mixed sizes and streams, cut into 64 KiB chunks as a socket would. */
+const BENCH_PREFIX_PERCALL = 'podling-bench.io/percall';
+
+/** Frames of mixed sizes and streams, cut into 64 KiB chunks as a socket would. */
 function syntheticStream(totalBytes: number): Buffer[] {
   const parts: Buffer[] = [];
   let size = 0;
@@ -65,10 +130,10 @@ function syntheticStream(totalBytes: number): Buffer[] {
 }
 
 /**
- * Demux throughput over a real Unix socket: a local server streams the same synthetic bytes to
- * Podling's transport + demuxer and to a bare undici Client that only counts them.
+ * The demultiplexer alone, CPU-bound: a local server (not the engine) streams the same synthetic
+ * bytes to Podling's transport + `frames()` and to a bare undici Client that only counts them.
  */
-export async function demuxThroughput(megabytes = 100): Promise<Row> {
+export async function demuxSynthetic(megabytes = 100): Promise<Row> {
   const chunks = syntheticStream(megabytes * 1024 * 1024);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
   const socketPath = join(tmpdir(), `podling-bench-${process.pid}.sock`);
@@ -78,30 +143,35 @@ export async function demuxThroughput(megabytes = 100): Promise<Row> {
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  const engine = new Engine({ socketPath, apiVersion: '1.41' });
+  const engine = new podling.Engine({ socketPath, apiVersion: '1.41' });
   const bare = new Client('http://localhost', { socketPath });
+  const pool = new Pool('http://localhost', { socketPath, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  const count = async (body: AsyncIterable<Buffer | Uint8Array>) => { let n = 0; for await (const c of body) n += c.length; return n; };
   const demuxed = async () => {
     const res = await engine.transport.stream({ method: 'GET', path: '/logs', unversioned: true });
     let n = 0;
-    for await (const f of frames(res.body)) n += f.payload.length;
+    for await (const f of podling.frames(res.body)) n += f.payload.length;
     return n;
   };
-  const raw = async () => {
-    const res = await bare.request({ method: 'GET', path: '/logs' });
-    let n = 0;
-    for await (const c of res.body) n += (c as Buffer).length;
-    return n;
-  };
-  await demuxed(); await raw();
-  const s = await interleave(7, { demuxed, raw });
-  await Promise.all([engine.close(), bare.close()]);
-  server.close();
-  const mbps = (ms: number) => (bytes / 1024 / 1024) / (ms / 1000);
-  const toThroughput = (x: Sample): Sample => ({ min: mbps(x.max), median: mbps(x.median), max: mbps(x.min), runs: x.runs });
-  const podling = toThroughput(s.demuxed!);
-  const baseline = toThroughput(s.raw!);
-  const ratio = podling.median / baseline.median;
-  return { case: `demux ${megabytes} MB synthetic multiplexed stream over a Unix socket`, podling, baseline, baselineName: 'bare undici Client, raw bytes', ratio, unit: 'MB/s', target: '≥ 0.9×', met: ratio >= 0.9 };
+  const raw = async () => count((await bare.request({ method: 'GET', path: '/logs' })).body);
+  // Where a gap comes from: Podling's transport without the demuxer, and the bare Pool it sits on.
+  const transport = async () => count((await engine.transport.stream({ method: 'GET', path: '/logs', unversioned: true })).body);
+  const poolRaw = async () => count((await pool.request({ method: 'GET', path: '/logs' })).body);
+  try {
+    await demuxed(); await raw(); await transport(); await poolRaw();
+    const s = await interleaveRaw(9, { demuxed, raw, transport, poolRaw });
+    const mbps = (ms: number) => (bytes / 1048576) / (ms / 1000);
+    const p = summarize(s.demuxed!.map(mbps));
+    const b = summarize(s.raw!.map(mbps));
+    const t = summarize(s.transport!.map(mbps));
+    const q = summarize(s.poolRaw!.map(mbps));
+    return {
+      section: 'Streams', case: `demux alone: ${megabytes} MB of synthetic frames from a local server (no engine), throughput`, unit: 'MB/s', podling: p,
+      baselines: [baseline('bare undici Client, raw bytes', p, b, pairedRatio(s.demuxed!.map(mbps), s.raw!.map(mbps)))],
+      note: `diagnostic: CPU-bound, nothing else limits the rate. Same rounds: Podling's transport without the demuxer ${fmt(t.median, 0)} MB/s, a bare undici Pool ${fmt(q.median, 0)} MB/s`,
+    };
+  } finally {
+    await Promise.all([engine.close(), bare.close(), pool.close()]);
+    server.close();
+  }
 }
-
-export { summarize, time };

@@ -11,13 +11,14 @@
  * send a query off this machine. Everything lives on a cluster network of its own (10.212.250.0/24).
  */
 import { pathToFileURL } from 'node:url';
-import { Engine } from '../src/index.js';
-import { isNotFound } from '../src/engine/errors.js';
-import { Pods, PodNotFoundError, ServiceError, type PodInput } from '../src/pod/index.js';
-import type { Row } from './client.js';
+import type { PodInput } from '../src/pod/index.js';
+import { SOCKET, podling, podlingPods } from './lib.js';
+import { baseline, type Row } from './report.js';
 import { summarize, time } from './stats.js';
 
-const SOCKET = '/var/run/docker.sock';
+const { Engine, isNotFound } = podling;
+const { Pods, PodNotFoundError, ServiceError } = podlingPods;
+const SECTION = 'Services (DNS through the cluster network, seen from a client pod)';
 /** Present locally; `Never` so that a missing image fails instead of reaching for a registry. */
 const IMAGE = 'podling-test/busybox:latest';
 const ROUNDS = Number(process.env.PODLING_BENCH_SERVICE_ROUNDS ?? 5);
@@ -89,9 +90,8 @@ export async function serviceBench(socketPath = SOCKET, log: (line: string) => v
     }
     const [j, l, o, r] = [summarize(join), summarize(leave), summarize(own), summarize(roundTrip)];
     return [
-      { case: 'service name answers a new pod (after create returns)', podling: j, baseline: o, baselineName: 'its own pod name resolves', ratio: j.median / o.median, unit: 'ms' },
-      { case: 'service name answers a new pod (after create returns), vs one lookup', podling: j, baseline: r, baselineName: 'one nslookup exec', ratio: j.median / r.median, unit: 'ms' },
-      { case: 'service name stops answering a deleted pod (after delete returns)', podling: l, baseline: r, baselineName: 'one nslookup exec', ratio: l.median / r.median, unit: 'ms' },
+      { section: SECTION, case: 'service name answers a new pod (ms after create returns)', unit: 'ms', podling: j, baselines: [baseline('its own pod name resolves', j, o), baseline('one nslookup exec', j, r)] },
+      { section: SECTION, case: 'service name stops answering a deleted pod (ms after delete returns)', unit: 'ms', podling: l, baselines: [baseline('one nslookup exec', l, r)] },
     ];
   } finally {
     await cleanUp();
@@ -101,6 +101,6 @@ export async function serviceBench(socketPath = SOCKET, log: (line: string) => v
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   serviceBench(SOCKET, console.log).then((rows) => {
-    for (const r of rows) console.log(`${r.case}: median ${r.podling.median.toFixed(0)} ms (min ${r.podling.min.toFixed(0)}, max ${r.podling.max.toFixed(0)}) vs ${r.baselineName} ${r.baseline.median.toFixed(0)} ms = ${r.ratio.toFixed(2)}×`);
+    for (const r of rows) console.log(`${r.case}: median ${r.podling.median.toFixed(0)} ms (min ${r.podling.min.toFixed(0)}, max ${r.podling.max.toFixed(0)}); ${r.baselines.map((b) => `${b.name} ${b.sample.median.toFixed(0)} ms = ${b.ratio.toFixed(2)}×`).join('; ')}`);
   }).catch((err) => { console.error(err); process.exit(1); });
 }
