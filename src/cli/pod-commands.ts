@@ -7,7 +7,7 @@ export async function podGet(pods: Pods, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('pod get takes exactly one POD (name or id)');
   if (values.output && !['json', 'yaml'].includes(values.output)) throw new UsageError(`-o ${values.output}: use json or yaml`);
-  console.log(formatPod(await pods.get(positionals[0]!), values.output));
+  console.log(await formatPod(await pods.get(positionals[0]!), values.output));
   return 0;
 }
 

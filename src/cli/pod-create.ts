@@ -36,7 +36,7 @@ export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
     input = podFromFlags(positionals, values);
   }
   const pod = await pods.create(input, { onProgress: progressPrinter(), infraImage: values['infra-image'] });
-  console.log(values.output ? formatPod(pod, values.output) : `pod/${pod.metadata.name} created (id ${pod.metadata.uid}, ip ${pod.status.podIP ?? '<none>'}, ${pod.status.phase})`);
+  console.log(values.output ? await formatPod(pod, values.output) : `pod/${pod.metadata.name} created (id ${pod.metadata.uid}, ip ${pod.status.podIP ?? '<none>'}, ${pod.status.phase})`);
   return 0;
 }
 

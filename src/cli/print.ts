@@ -1,4 +1,3 @@
-import { stringify as toYaml } from 'yaml';
 import type { PodObject } from '../pod/read.js';
 
 export function table(rows: string[][]): string {
@@ -31,9 +30,15 @@ export function podTable(pods: PodObject[], wide: boolean): string {
   return table([head, ...rows]);
 }
 
-export function formatPod(pod: PodObject, format: string | undefined): string {
+/** YAML for `-o yaml`, loaded only then: the CLI's cold start should not pay for it. */
+export async function toYaml(value: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
+  return stringify(value).trimEnd();
+}
+
+export async function formatPod(pod: PodObject, format: string | undefined): Promise<string> {
   if (format === 'json') return JSON.stringify(pod, null, 2);
-  if (format === 'yaml') return toYaml(pod).trimEnd();
+  if (format === 'yaml') return toYaml(pod);
   const lines = [
     `Name:        ${pod.metadata.name}`,
     `ID:          ${pod.metadata.uid}`,

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { stringify as toYaml } from 'yaml';
 import type { Pods, ServiceObject } from '../pod/index.js';
 import { parseSelector } from '../pod/selector.js';
-import { age, table } from './print.js';
+import { age, table, toYaml } from './print.js';
 import { UsageError } from './usage.js';
 
 /** `--selector k=v[,k=v...]`: services select by equality only, as Kubernetes' Service does. */
@@ -51,7 +50,7 @@ export async function serviceGet(pods: Pods, argv: string[]): Promise<number> {
   if (values.output && !['json', 'yaml'].includes(values.output)) throw new UsageError(`-o ${values.output}: use json or yaml`);
   const svc = await pods.getService(positionals[0]!);
   if (values.output === 'json') console.log(JSON.stringify(svc, null, 2));
-  else if (values.output === 'yaml') console.log(toYaml(svc).trimEnd());
+  else if (values.output === 'yaml') console.log(await toYaml(svc));
   else console.log(describe(svc));
   return 0;
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseCpu, parseMemory } from './quantity.js';
 
@@ -184,7 +183,9 @@ export async function loadPodFile(path: string): Promise<Pod> {
   const text = await readFile(path, 'utf8');
   let value: unknown;
   try {
-    value = parseYaml(text); // YAML is a superset of JSON, so one parser reads both
+    // Loaded here, not at the top: the CLI's cold start should not pay for YAML it rarely needs.
+    const { parse } = await import('yaml');
+    value = parse(text); // YAML is a superset of JSON, so one parser reads both
   } catch (err) {
     throw new PodSpecError([`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`], path);
   }
