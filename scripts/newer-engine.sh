@@ -151,6 +151,9 @@ ensure_daemon() {
   if [ -z "$pid" ]; then
     mkdir -p "$RUN_DIR" "$EXEC_ROOT" "$DATA_ROOT"
     rm -f "$PIDFILE" # a stale one (pid reused by another process) would stop dockerd from starting
+    # Its network store is test state: one kept from a run with another bridge setting makes
+    # dockerd delete that run's default bridge interface at start-up, and that was docker0.
+    rm -rf "$DATA_ROOT/network"
     # Its own config file: /etc/docker/daemon.json belongs to the 20.10 engine.
     echo '{}' >"$CONFIG"
     echo "newer engine: starting dockerd (log: $LOG)"
@@ -256,10 +259,21 @@ ensure_env() {
   mv "$env.newer.tmp" "$env"
 }
 
+# The 20.10 engine's default bridge must survive this engine's start (see ensure_daemon). If it
+# vanished anyway, put it back as the 20.10 engine made it; that engine finds it again by name.
+keep_docker0() {
+  ip link show docker0 >/dev/null 2>&1 && return 0
+  echo "newer engine: docker0 had vanished; restoring the 20.10 engine's default bridge"
+  ip link add docker0 type bridge
+  ip addr add 172.17.0.1/16 dev docker0
+  ip link set docker0 up
+}
+
 # ---------------------------------------------------------------- main
 command -v curl >/dev/null || die "curl missing (scripts/engine.sh installs it)"
 ensure_binaries
 ensure_daemon
+keep_docker0
 check_daemon
 ensure_image
 ensure_env
