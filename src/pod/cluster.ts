@@ -21,8 +21,16 @@ export function clusterNetworkFrom(env: NodeJS.ProcessEnv = process.env, given: 
   };
 }
 
-/** Creations in progress, per engine and network: pods created together make it once. */
+/**
+ * The network's readiness per engine, found or made once: pods created together make it once,
+ * and later creates skip the check. A failed create forgets it (forgetClusterNetwork), so a
+ * network removed behind our back is made again.
+ */
 const creating = new WeakMap<Engine, Map<string, Promise<string>>>();
+
+export function forgetClusterNetwork(engine: Engine): void {
+  creating.delete(engine);
+}
 
 /** Creates the cluster network on first use; single-flight in this process, race-safe across processes. */
 export function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwork): Promise<string> {
@@ -30,7 +38,8 @@ export function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwork): P
   creating.set(engine, inFlight);
   let ensure = inFlight.get(cluster.name);
   if (!ensure) {
-    ensure = findOrCreate(engine, cluster).finally(() => inFlight.delete(cluster.name));
+    ensure = findOrCreate(engine, cluster);
+    ensure.catch(() => inFlight.delete(cluster.name));
     inFlight.set(cluster.name, ensure);
   }
   return ensure;

@@ -5,10 +5,10 @@ import { isConflict, isNotFound } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { appSpec, infraSpec } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
-import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
+import { ensureInfraImage, forgetInfraImage, INFRA_IMAGE } from './infra.js';
 import { LABEL, appName, infraName, podNetworkName } from './labels.js';
 import { aliasesFor } from './aliases.js';
-import { ensureClusterNetwork, type ClusterNetwork } from './cluster.js';
+import { ensureClusterNetwork, forgetClusterNetwork, type ClusterNetwork } from './cluster.js';
 import { readServices } from './services.js';
 import { isIsolated, type Pod } from './spec.js';
 
@@ -70,6 +70,9 @@ export async function createPod(engine: Engine, pod: Pod, options: CreateOptions
     await settled(apps.map(([, appId]) => step('ContainerStartError', () => engine.containers.start(appId))));
     return { id, infraId: infra.Id, appIds: Object.fromEntries(apps), network: made.network };
   } catch (err) {
+    // What was found ready may be what failed (an image or network removed meanwhile): check again next time.
+    forgetInfraImage(engine);
+    forgetClusterNetwork(engine);
     await rollback(engine, made);
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
     // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.

@@ -8,6 +8,7 @@ import { describe, describeCreated, findPod, readPods, summarize, type PodObject
 import { matches, parseSelector } from './selector.js';
 import { parsePod, type Pod, type PodInput } from './spec.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
+import { Gate } from './gate.js';
 import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
 
 export interface PodsOptions {
@@ -21,6 +22,8 @@ export interface PodsOptions {
 /** Pods on one engine. State lives in the engine's labels, so any process sees the same pods. */
 export class Pods {
   readonly cluster: ClusterNetwork;
+  /** Pod creates and deletes in flight at once, per Pods (see gate.ts). */
+  private readonly gate = new Gate(8);
 
   constructor(readonly engine: Engine, private readonly defaults: PodsOptions = {}) {
     this.cluster = clusterNetworkFrom(process.env, defaults.cluster);
@@ -32,8 +35,11 @@ export class Pods {
    */
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
-    const created = await createPod(this.engine, pod, { id: this.defaults.newId?.(), creator: this.defaults.creator, cluster: this.cluster, ...options });
-    return describeCreated(this.engine, pod, created, options);
+    const id = this.defaults.newId?.(); // taken in call order, before any waiting
+    return this.gate.run(async () => {
+      const created = await createPod(this.engine, pod, { id, creator: this.defaults.creator, cluster: this.cluster, ...options });
+      return describeCreated(this.engine, pod, created, options);
+    });
   }
 
   /** One pod by name or id, with exact container states. */
@@ -49,7 +55,7 @@ export class Pods {
   }
 
   async delete(ref: string, options: DeleteOptions = {}): Promise<void> {
-    await deletePod(this.engine, await findPod(this.engine, ref), options);
+    await this.gate.run(async () => deletePod(this.engine, await findPod(this.engine, ref), options));
   }
 
   async *logs(ref: string, options: PodLogOptions = {}): AsyncGenerator<LogLine> {

@@ -12,14 +12,23 @@ import { pack } from '../engine/streams/tar.js';
 export const INFRA_IMAGE = 'podling/infra:1';
 export const CATATONIT_PATHS = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit', '/usr/local/bin/catatonit'];
 
-/** Builds in progress, per engine: twenty pods created at once import the image once. */
+/**
+ * The image's readiness per engine, found or built once: pods created together import it once,
+ * and later creates skip the check. A failed create forgets it (forgetInfraImage), so an image
+ * removed behind our back is built again.
+ */
 const building = new WeakMap<Engine, Promise<string>>();
+
+export function forgetInfraImage(engine: Engine): void {
+  building.delete(engine);
+}
 
 export async function ensureInfraImage(engine: Engine, image = INFRA_IMAGE): Promise<string> {
   if (image !== INFRA_IMAGE) return pullIfMissing(engine, image);
   let build = building.get(engine);
   if (!build) {
-    build = findOrBuild(engine, image).finally(() => building.delete(engine));
+    build = findOrBuild(engine, image);
+    build.catch(() => building.delete(engine));
     building.set(engine, build);
   }
   return build;
