@@ -1,5 +1,5 @@
 import type { ContainerSpec } from '../engine/container-spec.js';
-import { ANNOTATION_POD_IP, LABEL, podNetworkName, type Role } from './labels.js';
+import { LABEL, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
 import type { Container, Pod } from './spec.js';
 
@@ -95,4 +95,3 @@ export function appSpec(pod: Pod, podId: string, container: Container, infraId: 
   };
 }
 
-export { ANNOTATION_POD_IP };

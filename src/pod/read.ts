@@ -76,31 +76,27 @@ export function summarize(record: PodRecord): PodObject {
 }
 
 /** The pod object from inspects: exact start/finish times, OOM kills and restart counts. */
-export async function describe(engine: Engine, record: PodRecord, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
-  const [infraDetail, ...appDetails] = await Promise.all([record.infra ? inspectOrNone(engine, record.infra.Id, options) : undefined, ...record.apps.map((c) => inspectOrNone(engine, c.Id, options))]);
-  const infra = infraDetail && viewFromInspect('infra', infraDetail);
-  const apps: ContainerView[] = [];
-  record.apps.forEach((c, i) => { const d = appDetails[i]; if (d) apps.push(viewFromInspect(containerName(c), d)); });
-  const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
-  return toObject(record, infra, apps, ip, record.infra && new Date(record.infra.Created * 1000).toISOString());
+export function describe(engine: Engine, record: PodRecord, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
+  return inspectPod(engine, record, record.infra?.Id, record.apps.map((c) => ({ name: containerName(c), id: c.Id })), options);
 }
 
-/**
- * A pod this process has just made, read back by the ids its create returned: the same object
- * `describe` gives after a `findPod`, from the inspects alone. The list `findPod` needs costs a
- * round trip before the inspects can start, and grows with every container on the engine.
- */
-export async function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
-  const names = Object.keys(made.appIds);
-  const [infraDetail, ...appDetails] = await Promise.all([inspectOrNone(engine, made.infraId, options), ...names.map((n) => inspectOrNone(engine, made.appIds[n]!, options))]);
+/** The same for a pod just created, from the ids its create returned: no list call. */
+export function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
   const record: PodRecord = { id: made.id, name: pod.metadata.name, apps: [], spec: pod };
+  return inspectPod(engine, record, made.infraId, Object.entries(made.appIds).map(([name, id]) => ({ name, id })), options);
+}
+
+async function inspectPod(engine: Engine, record: PodRecord, infraId: string | undefined, apps: { name: string; id: string }[], options: { signal?: AbortSignal }): Promise<PodObject> {
+  const [infraDetail, ...appDetails] = await Promise.all([
+    infraId ? inspectOrNone(engine, infraId, options) : undefined,
+    ...apps.map((a) => inspectOrNone(engine, a.id, options)),
+  ]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
-  const apps: ContainerView[] = [];
-  names.forEach((n, i) => { const d = appDetails[i]; if (d) apps.push(viewFromInspect(n, d)); });
-  const ip = podAddress(infraDetail?.NetworkSettings.Networks, made.id, pod);
-  // A list summary's Created is whole seconds: cut the inspect's the same way, so both reads agree.
+  const views = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [viewFromInspect(a.name, d)] : []; });
+  const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
+  // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
-  return toObject(record, infra, apps, ip, created);
+  return toObject(record, infra, views, ip, created);
 }
 
 function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSignal }) {
