@@ -192,7 +192,7 @@ function footprintNotes(inst: { podling: Installed; dockerode: Installed }, cold
     `- ${inst.dockerode.what}: ${pkgList(inst.dockerode)}`,
     `  - install scripts: ${inst.dockerode.installScripts.join('; ') || 'none'}; native code: ${inst.dockerode.nativeBuilds.join(', ') || 'none'}`,
     '',
-    `Cold start, same rounds (median ms): \`pod list\` ${fmt(cold.podling.median, 0)}, \`node -e ''\` ${fmt(cold.node.median, 0)}, \`docker ps\` ${fmt(cold.docker.median, 0)}; \`podling --help\` (every module loaded, no engine call) ${fmt(cold.help.median, 0)}; \`pod list\` under \`node --liftoff-only\` ${fmt(cold.liftoff.median, 0)} (V8 does not optimise undici's llhttp WebAssembly in the background, so the process has nothing to wait for at exit).`,
+    `Cold start, same rounds (median ms): \`pod list\` ${fmt(cold.podling.median, 0)}, \`node -e ''\` ${fmt(cold.node.median, 0)}, \`docker ps\` ${fmt(cold.docker.median, 0)}; \`podling --help\` (every module loaded, no engine call) ${fmt(cold.help.median, 0)}; the same \`pod list\` from the unbundled modules (dist/cli/run.js) with V8's default tiers ${fmt(cold.unbundled.median, 0)}. The shipped command is one bundled file (no resolving and reading of some 170 modules) and runs V8 with Liftoff only, so the process does not wait at exit for V8 to finish optimising undici's llhttp WebAssembly on background threads.`,
     '',
     'Each in fresh processes, measured inside (median ms):', '',
     ...cold.breakdown.map((b) => `- ${b.what}: ${fmt(b.ms.median, 1)} (min ${fmt(b.ms.min, 1)}, max ${fmt(b.ms.max, 1)})`),

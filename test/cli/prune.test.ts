@@ -8,7 +8,7 @@ import { ensureInfraImage } from '../../src/pod/infra.js';
 import { appName, infraName, LABEL, podNetworkName } from '../../src/pod/labels.js';
 import { parsePod } from '../../src/pod/spec.js';
 import { mode } from '../support/scenario.js';
-import { runCli, startCli } from '../support/cli.js';
+import { ensureBundle, runCli, startCli } from '../support/cli.js';
 import { assertGone, IMAGE, labelled, sleeper } from '../support/pods.js';
 
 // `podling prune` after a `podling pod create` that died midway: what the dead process made is
@@ -42,6 +42,7 @@ async function finished(engine: Engine, pod: string): Promise<boolean> {
 async function killedCreateThenPrune(pod: string, seen: (engine: Engine) => Promise<boolean>): Promise<void> {
   const engine = new Engine();
   try {
+    await ensureBundle();
     const child = startCli(['pod', 'create', pod, ...FLAGS, '--pull', 'IfNotPresent']);
     await killWhen(engine, child, () => seen(engine));
     const left = await labelled(engine, `${LABEL.podName}=${pod}`);

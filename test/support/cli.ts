@@ -1,16 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bundleCli } from '../../scripts/bundle-cli.js';
 
-/** The `podling` command as a child process, run from source (no build needed). */
+/**
+ * The `podling` command as a child process: bin/podling.js and the bundle it runs, as installed.
+ * The bundle is rebuilt from the sources once per test process (esbuild takes well under a second),
+ * so tests never run a stale build.
+ */
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = 'src/cli/run.ts';
+const ENTRY = 'bin/podling.js';
+let bundled: Promise<void> | undefined;
+
+/** Builds dist/cli/podling.js from the current sources, once per process. */
+export function ensureBundle(): Promise<void> {
+  return (bundled ??= bundleCli());
+}
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 /** Starts `podling ARGS...`; the caller owns the process. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+  return spawn(process.execPath, [ENTRY, ...args], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -18,14 +29,15 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProc
 }
 
 /** Runs `podling ARGS...` to its end (killed after `timeout` ms) and returns what it printed. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<CliResult> {
+  await ensureBundle();
   const child = startCli(args, options.env);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (data: Buffer) => { stdout += data.toString('utf8'); });
   child.stderr!.on('data', (data: Buffer) => { stderr += data.toString('utf8'); });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 60_000);
-  return new Promise((resolve, reject) => {
+  return new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

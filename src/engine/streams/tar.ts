@@ -1,5 +1,10 @@
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type tarStream from 'tar-stream';
+
+// Loaded on first use: tar-stream and its streamx stack cost about 17 ms of every CLI start, and
+// only image builds and archive copies need them.
+let loading: Promise<typeof tarStream> | undefined;
+const loadTar = () => (loading ??= import('tar-stream').then((m) => m.default));
 
 export interface TarEntry {
   name: string;
@@ -17,7 +22,11 @@ const DEFAULT_MODE = { file: 0o644, directory: 0o755, symlink: 0o777 } as const;
 
 /** Packs entries into a tar stream for archive put and image import. */
 export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Readable {
-  const archive = tar.pack();
+  return Readable.from(packed(entries), { objectMode: false });
+}
+
+async function* packed(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): AsyncGenerator<Buffer> {
+  const archive = (await loadTar()).pack();
   (async () => {
     for await (const entry of entries) {
       const type = entry.type ?? 'file';
@@ -30,9 +39,9 @@ export function pack(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Rea
     }
     archive.finalize();
   })().catch((err) => archive.destroy(err));
-  // tar-stream's packer is a streamx stream, not a Node one: wrapped, callers get every Node
-  // Readable method (toArray, pipeline) and errors still end the stream.
-  return Readable.from(archive, { objectMode: false });
+  // tar-stream's packer is a streamx stream, not a Node one: wrapped (see pack), callers get every
+  // Node Readable method (toArray, pipeline) and errors still end the stream.
+  yield* archive as AsyncIterable<Buffer>;
 }
 
 export interface ExtractedEntry {
@@ -48,7 +57,7 @@ export interface ExtractedEntry {
 
 /** Reads a whole tar stream into memory: archives fetched from containers are small files. */
 export async function unpack(source: AsyncIterable<Uint8Array> | Readable): Promise<ExtractedEntry[]> {
-  const extract = tar.extract();
+  const extract = (await loadTar()).extract();
   const entries: ExtractedEntry[] = [];
   const feeding = (async () => {
     for await (const chunk of source) {
