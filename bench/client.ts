@@ -2,8 +2,9 @@
  * Per call (issue case 1): `/_ping`, `/containers/json` and a container inspect, each CALLS
  * sequential calls on a warm connection, through Podling's client against a bare undici Client on
  * the same socket and against dockerode. Two more candidates run in the same rounds to show where
- * Podling's extra time goes: a bare undici Pool with Podling's pool options (the connection layer
- * Podling uses), and that Pool plus Podling's zod check of the answer.
+ * Podling's extra time goes: the bare Client plus Podling's check of the answer (the same zod
+ * schema, the answer itself returned), and undici's Pool, which Podling used before its own
+ * connection set (src/engine/connections.ts).
  *
  * The list is filtered to CONTAINERS containers this bench made (created, never started), so the
  * answer is the same size in every round whatever else runs on the shared engine.
@@ -73,14 +74,14 @@ export async function perCall(socketPath = SOCKET, log: (line: string) => void =
         bare: get(bare, listPath),
         dockerode: repeat(() => docker.listContainers({ all: true, filters })),
         pool: get(pool, listPath),
-        poolZod: get(pool, listPath, listSchema),
+        bareZod: get(bare, listPath, listSchema),
       },
       '/containers/{id}/json (inspect)': {
         podling: repeat(() => engine.containers.inspect(id)),
         bare: get(bare, inspectPath),
         dockerode: repeat(() => docker.getContainer(id).inspect()),
         pool: get(pool, inspectPath),
-        poolZod: get(pool, inspectPath, ContainerInspect),
+        bareZod: get(bare, inspectPath, ContainerInspect),
       },
     };
     const rows: Row[] = [];

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Pool as UndiciPool } from 'undici';
 import { z } from 'zod';
+import { Connections } from './connections.js';
 import { EngineError } from './errors.js';
 import { checkInput } from './names.js';
 
@@ -25,33 +24,14 @@ export interface Endpoint {
   /** Human-readable address for error messages: the socket path or host:port. */
   address: string;
   /**
-   * A pool, not a single Client: one undici Client is one connection, and a long-lived stream
-   * (events, logs --follow, wait) would hold every other call behind it.
+   * Several connections, not a single Client: one undici Client is one connection, and a
+   * long-lived stream (events, logs --follow, wait) would hold every other call behind it.
    */
-  client: UndiciPool;
+  client: Connections;
 }
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
-/**
- * undici's index loads fetch, WebSocket, the caches and the mock agents as well: about 45 ms of a
- * CLI start, against about 15 ms for the Pool, the HTTP/1 client and the request API. undici has
- * no exports map, so these files are reachable; the request API is attached to
- * Dispatcher.prototype exactly as undici's index attaches it. If a release ever moves them, the
- * index is loaded instead.
- */
-const Pool: typeof UndiciPool = (() => {
-  const require = createRequire(import.meta.url);
-  try {
-    const pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
-    const dispatcher = require('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
-    if (!('request' in dispatcher.prototype)) Object.assign(dispatcher.prototype, require('undici/lib/api/index.js'));
-    if (typeof pool.prototype.request === 'function' && typeof pool.prototype.upgrade === 'function') return pool;
-  } catch {
-    // moved files: fall through to the index
-  }
-  return (require('undici') as typeof import('undici')).Pool;
-})();
 
 export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Endpoint {
   const opts = checkInput('connection options', ConnectionOptions, options);
@@ -69,7 +49,7 @@ export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv 
   const secure = scheme === 'https' || tls !== undefined;
   const address = `${hostname}:${port ?? (secure ? 2376 : 2375)}`;
   const origin = `${secure ? 'https' : 'http'}://${address}`;
-  const client = new Pool(origin, {
+  const client = new Connections(origin, {
     connect: secure ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: tls?.verify ?? true } : undefined,
     ...CLIENT_DEFAULTS,
   });
@@ -79,7 +59,7 @@ export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv 
 function unixEndpoint(socketPath: string): Endpoint {
   // The origin is never contacted by name over a Unix socket; "localhost" keeps the Host header
   // valid for the daemon's HTTP parser.
-  return { address: socketPath, client: new Pool('http://localhost', { socketPath, ...CLIENT_DEFAULTS }) };
+  return { address: socketPath, client: new Connections('http://localhost', { socketPath, ...CLIENT_DEFAULTS }) };
 }
 
 // Timeouts are applied per request by the transport, so the client-wide ones are switched off:

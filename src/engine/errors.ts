@@ -96,6 +96,9 @@ export function errorFromCause(method: string, path: string, cause: unknown, add
   if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED' || (cause as Error)?.name === 'AbortError') {
     return new EngineError(`${method} ${path}: aborted`, { kind: 'aborted', method, path, cause });
   }
+  if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
+    return new EngineError(`${method} ${path}: this Engine was closed (engine.close()); a closed Engine sends nothing`, { kind: 'unavailable', method, path, cause });
+  }
   if (code && UNAVAILABLE_CODES.has(code)) {
     return new EngineError(`${unavailableHint(code, address)} (${method} ${path})`, { kind: 'unavailable', method, path, cause });
   }

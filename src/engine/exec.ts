@@ -1,5 +1,6 @@
 import { Readable, type Duplex } from 'node:stream';
 import { z } from 'zod';
+import type { Answer } from './answer.js';
 import { checkInput, checkRef, pathOf } from './names.js';
 import { Output } from './streams/output.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
@@ -17,17 +18,17 @@ export const ExecSpec = z.strictObject({
 });
 export type ExecSpec = z.input<typeof ExecSpec>;
 
-export const ExecInspect = z.looseObject({
+export const ExecInspect = z.object({
   ID: z.string(),
   Running: z.boolean(),
   ExitCode: z.number().nullable(),
   Pid: z.number().optional(),
   ContainerID: z.string(),
-  ProcessConfig: z.looseObject({ tty: z.boolean().optional() }).optional(),
+  ProcessConfig: z.object({ tty: z.boolean().optional() }).optional(),
 });
-export type ExecInspect = z.infer<typeof ExecInspect>;
+export type ExecInspect = Answer<typeof ExecInspect>;
 
-const IdResponse = z.looseObject({ Id: z.string() });
+const IdResponse = z.object({ Id: z.string() });
 
 export interface ExecStartOptions extends StreamOptions {
   /** Must match the exec's Tty: it decides whether the output is framed. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import type { Answer } from './answer.js';
 import { authFromConfig, checkAuth, encodeAuth, registryOf, type RegistryAuth } from './auth.js';
 import { EngineError } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
@@ -7,7 +8,7 @@ import { checkRef, pathOf, splitImageReference } from './names.js';
 import { Progress, type ProgressMessage, type ProgressSource } from './streams/progress.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
 
-export const ImageSummary = z.looseObject({
+export const ImageSummary = z.object({
   Id: z.string(),
   RepoTags: z.array(z.string()).nullish(),
   RepoDigests: z.array(z.string()).nullish(),
@@ -15,9 +16,9 @@ export const ImageSummary = z.looseObject({
   Size: z.number(),
   Labels: z.record(z.string(), z.string()).nullish(),
 });
-export type ImageSummary = z.infer<typeof ImageSummary>;
+export type ImageSummary = Answer<typeof ImageSummary>;
 
-export const ImageInspect = z.looseObject({
+export const ImageInspect = z.object({
   Id: z.string(),
   RepoTags: z.array(z.string()).nullish(),
   RepoDigests: z.array(z.string()).nullish(),
@@ -25,21 +26,21 @@ export const ImageInspect = z.looseObject({
   Size: z.number().optional(),
   Architecture: z.string().optional(),
   Os: z.string().optional(),
-  Config: z.looseObject({
+  Config: z.object({
     Cmd: z.array(z.string()).nullish(),
     Entrypoint: z.array(z.string()).nullish(),
     Env: z.array(z.string()).nullish(),
     Labels: z.record(z.string(), z.string()).nullish(),
   }).nullish(),
-  RootFS: z.looseObject({ Type: z.string(), Layers: z.array(z.string()).optional() }).optional(),
+  RootFS: z.object({ Type: z.string(), Layers: z.array(z.string()).optional() }).optional(),
 });
-export type ImageInspect = z.infer<typeof ImageInspect>;
+export type ImageInspect = Answer<typeof ImageInspect>;
 
-const DeleteItem = z.looseObject({ Untagged: z.string().optional(), Deleted: z.string().optional() });
+const DeleteItem = z.object({ Untagged: z.string().optional(), Deleted: z.string().optional() });
 // Built once: a schema made per call costs tens of microseconds, a sizeable part of a local call.
 const ImageList = z.array(ImageSummary);
 const DeleteList = z.array(DeleteItem);
-const IdResponse = z.looseObject({ Id: z.string() });
+const IdResponse = z.object({ Id: z.string() });
 
 export interface RegistryOptions extends StreamOptions {
   /** Explicit credentials; otherwise `~/.docker/config.json` `auths` is consulted. */
@@ -104,7 +105,7 @@ export class Images {
   }
 
   /** DELETE /images/{name} */
-  async remove(reference: string, options: CallOptions & { force?: boolean; noprune?: boolean } = {}): Promise<z.infer<typeof DeleteItem>[]> {
+  async remove(reference: string, options: CallOptions & { force?: boolean; noprune?: boolean } = {}): Promise<Answer<typeof DeleteItem>[]> {
     return this.transport.json({
       method: 'DELETE', path: pathOf`/images/${checkRef('image', reference)}`,
       query: { force: options.force, noprune: options.noprune },

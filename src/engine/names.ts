@@ -57,8 +57,12 @@ export function pathOf(strings: TemplateStringsArray, ...refs: string[]): string
 export function checkInput<S extends z.ZodType>(what: string, schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`);
-  throw new EngineError(`invalid ${what}: ${problems.join('; ')}`, { kind: 'invalid-argument', cause: parsed.error });
+  throw new EngineError(`invalid ${what}: ${problemsOf(parsed.error)}`, { kind: 'invalid-argument', cause: parsed.error });
+}
+
+/** zod's issues on one line, each as `path.to.field: what is wrong`. */
+export function problemsOf(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`).join('; ');
 }
 
 /** Splits `name:tag` / `name@digest` the way the engine's pull endpoint wants them. */

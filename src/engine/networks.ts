@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Answer } from './answer.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
@@ -22,7 +23,7 @@ export const NetworkSpec = z.strictObject({
 });
 export type NetworkSpec = z.input<typeof NetworkSpec>;
 
-export const NetworkInspect = z.looseObject({
+export const NetworkInspect = z.object({
   Name: z.string(),
   Id: z.string(),
   Created: z.string().optional(),
@@ -30,16 +31,16 @@ export const NetworkInspect = z.looseObject({
   Internal: z.boolean().optional(),
   Attachable: z.boolean().optional(),
   EnableIPv6: z.boolean().optional(),
-  IPAM: z.looseObject({ Config: z.array(z.looseObject({ Subnet: z.string().optional(), Gateway: z.string().optional() })).nullish() }).optional(),
+  IPAM: z.object({ Config: z.array(z.object({ Subnet: z.string().optional(), Gateway: z.string().optional() })).nullish() }).optional(),
   Labels: Labels.nullish(),
-  Containers: z.record(z.string(), z.looseObject({ Name: z.string().optional(), IPv4Address: z.string().optional() })).nullish(),
+  Containers: z.record(z.string(), z.object({ Name: z.string().optional(), IPv4Address: z.string().optional() })).nullish(),
 });
-export type NetworkInspect = z.infer<typeof NetworkInspect>;
+export type NetworkInspect = Answer<typeof NetworkInspect>;
 // Built once: a schema made per call costs tens of microseconds, a sizeable part of a local call.
 const NetworkList = z.array(NetworkInspect);
 
-const CreateResponse = z.looseObject({ Id: z.string(), Warning: z.string().nullish() });
-const PruneResponse = z.looseObject({ NetworksDeleted: z.array(z.string()).nullish() });
+const CreateResponse = z.object({ Id: z.string(), Warning: z.string().nullish() });
+const PruneResponse = z.object({ NetworksDeleted: z.array(z.string()).nullish() });
 
 export class Networks {
   constructor(private readonly transport: Transport) {}

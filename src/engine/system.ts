@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { checkAnswer, type Answer } from './answer.js';
 import { EngineError, errorFromCause } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { jsonLines } from './streams/json-lines.js';
 import type { CallOptions, StreamOptions, Transport } from './transport.js';
 
-export const VersionInfo = z.looseObject({
+export const VersionInfo = z.object({
   Version: z.string(),
   ApiVersion: z.string(),
   MinAPIVersion: z.string().optional(),
@@ -12,9 +13,9 @@ export const VersionInfo = z.looseObject({
   Arch: z.string(),
   KernelVersion: z.string().optional(),
 });
-export type VersionInfo = z.infer<typeof VersionInfo>;
+export type VersionInfo = Answer<typeof VersionInfo>;
 
-export const SystemInfo = z.looseObject({
+export const SystemInfo = z.object({
   ID: z.string().optional(),
   Name: z.string().optional(),
   ServerVersion: z.string().optional(),
@@ -25,17 +26,18 @@ export const SystemInfo = z.looseObject({
   MemTotal: z.number().optional(),
   CgroupVersion: z.string().optional(),
 });
-export type SystemInfo = z.infer<typeof SystemInfo>;
+export type SystemInfo = Answer<typeof SystemInfo>;
 
-export const EngineEvent = z.looseObject({
+export const EngineEvent = z.object({
   Type: z.string(),
   Action: z.string(),
-  Actor: z.looseObject({ ID: z.string(), Attributes: z.record(z.string(), z.string()).nullish() }),
+  Actor: z.object({ ID: z.string(), Attributes: z.record(z.string(), z.string()).nullish() }),
   scope: z.string().optional(),
   time: z.number(),
   timeNano: z.number(),
 });
-export type EngineEvent = z.infer<typeof EngineEvent>;
+export type EngineEvent = Answer<typeof EngineEvent>;
+const EVENTS = { method: 'GET', path: '/events' };
 
 export interface Ping {
   apiVersion: string | undefined;
@@ -81,7 +83,7 @@ export class System {
       method: 'GET', path: '/events', query: { since: options.since, until: options.until, filters: encodeFilters(options.filters) },
     }, options);
     try {
-      for await (const value of jsonLines(res.body)) yield EngineEvent.parse(value);
+      for await (const value of jsonLines(res.body)) yield checkAnswer(EngineEvent, value, EVENTS);
     } catch (err) {
       // undici ends the body with the signal's reason, which may be any value the caller chose.
       if (options.signal?.aborted) throw new EngineError('GET /events: aborted', { kind: 'aborted', method: 'GET', path: '/events', cause: options.signal.reason });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Answer } from './answer.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
@@ -14,7 +15,7 @@ export const VolumeSpec = z.strictObject({
 });
 export type VolumeSpec = z.input<typeof VolumeSpec>;
 
-export const Volume = z.looseObject({
+export const Volume = z.object({
   Name: z.string(),
   Driver: z.string(),
   Mountpoint: z.string(),
@@ -23,10 +24,10 @@ export const Volume = z.looseObject({
   Options: Labels.nullish(),
   Scope: z.string().optional(),
 });
-export type Volume = z.infer<typeof Volume>;
+export type Volume = Answer<typeof Volume>;
 
-const ListResponse = z.looseObject({ Volumes: z.array(Volume).nullish(), Warnings: z.array(z.string()).nullish() });
-const PruneResponse = z.looseObject({ VolumesDeleted: z.array(z.string()).nullish(), SpaceReclaimed: z.number().optional() });
+const ListResponse = z.object({ Volumes: z.array(Volume).nullish(), Warnings: z.array(z.string()).nullish() });
+const PruneResponse = z.object({ VolumesDeleted: z.array(z.string()).nullish(), SpaceReclaimed: z.number().optional() });
 
 export class Volumes {
   constructor(private readonly transport: Transport) {}

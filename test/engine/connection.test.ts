@@ -13,11 +13,10 @@ connection('the default is the standard socket', async () => {
   await endpoint.client.close();
 });
 
-connection('the client is undici\'s own Pool with its request and upgrade API, and connecting does not load undici\'s index', async () => {
+connection('calls go over undici Clients with undici\'s request and upgrade API, and connecting does not load undici\'s index', async () => {
   const endpoint = connect({}, {});
-  // The same class undici's index exports, so instanceof and undici's types hold for callers.
-  const { Pool } = await import('undici');
-  assert.ok(endpoint.client instanceof Pool);
+  const { Dispatcher } = await import('undici');
+  assert.ok(endpoint.client instanceof Dispatcher);
   assert.type(endpoint.client.request, 'function');
   assert.type(endpoint.client.upgrade, 'function');
   await endpoint.client.close();
@@ -28,12 +27,12 @@ connection('the client is undici\'s own Pool with its request and upgrade API, a
     "import { connect } from './src/engine/connection.ts';",
     'const endpoint = connect({}, {});',
     'const files = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes("/node_modules/undici/"));',
-    'console.log(JSON.stringify({ index: files.some((f) => f.endsWith("/undici/index.js")), fetch: files.some((f) => f.includes("/web/fetch/")), pool: files.some((f) => f.endsWith("/dispatcher/pool.js")), request: typeof endpoint.client.request }));',
+    'console.log(JSON.stringify({ index: files.some((f) => f.endsWith("/undici/index.js")), fetch: files.some((f) => f.includes("/web/fetch/")), client: files.some((f) => f.endsWith("/dispatcher/client.js")), request: typeof endpoint.client.request }));',
     'await endpoint.client.close();',
   ].join('\n');
   const { execFileSync } = await import('node:child_process');
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../', import.meta.url), encoding: 'utf8' });
-  assert.equal(JSON.parse(out), { index: false, fetch: false, pool: true, request: 'function' });
+  assert.equal(JSON.parse(out), { index: false, fetch: false, client: true, request: 'function' });
 });
 
 connection('DOCKER_HOST unix:// and tcp:// are honoured', async () => {

@@ -100,8 +100,14 @@ scenario(containers, 'create passes the host settings a pod needs, inspect shows
     });
     assert.is((await engine.containers.start(id)).already, false);
 
-    const { HostConfig: host, State, Mounts, NetworkSettings } = await engine.containers.inspect(id);
+    const inspected = await engine.containers.inspect(id);
+    const { HostConfig: host, State, Mounts, NetworkSettings } = inspected;
     assert.ok(State.Running);
+    // Fields Podling's schema does not list are the engine's own, untouched, at every depth.
+    assert.is(typeof inspected.Driver, 'string');
+    assert.is(typeof inspected.LogPath, 'string');
+    assert.is((host.LogConfig as { Type?: unknown } | undefined)?.Type, 'json-file');
+    assert.is(typeof State.StartedAt, 'string');
     assert.is(host.NanoCpus, 500_000_000);
     assert.is(host.CpuShares, 512);
     assert.is(host.Memory, 64 * MiB);

@@ -2,6 +2,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { checkRef, pathOf, splitImageReference } from '../../src/engine/names.js';
 import { queryString } from '../../src/engine/transport.js';
+import { encodeFilters } from '../../src/engine/filters.js';
+import type { EngineError } from '../../src/engine/errors.js';
 import { isEngineError } from '../../src/engine/errors.js';
 
 const names = suite('engine/names');
@@ -35,8 +37,27 @@ names('every reference in a path is percent-encoded', () => {
 
 names('query values are encoded and cannot add parameters', () => {
   const q = queryString({ name: 'a&b=c#d', tag: 'ü', filters: { label: ['x=y'] }, skip: undefined, changes: ['CMD ["a"]', 'ENV A=1'] });
-  assert.is(q, '?changes=CMD+%5B%22a%22%5D&changes=ENV+A%3D1&filters=%7B%22label%22%3A%5B%22x%3Dy%22%5D%7D&name=a%26b%3Dc%23d&tag=%C3%BC');
+  assert.is(q, '?changes=CMD%20%5B%22a%22%5D&changes=ENV%20A%3D1&filters=%7B%22label%22%3A%5B%22x%3Dy%22%5D%7D&name=a%26b%3Dc%23d&tag=%C3%BC');
   assert.is(queryString({}), '');
+});
+
+names('filters: strings, booleans and lists become lists; anything else is refused naming the key', () => {
+  assert.equal(encodeFilters({ label: ['a=b', 'c'], status: 'running', dangling: true }), { label: ['a=b', 'c'], status: ['running'], dangling: ['true'] });
+  assert.is(encodeFilters({}), undefined);
+  assert.is(encodeFilters(undefined), undefined);
+  const bad: Array<[unknown, string]> = [
+    [{ label: [1] }, 'invalid filters: label: expected a string, a list of strings or a boolean'],
+    [{ label: 'a', until: 5 }, 'invalid filters: until: expected a string, a list of strings or a boolean'],
+    [{ label: { a: true } }, 'invalid filters: label: expected a string, a list of strings or a boolean'],
+    [new Map([['label', 'a']]), 'invalid filters: (top level): '],
+    [['label'], 'invalid filters: (top level): '],
+  ];
+  for (const [filters, message] of bad) {
+    const err = (() => { try { encodeFilters(filters as never); } catch (e) { return e as EngineError; } return undefined; })();
+    assert.ok(err, `accepted ${JSON.stringify(filters)}`);
+    assert.is(err!.kind, 'invalid-argument');
+    assert.ok(err!.message.startsWith(message), err!.message);
+  }
 });
 
 names('image references split into name and tag as the pull endpoint wants', () => {

@@ -1,19 +1,20 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { checkAnswer, type Answer } from '../answer.js';
 import { EngineError, errorFromCause } from '../errors.js';
 import { jsonLines } from './json-lines.js';
 
 /** One message of a pull, push or import stream. */
-export const ProgressMessage = z.looseObject({
+export const ProgressMessage = z.object({
   id: z.string().optional(),
   status: z.string().optional(),
   progress: z.string().optional(),
-  progressDetail: z.looseObject({ current: z.number().optional(), total: z.number().optional() }).optional(),
+  progressDetail: z.object({ current: z.number().optional(), total: z.number().optional() }).optional(),
   error: z.string().optional(),
-  errorDetail: z.looseObject({ code: z.number().optional(), message: z.string().optional() }).optional(),
+  errorDetail: z.object({ code: z.number().optional(), message: z.string().optional() }).optional(),
   aux: z.unknown().optional(),
 });
-export type ProgressMessage = z.infer<typeof ProgressMessage>;
+export type ProgressMessage = Answer<typeof ProgressMessage>;
 
 /** The call a progress stream answers, for its errors. */
 export interface ProgressSource {
@@ -50,7 +51,7 @@ export class Progress<R = void> implements AsyncIterable<ProgressMessage> {
       const body = await response;
       try {
         for await (const value of jsonLines(body)) {
-          const message = ProgressMessage.parse(value);
+          const message = checkAnswer(ProgressMessage, value, what);
           const failure = inBandError(message, what);
           if (failure) throw failure;
           seen.push(message);
