@@ -27,7 +27,11 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
  * could not join).
  */
 export interface InfraNetworks {
-  /** The cluster network to join, with the pod's DNS names on it; absent for isolated pods. */
+  /**
+   * The cluster network, with the pod's DNS names on it; absent for isolated pods. When present
+   * the infra is created on it, and the pod's own network is connected once that exists (see
+   * createPod); otherwise the infra is created on the pod's own network.
+   */
   cluster?: { name: string; aliases: string[] };
 }
 
@@ -38,9 +42,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
     return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy: { Name: 'unless-stopped' } } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
-  const network = podNetworkName(podId);
-  const endpoints: Record<string, { Aliases: string[] }> = { [network]: { Aliases: [pod.metadata.name] } };
-  if (networks.cluster) endpoints[networks.cluster.name] = { Aliases: networks.cluster.aliases };
+  const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
   return {
     Image: image,
     Hostname: pod.spec.hostname ?? pod.metadata.name,
@@ -52,8 +54,13 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       RestartPolicy: { Name: 'unless-stopped' },
       PortBindings: portBindings(pod),
     },
-    NetworkingConfig: { EndpointsConfig: endpoints },
+    NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };
+}
+
+/** The pod's names on its own network. */
+export function podNetworkAliases(pod: Pod): string[] {
+  return [pod.metadata.name];
 }
 
 function portBindings(pod: Pod): Record<string, { HostIp?: string; HostPort?: string }[]> {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
-import { appSpec, infraSpec } from './containers.js';
+import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureInfraImage, forgetInfraImage, INFRA_IMAGE } from './infra.js';
 import { LABEL, appName, infraName, podNetworkName } from './labels.js';
@@ -40,36 +40,60 @@ export const creatorTag = () => `${hostname()}:${process.pid}`;
 
 /**
  * Runs a pod. Independent work overlaps: images are pulled (in parallel, per imagePullPolicy)
- * while the network is made; app containers are created while the infra starts, and started
- * together once it runs. Any failure removes everything already made and reports the pod Failed.
+ * while the networks are made; app containers are created while the infra starts, and started
+ * together once it runs. A pod on the cluster network has its infra created and started there
+ * while its own network is made (a network create takes about a third of an infra's start); that
+ * network is connected to the running infra before any app starts, so every app starts with
+ * every network in place. Any failure removes everything already made and reports the pod Failed.
+ *
+ * A process killed between the infra's create and the network's answer can leave that network
+ * to appear after it died: `prune` removes it then or on its next run.
  */
 export async function createPod(engine: Engine, pod: Pod, options: CreateOptions = {}): Promise<CreatedPod> {
   const id = options.id ?? newPodId();
   const creator = options.creator ?? creatorTag();
   const made: Made = { apps: [] };
   const name = pod.metadata.name;
+  // Every step begun, so that a failure waits for all of them before it rolls back: nothing may
+  // still be being made while the rollback looks (a network made after it looked would leak).
+  const begun: Promise<unknown>[] = [];
+  const begin = <T>(reason: PodFailureReason, fn: () => Promise<T>): Promise<T> => {
+    const promise = step(reason, fn);
+    promise.catch(() => {}); // awaited below, or by the rollback
+    begun.push(promise);
+    return promise;
+  };
   try {
-    const [infraImage, , , cluster] = await settled([
-      step('InfraImageError', () => ensureInfraImage(engine, options.infraImage ?? INFRA_IMAGE)),
-      step('ImagePullError', () => ensureImages(engine, pod, options)),
-      step('NetworkCreateError', async () => {
-        if (!pod.spec.hostNetwork) made.network = await createNetwork(engine, pod, id, creator);
-      }),
-      step('NetworkCreateError', () => joinCluster(engine, pod, options.cluster)),
-    ]);
-    const infra = await step('ContainerCreateError', () => engine.containers.create(infraSpec(pod, id, infraImage, creator, { cluster }), { name: infraName(name) }));
+    const infraImage = begin('InfraImageError', () => ensureInfraImage(engine, options.infraImage ?? INFRA_IMAGE));
+    const images = begin('ImagePullError', () => ensureImages(engine, pod, options));
+    const network = begin('NetworkCreateError', async () => {
+      if (!pod.spec.hostNetwork) made.network = await createNetwork(engine, pod, id, creator);
+    });
+    const cluster = await begin('NetworkCreateError', () => joinCluster(engine, pod, options.cluster));
+    // Without the cluster network the infra is created on the pod's own network, so that comes first.
+    if (!cluster) await network;
+    // Not before the images are there: a pod whose image cannot be had makes no container at all.
+    const infra = await begin('ContainerCreateError', async () => {
+      const [image] = await Promise.all([infraImage, images]);
+      return engine.containers.create(infraSpec(pod, id, image, creator, { cluster }), { name: infraName(name) });
+    });
     made.infra = infra.Id;
-    const [, apps] = await settled([
-      step('ContainerStartError', () => engine.containers.start(infra.Id)),
-      settled(pod.spec.containers.map((c) => step('ContainerCreateError', async () => {
-        const { Id } = await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: appName(name, c.name) });
-        made.apps.push(Id);
-        return [c.name, Id] as const;
-      }))),
-    ] as const);
-    await settled(apps.map(([, appId]) => step('ContainerStartError', () => engine.containers.start(appId))));
+    const infraReady = begin('ContainerStartError', async () => {
+      await engine.containers.start(infra.Id);
+      if (!cluster || !made.network) return;
+      await network;
+      await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) });
+    });
+    const apps = await settled(pod.spec.containers.map((c) => begin('ContainerCreateError', async () => {
+      const { Id } = await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: appName(name, c.name) });
+      made.apps.push(Id);
+      return [c.name, Id] as const;
+    })));
+    await infraReady;
+    await settled(apps.map(([, appId]) => begin('ContainerStartError', () => engine.containers.start(appId))));
     return { id, infraId: infra.Id, appIds: Object.fromEntries(apps), network: made.network };
   } catch (err) {
+    await Promise.allSettled(begun);
     // What was found ready may be what failed (an image or network removed meanwhile): check again next time.
     forgetInfraImage(engine);
     forgetClusterNetwork(engine);

@@ -1,8 +1,11 @@
+import { get } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ANNOTATION_POD_IP } from '../../src/pod/labels.js';
 import { ANNOTATION_ISOLATED } from '../../src/pod/spec.js';
-import { scenario } from '../support/scenario.js';
+import { Engine } from '../../src/engine/index.js';
+import { mode, scenario } from '../support/scenario.js';
 import { containerId, IMAGE, poll, removePods, sleeper, testPods } from '../support/pods.js';
 
 // A pod is one network namespace: its containers reach each other on localhost and share one IP
@@ -85,5 +88,73 @@ scenario(namespace, 'in a pod on the cluster network every container shows exact
     await removePods(pods, 'pt-cluster-ip');
   }
 });
+
+scenario(namespace, 'an app\'s first command already sees both of the pod\'s networks: the pod network is connected before any app starts', async ({ engine }) => {
+  const pods = testPods(engine, 'pod/namespace networks before apps');
+  // Each app prints its addresses as the very first thing it does, then sleeps.
+  const early = (name: string) => ({ name, image: IMAGE, imagePullPolicy: 'IfNotPresent' as const, command: ['sh', '-c', 'ip -4 -o addr; exec sleep 3600'] });
+  const pod = await pods.create({ metadata: { name: 'pt-nets-first' }, spec: { containers: [early('a'), early('b'), early('c')] } });
+  try {
+    const [infra] = await engine.containers.list({ all: true, filters: { label: ['podling.io/pod-name=pt-nets-first', 'podling.io/role=infra'] } });
+    const infraAddresses = Object.values((await engine.containers.inspect(infra!.Id)).NetworkSettings.Networks ?? {}).map((n) => n.IPAddress!).sort();
+    assert.is(infraAddresses.length, 2);
+    for (const name of ['a', 'b', 'c']) {
+      const { stdout } = await (await engine.containers.logs(containerId(pod, name))).text();
+      assert.equal(addresses(stdout).sort(), infraAddresses, `what ${name} saw first: ${stdout}`);
+    }
+  } finally {
+    await removePods(pods, 'pt-nets-first');
+  }
+});
+
+if (mode === 'live') {
+  // Live only: the fetch is the test process's own traffic to loopback, which no fixture holds.
+  namespace('a published hostPort answers on the host\'s loopback, served by the pod\'s app container', async () => {
+    const engine = new Engine();
+    const pods = testPods(engine, 'pod/namespace host port');
+    const port = await freePort();
+    try {
+      await pods.create({
+        metadata: { name: 'pt-host-port' },
+        spec: {
+          containers: [{
+            name: 'server', image: IMAGE, imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'mkdir -p /www && echo "served through the host port" > /www/x && exec httpd -f -p 8080 -h /www'],
+            ports: [{ containerPort: 8080, hostPort: port, hostIP: '127.0.0.1' }],
+          }],
+        },
+      });
+      // httpd needs a moment after its container starts; bounded retries.
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await httpGet(`http://127.0.0.1:${port}/x`).catch(() => '');
+        if (!body) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.is(body, 'served through the host port\n');
+    } finally {
+      await removePods(pods, 'pt-host-port');
+      await engine.close();
+    }
+  });
+}
+
+/** A TCP port on loopback that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { timeout: 2000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}`))));
+    }).on('error', reject).on('timeout', function (this: { destroy: (e: Error) => void }) { this.destroy(new Error('timeout')); });
+  });
+}
 
 namespace.run();
