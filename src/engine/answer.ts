@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { EngineError } from './errors.js';
 import { problemsOf } from './names.js';
 
@@ -31,4 +31,16 @@ export function checkAnswer<S extends z.ZodType>(schema: S, value: unknown, from
     });
   }
   return value as Answer<S>;
+}
+
+/**
+ * A map of strings in an answer (labels, attributes), checked in one pass. zod's record runs a
+ * key schema and a value schema per entry, and a container list carries a few hundred labels.
+ */
+export const StringMap = z.custom<Record<string, string>>(isStringMap, { error: 'expected a map of strings' });
+
+function isStringMap(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== 'string') return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { Duplex, Readable } from 'node:stream';
 import { z } from 'zod';
-import { checkAnswer, type Answer } from './answer.js';
+import { checkAnswer, StringMap, type Answer } from './answer.js';
 import { ContainerSpec, type EndpointSettings } from './container-spec.js';
 import { EngineError, errorFromCause } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
@@ -8,7 +8,7 @@ import { checkInput, checkRef, pathOf } from './names.js';
 import { Output } from './streams/output.js';
 import { compareVersions, type CallOptions, type StreamOptions, type Transport } from './transport.js';
 
-const Labels = z.record(z.string(), z.string()).nullish();
+const Labels = StringMap.nullish();
 
 // Checked: the fields Podling reads (see answer.ts). The engine's other fields come back too,
 // typed from the API spec below but not checked: a check costs about half a microsecond per

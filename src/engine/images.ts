@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { Answer } from './answer.js';
+import { StringMap, type Answer } from './answer.js';
 import { authFromConfig, checkAuth, encodeAuth, registryOf, type RegistryAuth } from './auth.js';
 import { EngineError } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
@@ -14,7 +14,7 @@ export const ImageSummary = z.object({
   RepoDigests: z.array(z.string()).nullish(),
   Created: z.number(),
   Size: z.number(),
-  Labels: z.record(z.string(), z.string()).nullish(),
+  Labels: StringMap.nullish(),
 });
 export type ImageSummary = Answer<typeof ImageSummary>;
 
@@ -30,7 +30,7 @@ export const ImageInspect = z.object({
     Cmd: z.array(z.string()).nullish(),
     Entrypoint: z.array(z.string()).nullish(),
     Env: z.array(z.string()).nullish(),
-    Labels: z.record(z.string(), z.string()).nullish(),
+    Labels: StringMap.nullish(),
   }).nullish(),
   RootFS: z.object({ Type: z.string(), Layers: z.array(z.string()).optional() }).optional(),
 });

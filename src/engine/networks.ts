@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Answer } from './answer.js';
+import { StringMap, type Answer } from './answer.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
@@ -32,7 +32,7 @@ export const NetworkInspect = z.object({
   Attachable: z.boolean().optional(),
   EnableIPv6: z.boolean().optional(),
   IPAM: z.object({ Config: z.array(z.object({ Subnet: z.string().optional(), Gateway: z.string().optional() })).nullish() }).optional(),
-  Labels: Labels.nullish(),
+  Labels: StringMap.nullish(),
   Containers: z.record(z.string(), z.object({ Name: z.string().optional(), IPv4Address: z.string().optional() })).nullish(),
 });
 export type NetworkInspect = Answer<typeof NetworkInspect>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkAnswer, type Answer } from './answer.js';
+import { checkAnswer, StringMap, type Answer } from './answer.js';
 import { EngineError, errorFromCause } from './errors.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { jsonLines } from './streams/json-lines.js';
@@ -31,7 +31,7 @@ export type SystemInfo = Answer<typeof SystemInfo>;
 export const EngineEvent = z.object({
   Type: z.string(),
   Action: z.string(),
-  Actor: z.object({ ID: z.string(), Attributes: z.record(z.string(), z.string()).nullish() }),
+  Actor: z.object({ ID: z.string(), Attributes: StringMap.nullish() }),
   scope: z.string().optional(),
   time: z.number(),
   timeNano: z.number(),

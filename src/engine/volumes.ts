@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Answer } from './answer.js';
+import { StringMap, type Answer } from './answer.js';
 import { encodeFilters, type Filters } from './filters.js';
 import { checkInput, checkRef, pathOf } from './names.js';
 import { compareVersions, type CallOptions, type Transport } from './transport.js';
@@ -20,8 +20,8 @@ export const Volume = z.object({
   Driver: z.string(),
   Mountpoint: z.string(),
   CreatedAt: z.string().optional(),
-  Labels: Labels.nullish(),
-  Options: Labels.nullish(),
+  Labels: StringMap.nullish(),
+  Options: StringMap.nullish(),
   Scope: z.string().optional(),
 });
 export type Volume = Answer<typeof Volume>;

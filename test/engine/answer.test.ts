@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { checkAnswer } from '../../src/engine/answer.js';
+import { checkAnswer, StringMap } from '../../src/engine/answer.js';
 import { EngineError } from '../../src/engine/errors.js';
 
 // How every JSON answer is checked: the listed fields must be there with their types; the value
@@ -47,6 +47,21 @@ answer('not an object at all is a protocol error, not a crash', () => {
       assert.unreachable(`accepted ${JSON.stringify(bad)}`);
     } catch (err) {
       assert.is((err as EngineError).kind, 'protocol');
+    }
+  }
+});
+
+answer('a map of strings (labels) is checked in one pass: every value a string, or a protocol error at its path', () => {
+  const Labelled = z.object({ Labels: StringMap.nullish() });
+  const labels = { a: '1', 'podling.io/spec': '{"x":1}', empty: '' };
+  assert.ok(checkAnswer(Labelled, { Labels: labels }, FROM).Labels === labels);
+  assert.is(checkAnswer(Labelled, { Labels: null }, FROM).Labels, null);
+  for (const bad of [{ a: 1 }, ['a'], 'a=b', { a: null }]) {
+    try {
+      checkAnswer(Labelled, { Labels: bad }, FROM);
+      assert.unreachable(`accepted ${JSON.stringify(bad)}`);
+    } catch (err) {
+      assert.is((err as EngineError).message, 'GET /things/x/json: unexpected answer from the engine: Labels: expected a map of strings');
     }
   }
 });
