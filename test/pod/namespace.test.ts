@@ -115,7 +115,7 @@ if (mode === 'live') {
     const port = await freePort();
     try {
       await pods.create({
-        metadata: { name: 'pt-host-port' },
+        metadata: { name: 'pt-host-port', labels: { app: 'pt-host-port' } },
         spec: {
           containers: [{
             name: 'server', image: IMAGE, imagePullPolicy: 'IfNotPresent',
@@ -125,13 +125,13 @@ if (mode === 'live') {
         },
       });
       // httpd needs a moment after its container starts; bounded retries.
-      let body = '';
-      for (let i = 0; i < 50 && !body; i++) {
-        body = await httpGet(`http://127.0.0.1:${port}/x`).catch(() => '');
-        if (!body) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.is(body, 'served through the host port\n');
+      assert.is(await fetchSoon(`http://127.0.0.1:${port}/x`), 'served through the host port\n');
+      // The ports live on the cluster endpoint, which a service's alias sync reconnects: they
+      // come back with it (a connection made during the reconnect itself may fail).
+      await pods.createService({ name: 'pt-host-port-svc', selector: { app: 'pt-host-port' }, port: 80, targetPort: 8080 });
+      assert.is(await fetchSoon(`http://127.0.0.1:${port}/x`), 'served through the host port\n');
     } finally {
+      await pods.deleteService('pt-host-port-svc').catch(() => {});
       await removePods(pods, 'pt-host-port');
       await engine.close();
     }
@@ -145,6 +145,16 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** GET `url`, retried every 100 ms for up to 5 s; '' if it never answered. */
+async function fetchSoon(url: string): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const body = await httpGet(url).catch(() => '');
+    if (body) return body;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return '';
 }
 
 function httpGet(url: string): Promise<string> {
