@@ -32,7 +32,6 @@ export interface Endpoint {
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
-
 export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Endpoint {
   const opts = checkInput('connection options', ConnectionOptions, options);
   if (opts.socketPath) return unixEndpoint(opts.socketPath);
