@@ -36,7 +36,8 @@ export async function perCall(socketPath = SOCKET, log: (line: string) => void =
   const engine = new podling.Engine({ socketPath });
   const version = await engine.apiVersion();
   const bare = new Client('http://localhost', { socketPath });
-  // Podling's own pool options (src/engine/connection.ts), without Podling around it.
+  // undici's Pool with the options Podling gives its connections (src/engine/connection.ts): what
+  // Podling sat on before src/engine/connections.ts, kept as a diagnostic.
   const pool = new Pool('http://localhost', { socketPath, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
   const docker = dockerode(socketPath);
   const label = `${BENCH_PREFIX_PERCALL}=${process.pid}`;

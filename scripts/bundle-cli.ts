@@ -3,7 +3,7 @@
 // Why: a cold `podling pod list` spent about 45 ms of its start resolving, reading and linking
 // some 170 files (our modules and zod's); one file saves that. The library itself (dist/index.js)
 // stays unbundled. undici is loaded at run time through createRequire (see
-// src/engine/connection.ts), and yaml and tar-stream are imported lazily, so all three stay in
+// src/engine/connections.ts), and yaml and tar-stream are imported lazily, so all three stay in
 // node_modules and are not copied into the bundle.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
