@@ -38,7 +38,7 @@ const { INFRA_IMAGE } = await dist<typeof import('../src/pod/infra.js')>('pod/in
 const { LABEL, appName, infraName, podNetworkName } = await dist<typeof import('../src/pod/labels.js')>('pod/labels.js');
 const { readServices } = await dist<typeof import('../src/pod/services.js')>('pod/services.js');
 const { parsePod, Pods } = podlingPods;
-const { ensureClusterNetwork } = podlingCluster;
+const { findOrCreateClusterNetwork } = podlingCluster;
 const { creatorAlive } = podlingPrune;
 
 /** The same image through the loopback registry: the sequential design's pull is real but finds it present. */
@@ -312,7 +312,7 @@ export async function podBench(socketPath = SOCKET, log: (line: string) => void 
   }
   // The bench's own cluster network (see BENCH_CLUSTER); made here if missing, removed at the end.
   const clusterExisted = await engine.networks.inspect(cluster.name).then(() => true, () => false);
-  if (!clusterExisted) await ensureClusterNetwork(engine, cluster);
+  if (!clusterExisted) await findOrCreateClusterNetwork(engine, cluster);
   const left = await sweep(engine, false);
   if (left.containers || left.networks) log(`removed ${left.containers} containers and ${left.networks} networks left by an earlier bench run`);
 

@@ -125,7 +125,7 @@ export async function scaleBench(socketPath = SOCKET, log: (line: string) => voi
   const cluster = pods.cluster;
   const trace = recorder(engine.transport.client);
   const clusterExisted = await engine.networks.inspect(cluster.name).then(() => true, () => false);
-  if (!clusterExisted) await podlingCluster.ensureClusterNetwork(engine, cluster);
+  if (!clusterExisted) await podlingCluster.findOrCreateClusterNetwork(engine, cluster);
   const runs: ScaleRun[] = [];
   let clusterLeak: string | undefined;
   let serial = 0;

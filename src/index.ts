@@ -14,3 +14,9 @@ export { Progress, type ProgressMessage } from './engine/streams/progress.js';
 export { Output } from './engine/streams/output.js';
 export { frames, demux, type Frame, type Demuxed } from './engine/streams/demux.js';
 export { pack, unpack, type TarEntry, type ExtractedEntry } from './engine/streams/tar.js';
+export { PodlingError, isPodlingError } from './errors.js';
+export {
+  Pods, type PodsOptions, parsePod, loadPodFile, PodSpecError, PodError, PodFailedError, PodNotFoundError,
+  SelectorError, parseSelector, ServiceError, ServiceSpecError, ANNOTATION_ISOLATED,
+  type Pod, type PodInput, type PodObject, type LogLine, type PruneReport, type ServiceObject, type PodErrorKind,
+} from './pod/index.js';

@@ -1,6 +1,7 @@
 import { Engine } from '../engine/index.js';
 import { isEngineError } from '../engine/errors.js';
-import { Pods, PodSpecError, SelectorError, ServiceSpecError } from '../pod/index.js';
+import { isPodlingError } from '../errors.js';
+import { Pods } from '../pod/index.js';
 import { HELP } from './help.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
@@ -72,15 +73,19 @@ export async function main(argv: string[]): Promise<number> {
     // One line per failure (node's parseArgs, for one, words its errors over several).
     console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);
     if (debug && err instanceof Error) console.error(err.stack);
-    return isUsage(err) ? 2 : 1;
+    return exitCodeFor(err);
   } finally {
     await engine.close().catch(() => {});
   }
 }
 
-function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || err instanceof PodSpecError || err instanceof SelectorError || err instanceof ServiceSpecError
-    || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+/**
+ * The one place a failure becomes an exit code, from its kind alone: 2 when the command line or
+ * what it named was wrong (nothing was sent), 1 for everything that went wrong while doing it.
+ */
+export function exitCodeFor(err: unknown): number {
+  if (isPodlingError(err, 'usage') || isPodlingError(err, 'invalid')) return 2;
+  return (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true ? 2 : 1;
 }
 
 function messageOf(err: unknown): string {

@@ -101,6 +101,16 @@ export type ContainerSummary = Answer<typeof ContainerSummary> & {
 // Built once: a schema made per call costs tens of microseconds, a sizeable part of a local call.
 const ContainerList = z.array(ContainerSummary);
 
+const UpdateResponse = z.object({ Warnings: z.array(z.string()).nullish() });
+/** What `update` may change; strict, so a misspelt field is an error rather than a no-op. */
+export const UpdateSpec = z.strictObject({
+  RestartPolicy: ContainerSpec.shape.HostConfig.unwrap().shape.RestartPolicy,
+  Memory: z.number().int().optional(),
+  MemorySwap: z.number().int().optional(),
+  NanoCpus: z.number().int().optional(),
+  CpuShares: z.number().int().optional(),
+});
+export type UpdateSpec = z.input<typeof UpdateSpec>;
 const CreateResponse = z.object({ Id: z.string(), Warnings: z.array(z.string()).nullish() });
 const WaitResponse = z.object({ StatusCode: z.number(), Error: z.object({ Message: z.string().optional() }).nullish() });
 export type WaitResult = Answer<typeof WaitResponse>;
@@ -201,6 +211,15 @@ export class Containers {
     await this.transport.empty({
       method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/restart`, query: { t: options.grace },
     }, { ...options, timeout: graceTimeout(options) });
+  }
+
+  /**
+   * POST /containers/{id}/update: resources and the restart policy of a container, live. The pod
+   * runtime uses it to take restarts over from the engine (and hand them back) without recreating.
+   */
+  update(id: string, changes: UpdateSpec, options: CallOptions = {}): Promise<{ Warnings?: string[] | null }> {
+    const body = checkInput('container update', UpdateSpec, changes);
+    return this.transport.json({ method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/update`, json: body }, UpdateResponse, options);
   }
 
   /** DELETE /containers/{id} */

@@ -1,3 +1,5 @@
+import { PodlingError } from '../errors.js';
+
 /**
  * Every failure the engine client reports is an EngineError with a `kind`. The kind is decided in
  * exactly one place (kindForStatus / kindForCause below) so callers can branch on it and never on
@@ -26,17 +28,15 @@ export interface EngineErrorDetails {
   cause?: unknown;
 }
 
-export class EngineError extends Error {
+export class EngineError extends PodlingError<EngineErrorKind> {
   override readonly name = 'EngineError';
-  readonly kind: EngineErrorKind;
   readonly method: string | undefined;
   readonly path: string | undefined;
   readonly status: number | undefined;
   readonly daemonMessage: string | undefined;
 
   constructor(message: string, details: EngineErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.kind = details.kind;
+    super(details.kind, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.method = details.method;
     this.path = details.path;
     this.status = details.status;

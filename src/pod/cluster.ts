@@ -21,30 +21,6 @@ export function clusterNetworkFrom(env: NodeJS.ProcessEnv = process.env, given: 
   };
 }
 
-/**
- * The network's readiness per engine, found or made once: pods created together make it once,
- * and later creates skip the check. A failed create forgets it (forgetClusterNetwork), so a
- * network removed behind our back is made again.
- */
-const creating = new WeakMap<Engine, Map<string, Promise<string>>>();
-
-export function forgetClusterNetwork(engine: Engine): void {
-  creating.delete(engine);
-}
-
-/** Creates the cluster network on first use; single-flight in this process, race-safe across processes. */
-export function ensureClusterNetwork(engine: Engine, cluster: ClusterNetwork): Promise<string> {
-  const inFlight = creating.get(engine) ?? new Map<string, Promise<string>>();
-  creating.set(engine, inFlight);
-  let ensure = inFlight.get(cluster.name);
-  if (!ensure) {
-    ensure = findOrCreate(engine, cluster);
-    ensure.catch(() => inFlight.delete(cluster.name));
-    inFlight.set(cluster.name, ensure);
-  }
-  return ensure;
-}
-
 async function exists(engine: Engine, name: string): Promise<boolean> {
   try {
     await engine.networks.inspect(name);
@@ -55,7 +31,8 @@ async function exists(engine: Engine, name: string): Promise<boolean> {
   }
 }
 
-async function findOrCreate(engine: Engine, cluster: ClusterNetwork): Promise<string> {
+/** Creates the cluster network unless it exists; race-safe across processes. PodRuntime caches the answer. */
+export async function findOrCreateClusterNetwork(engine: Engine, cluster: ClusterNetwork): Promise<string> {
   if (await exists(engine, cluster.name)) return cluster.name;
   try {
     await engine.networks.create({

@@ -1,13 +1,31 @@
+import { createHash } from 'node:crypto';
 import type { ContainerSpec } from '../engine/container-spec.js';
+import { backoffLabels, type Backoff } from './backoff.js';
 import { LABEL, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
 import type { Container, Pod } from './spec.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
 
-const RESTART: Record<Pod['spec']['restartPolicy'], 'unless-stopped' | 'on-failure' | 'no'> = {
+/**
+ * The engine's own restart policy, for pods no agent supervises: without one a pod is no worse off
+ * than Docker alone makes it (it comes back after a dockerd restart). An agent switches these off
+ * on the containers it takes over and makes its own with none, so the two never both restart one.
+ */
+export const ENGINE_RESTART: Record<Pod['spec']['restartPolicy'], 'unless-stopped' | 'on-failure' | 'no'> = {
   Always: 'unless-stopped', OnFailure: 'on-failure', Never: 'no',
 };
+
+/** Which attempt a container is, and whether an agent supervises it (see ENGINE_RESTART). */
+export interface AttemptInfo {
+  attempt: number;
+  supervised?: boolean;
+}
+
+/** A container spec's identity: when it changes, the running container is not the one wanted. */
+export function containerHash(container: Container): string {
+  return createHash('sha256').update(JSON.stringify(container)).digest('hex').slice(0, 16);
+}
 
 export function podLabels(pod: Pod, podId: string, role: Role, creator: string): Record<string, string> {
   return {
@@ -35,11 +53,12 @@ export interface InfraNetworks {
   cluster?: { name: string; aliases: string[] };
 }
 
-export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}): ContainerSpec {
-  const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod) };
+export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}, sandbox: AttemptInfo = { attempt: 0 }): ContainerSpec {
+  const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod), [LABEL.attempt]: String(sandbox.attempt) };
+  const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy: { Name: 'unless-stopped' } } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
@@ -51,7 +70,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
     HostConfig: {
       NetworkMode: network,
       IpcMode: 'shareable',
-      RestartPolicy: { Name: 'unless-stopped' },
+      RestartPolicy,
       PortBindings: portBindings(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
@@ -73,8 +92,16 @@ function portBindings(pod: Pod): Record<string, { HostIp?: string; HostPort?: st
   return bindings;
 }
 
-/** An app container joins the infra's network and IPC namespaces: localhost and one IP for all. */
-export function appSpec(pod: Pod, podId: string, container: Container, infraId: string, creator: string): ContainerSpec {
+export interface AppAttempt extends AttemptInfo {
+  sandboxAttempt: number;
+  backoff?: Backoff;
+}
+
+/**
+ * An app container joins the infra's network and IPC namespaces: localhost and one IP for all. It
+ * carries the pod spec too, so a pod whose infra was removed can still be rebuilt from the engine.
+ */
+export function appSpec(pod: Pod, podId: string, container: Container, infraId: string, creator: string, run: AppAttempt = { attempt: 0, sandboxAttempt: 0 }): ContainerSpec {
   const limits = container.resources?.limits;
   const requests = container.resources?.requests;
   const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
@@ -85,11 +112,19 @@ export function appSpec(pod: Pod, podId: string, container: Container, infraId: 
     Cmd: container.args,
     Env: container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
-    Labels: { ...podLabels(pod, podId, 'app', creator), [LABEL.container]: container.name },
+    Labels: {
+      ...podLabels(pod, podId, 'app', creator),
+      [LABEL.container]: container.name,
+      [LABEL.spec]: JSON.stringify(pod),
+      [LABEL.attempt]: String(run.attempt),
+      [LABEL.sandboxAttempt]: String(run.sandboxAttempt),
+      [LABEL.specHash]: containerHash(container),
+      ...backoffLabels(run.backoff, LABEL),
+    },
     HostConfig: {
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
-      RestartPolicy: { Name: RESTART[pod.spec.restartPolicy] },
+      RestartPolicy: { Name: run.supervised ? 'no' : ENGINE_RESTART[pod.spec.restartPolicy] },
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,

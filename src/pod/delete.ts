@@ -1,6 +1,6 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
-import { ignoreMissing } from './create.js';
+import { ignoreMissing } from './execute.js';
 import { podNetworkName } from './labels.js';
 import type { PodRecord } from './read.js';
 

@@ -1,4 +1,19 @@
+import { PodlingError } from '../errors.js';
 import { isEngineError } from '../engine/errors.js';
+
+/**
+ * The pod layer's failures share PodlingError (src/errors.ts) with the engine client's, so one
+ * check of `kind` tells a caller (and the CLI's exit code) what happened:
+ * - `invalid`: what the caller handed over is wrong; nothing was sent to the engine;
+ * - `not-found` / `already-exists`: a pod or service by that name;
+ * - `failed`: a pod could not be run and was rolled back;
+ * - `held`: another agent supervises this engine.
+ */
+export type PodErrorKind = 'invalid' | 'not-found' | 'already-exists' | 'failed' | 'held';
+
+export class PodError extends PodlingError<PodErrorKind> {
+  override readonly name: string = 'PodError';
+}
 
 /** Why a pod could not be created, named as the kubelet names its reasons. */
 export type PodFailureReason =
@@ -6,18 +21,18 @@ export type PodFailureReason =
   | 'ContainerCreateError' | 'ContainerStartError' | 'AlreadyExists';
 
 /** A pod create that failed and was rolled back: its phase is Failed, with a reason and the daemon's message. */
-export class PodFailedError extends Error {
+export class PodFailedError extends PodError {
   override readonly name = 'PodFailedError';
   readonly phase = 'Failed';
   constructor(readonly pod: string, readonly reason: PodFailureReason, readonly detail: string, options?: { cause?: unknown }) {
-    super(`pod ${pod} Failed: ${reason}: ${detail}`, options);
+    super(reason === 'AlreadyExists' ? 'already-exists' : 'failed', `pod ${pod} Failed: ${reason}: ${detail}`, options);
   }
 }
 
-export class PodNotFoundError extends Error {
+export class PodNotFoundError extends PodError {
   override readonly name = 'PodNotFoundError';
   constructor(readonly pod: string) {
-    super(`pod "${pod}" not found`);
+    super('not-found', `pod "${pod}" not found`);
   }
 }
 

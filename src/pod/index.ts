@@ -8,7 +8,8 @@ import { describe, describeCreated, findPod, readPods, summarize, type PodObject
 import { matches, parseSelector } from './selector.js';
 import { parsePod, type Pod, type PodInput } from './spec.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
-import { Gate } from './gate.js';
+import { PodError } from './errors.js';
+import { PodRuntime } from './runtime.js';
 import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
 
 export interface PodsOptions {
@@ -19,14 +20,20 @@ export interface PodsOptions {
   cluster?: Partial<ClusterNetwork>;
 }
 
-/** Pods on one engine. State lives in the engine's labels, so any process sees the same pods. */
+type Signal = { signal?: AbortSignal };
+
+/**
+ * Pods on one engine. State lives in the engine's labels, so any process sees the same pods.
+ * Every operation takes an AbortSignal; creates and deletes of one pod run one after another, at
+ * most eight pods at once (see gate.ts), through the runtime they share with an agent.
+ */
 export class Pods {
   readonly cluster: ClusterNetwork;
-  /** Pod creates and deletes in flight at once, per Pods (see gate.ts). */
-  private readonly gate = new Gate(8);
+  readonly runtime: PodRuntime;
 
   constructor(readonly engine: Engine, private readonly defaults: PodsOptions = {}) {
     this.cluster = clusterNetworkFrom(process.env, defaults.cluster);
+    this.runtime = new PodRuntime(engine, this.cluster);
   }
 
   /**
@@ -36,14 +43,14 @@ export class Pods {
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
     const id = this.defaults.newId?.(); // taken in call order, before any waiting
-    return this.gate.run(async () => {
-      const created = await createPod(this.engine, pod, { id, creator: this.defaults.creator, cluster: this.cluster, ...options });
+    return this.runtime.serial(pod.metadata.name, async () => {
+      const created = await createPod(this.runtime, pod, { id, creator: this.defaults.creator, ...options });
       return describeCreated(this.engine, pod, created, options);
     });
   }
 
   /** One pod by name or id, with exact container states. */
-  async get(ref: string, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
+  async get(ref: string, options: Signal = {}): Promise<PodObject> {
     return describe(this.engine, await findPod(this.engine, ref, options), options);
   }
 
@@ -54,8 +61,9 @@ export class Pods {
     return records.map(summarize).filter((p) => matches(requirements, p.metadata.labels));
   }
 
-  async delete(ref: string, options: DeleteOptions = {}): Promise<void> {
-    await this.gate.run(async () => deletePod(this.engine, await findPod(this.engine, ref), options));
+  async delete(ref: string, options: DeleteOptions & Signal = {}): Promise<void> {
+    const record = await findPod(this.engine, ref, options);
+    await this.runtime.serial(record.name, async () => deletePod(this.engine, await findPod(this.engine, ref, options), options));
   }
 
   async *logs(ref: string, options: PodLogOptions = {}): AsyncGenerator<LogLine> {
@@ -63,18 +71,19 @@ export class Pods {
   }
 
   /** Runs a command in one of the pod's containers (the first when none is named). */
-  async exec(ref: string, cmd: string[], options: { container?: string; stdin?: NodeJS.ReadableStream | string; tty?: boolean } = {}): Promise<{ output: Output; exitCode: () => Promise<number> }> {
-    const record = await findPod(this.engine, ref);
+  async exec(ref: string, cmd: string[], options: { container?: string; stdin?: NodeJS.ReadableStream | string; tty?: boolean } & Signal = {}): Promise<{ output: Output; exitCode: () => Promise<number> }> {
+    const record = await findPod(this.engine, ref, options);
     const target = selectContainers(record, options.container)[0];
-    if (!target) throw new Error(`pod ${record.name} has no containers`);
-    const { Id } = await this.engine.exec.create(target.id, { Cmd: cmd, Tty: options.tty, AttachStdin: options.stdin !== undefined });
-    const output = await this.engine.exec.start(Id, { tty: options.tty, stdin: options.stdin as string | undefined });
-    return { output, exitCode: async () => (await this.engine.exec.inspect(Id)).ExitCode ?? -1 };
+    if (!target) throw new PodError('not-found', `pod ${record.name} has no containers`);
+    const call = { signal: options.signal };
+    const { Id } = await this.engine.exec.create(target.id, { Cmd: cmd, Tty: options.tty, AttachStdin: options.stdin !== undefined }, call);
+    const output = await this.engine.exec.start(Id, { tty: options.tty, stdin: options.stdin as string | undefined, ...call });
+    return { output, exitCode: async () => (await this.engine.exec.inspect(Id, call)).ExitCode ?? -1 };
   }
 
   /** A service: pods selected by label, reachable under its name from every pod on the cluster network. */
   createService(spec: { name: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }): Promise<ServiceObject> {
-    return createService(this.engine, spec, this.cluster.name);
+    return createService(this.runtime, spec);
   }
 
   getService(name: string): Promise<ServiceObject> {
@@ -95,7 +104,7 @@ export class Pods {
 }
 
 export { parsePod, loadPodFile, PodSpecError, type Pod, type PodInput } from './spec.js';
-export { PodFailedError, PodNotFoundError } from './errors.js';
+export { PodError, PodFailedError, PodNotFoundError, type PodErrorKind } from './errors.js';
 export { SelectorError, parseSelector } from './selector.js';
 export type { PodObject } from './read.js';
 export type { LogLine } from './logs.js';

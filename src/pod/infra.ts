@@ -13,25 +13,11 @@ export const INFRA_IMAGE = 'podling/infra:1';
 export const CATATONIT_PATHS = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit', '/usr/local/bin/catatonit'];
 
 /**
- * The image's readiness per engine, found or built once: pods created together import it once,
- * and later creates skip the check. A failed create forgets it (forgetInfraImage), so an image
- * removed behind our back is built again.
+ * The infra image's name once it is on the engine: found, or built from catatonit. Callers cache
+ * it (PodRuntime), so pods created together build it once.
  */
-const building = new WeakMap<Engine, Promise<string>>();
-
-export function forgetInfraImage(engine: Engine): void {
-  building.delete(engine);
-}
-
-export async function ensureInfraImage(engine: Engine, image = INFRA_IMAGE): Promise<string> {
-  if (image !== INFRA_IMAGE) return pullIfMissing(engine, image);
-  let build = building.get(engine);
-  if (!build) {
-    build = findOrBuild(engine, image);
-    build.catch(() => building.delete(engine));
-    building.set(engine, build);
-  }
-  return build;
+export async function findOrBuildInfraImage(engine: Engine, image = INFRA_IMAGE): Promise<string> {
+  return image === INFRA_IMAGE ? findOrBuild(engine, image) : pullIfMissing(engine, image);
 }
 
 /** A user-named infra image comes from its registry like any other image. */

@@ -13,6 +13,21 @@ export const LABEL = {
   spec: 'podling.io/pod-spec',
   /** `host:pid` of the process that created the pod: prune tells a half-made pod from one in progress. */
   creator: 'podling.io/creator',
+  /**
+   * A container's identity across restarts, as the kubelet keeps it: every attempt is a new
+   * container (so the previous one's logs and exit stay readable), numbered from 0; the sandbox
+   * (infra) is numbered the same way, and each app names the sandbox attempt it joined.
+   */
+  attempt: 'podling.io/attempt',
+  sandboxAttempt: 'podling.io/sandbox-attempt',
+  /** A hash of the container's spec: a changed spec means the running container is not the wanted one. */
+  specHash: 'podling.io/spec-hash',
+  /**
+   * The restart back-off in force when this attempt was started (seconds) and the finish time it
+   * was measured from (ms): kept on the container, so an agent that restarts loses none of it.
+   */
+  backoff: 'podling.io/backoff',
+  backoffSince: 'podling.io/backoff-since',
   /** On a service's holder container: its name, and its spec as JSON. */
   service: 'podling.io/service-name',
   serviceSpec: 'podling.io/service-spec',
@@ -29,4 +44,8 @@ export function managedFilter(extra: string[] = []): { label: string[] } {
 export const podNetworkName = (podId: string) => `pod-${podId}`;
 /** The infra container's name doubles as the lock that keeps pod names unique on an engine. */
 export const infraName = (pod: string) => `podling_${pod}`;
-export const appName = (pod: string, container: string) => `podling_${pod}_${container}`;
+/**
+ * One name per attempt: a second agent (or one restarted mid-sync) that tries to make the same
+ * attempt gets a conflict instead of a duplicate. Attempt 0 keeps the plain name.
+ */
+export const appName = (pod: string, container: string, attempt = 0) => `podling_${pod}_${container}${attempt ? `_${attempt}` : ''}`;

@@ -1,29 +1,50 @@
+import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
+import { PodError } from './errors.js';
 import type { Output } from '../engine/streams/output.js';
 import { LABEL } from './labels.js';
 import type { PodRecord } from './read.js';
 
 export interface LogLine { container: string; stream: 'stdout' | 'stderr'; text: string }
-export interface PodLogOptions { container?: string; tail?: number; follow?: boolean; since?: number; timestamps?: boolean; signal?: AbortSignal }
+export interface PodLogOptions {
+  container?: string; tail?: number; follow?: boolean; since?: number; timestamps?: boolean; signal?: AbortSignal;
+  /** The attempt before the current one (`kubectl logs --previous`). */
+  previous?: boolean;
+}
 
 /**
  * The app containers a command targets: the named one, or all of them in the spec's order (the
  * engine lists newest first, and apps are created concurrently, so its order means nothing; exec
  * without a name must hit the first container of the spec, as kubectl's does).
  */
-export function selectContainers(pod: PodRecord, name?: string): { name: string; id: string }[] {
+export function selectContainers(pod: PodRecord, name?: string, options: { previous?: boolean } = {}): { name: string; id: string }[] {
   const order = pod.spec?.spec.containers.map((c) => c.name) ?? [];
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length); // unknown names last
-  const apps = pod.apps.map((c) => ({ name: c.Labels?.[LABEL.container] ?? c.Id, id: c.Id })).sort((a, b) => rank(a.name) - rank(b.name));
-  if (name === undefined) return apps;
-  const found = apps.filter((a) => a.name === name);
-  if (!found.length) throw new Error(`pod ${pod.name} has no container "${name}" (it has: ${apps.map((a) => a.name).join(', ') || 'none'})`);
-  return found;
+  const all = [...attemptsByName(pod.apps)].sort(([a], [b]) => rank(a) - rank(b));
+  const wanted = name === undefined ? all : all.filter(([n]) => n === name);
+  if (!wanted.length) throw new PodError('not-found', `pod ${pod.name} has no container "${name}" (it has: ${all.map(([n]) => n).join(', ') || 'none'})`);
+  return wanted.flatMap(([n, attempts]) => {
+    const c = options.previous ? attempts[1] : attempts[0];
+    if (!c && name !== undefined) throw new PodError('not-found', `container "${n}" of pod ${pod.name} has no previous attempt (it has not restarted)`);
+    return c ? [{ name: n, id: c.Id }] : [];
+  });
+}
+
+/** Each container's attempts, newest first (LABEL.attempt). */
+export function attemptsByName(apps: ContainerSummary[]): Map<string, ContainerSummary[]> {
+  const byName = new Map<string, ContainerSummary[]>();
+  for (const c of apps) {
+    const n = c.Labels?.[LABEL.container] ?? c.Id;
+    byName.set(n, [...(byName.get(n) ?? []), c]);
+  }
+  const attempt = (c: ContainerSummary) => Number(c.Labels?.[LABEL.attempt] ?? 0) || 0;
+  for (const list of byName.values()) list.sort((a, b) => attempt(b) - attempt(a));
+  return byName;
 }
 
 /** Lines from every selected container, merged as they arrive (per-container order is kept). */
 export async function* podLogs(engine: Engine, pod: PodRecord, options: PodLogOptions = {}): AsyncGenerator<LogLine> {
-  const targets = selectContainers(pod, options.container);
+  const targets = selectContainers(pod, options.container, options);
   const outputs = await Promise.all(targets.map((t) => engine.containers.logs(t.id, {
     follow: options.follow, tail: options.tail, since: options.since, timestamps: options.timestamps, signal: options.signal, tty: false,
   })));

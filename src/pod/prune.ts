@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Engine } from '../engine/index.js';
-import { ignoreMissing } from './create.js';
+import { ignoreMissing } from './execute.js';
 import { deletePod } from './delete.js';
 import { LABEL, managedFilter } from './labels.js';
 import { readPods, type PodRecord } from './read.js';

@@ -1,11 +1,13 @@
 import { networkInterfaces } from 'node:os';
-import type { ContainerSummary } from '../engine/containers.js';
+import type { ContainerInspect, ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { PodNotFoundError } from './errors.js';
 import { ANNOTATION_POD_IP, LABEL, managedFilter, podNetworkName } from './labels.js';
 import { Pod } from './spec.js';
-import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase } from './status.js';
+import { attemptFrom, sandboxFrom } from './observe.js';
+import { planPod } from './plan.js';
+import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
 
 /** A pod as found on the engine: its containers grouped by the pod-id label. */
 export interface PodRecord {
@@ -39,6 +41,8 @@ export async function readPods(engine: Engine, options: { signal?: AbortSignal; 
       record.spec = parseStoredSpec(labels[LABEL.spec]);
     } else {
       record.apps.push(c);
+      // Apps carry the spec too: a pod whose infra was removed can still be read and rebuilt.
+      record.spec ??= parseStoredSpec(labels[LABEL.spec]);
     }
     pods.set(id, record);
   }
@@ -72,7 +76,7 @@ const containerName = (c: ContainerSummary) => c.Labels?.[LABEL.container] ?? c.
 export function summarize(record: PodRecord): PodObject {
   const infra = record.infra && viewFromSummary('infra', record.infra);
   const apps = record.apps.map((c) => viewFromSummary(containerName(c), c));
-  return toObject(record, infra, apps, podAddress(record.infra?.NetworkSettings?.Networks, record.id, record.spec), record.infra && new Date(record.infra.Created * 1000).toISOString());
+  return toObject(record, infra, apps, podAddress(record.infra?.NetworkSettings?.Networks, record.id, record.spec), record.infra && new Date(record.infra.Created * 1000).toISOString(), new Map());
 }
 
 /** The pod object from inspects: exact start/finish times, OOM kills and restart counts. */
@@ -92,11 +96,23 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
     ...apps.map((a) => inspectOrNone(engine, a.id, options)),
   ]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
-  const views = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [viewFromInspect(a.name, d)] : []; });
+  const found = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [{ name: a.name, detail: d }] : []; });
+  const views = found.map((a) => viewFromInspect(a.name, a.detail));
   const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
   // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
-  return toObject(record, infra, views, ip, created);
+  return toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)));
+}
+
+/**
+ * Containers the restart back-off holds, as the plan (the agent's own decision) sees them now:
+ * `pod get` from any process shows CrashLoopBackOff exactly when the agent is waiting.
+ */
+function waitingOf(record: PodRecord, infra: ContainerInspect | undefined, apps: ContainerInspect[]): Map<string, Waiting> {
+  if (!record.spec) return new Map();
+  const observed = { id: record.id, name: record.name, sandbox: infra && sandboxFrom(infra), attempts: apps.map(attemptFrom) };
+  const { waiting } = planPod({ pod: record.spec, observed, now: Date.now() });
+  return new Map(waiting.map((w) => [w.name, { reason: w.reason, message: `back-off ${w.delay / 1000}s restarting failed container ${w.name}` }]));
 }
 
 function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSignal }) {
@@ -124,10 +140,13 @@ function hostAddress(): string | undefined {
   return '127.0.0.1';
 }
 
-function toObject(record: PodRecord, infra: ContainerView | undefined, apps: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined): PodObject {
+function toObject(record: PodRecord, infra: ContainerView | undefined, views: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined, waiting: Map<string, Waiting>): PodObject {
   const order = record.spec?.spec.containers.map((c) => c.name) ?? [];
-  apps.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
-  const { phase, reason } = phaseOf(infra, apps, order.length);
+  // Newest attempt first within each container, then containers in the spec's order.
+  views.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name) || (b.attempt ?? 0) - (a.attempt ?? 0));
+  const apps = views.filter((v, i) => views.findIndex((w) => w.name === v.name) === i);
+  const previous = (v: ContainerView) => views.find((w) => w.name === v.name && (w.attempt ?? 0) < (v.attempt ?? 0));
+  const { phase, reason } = phaseOf(infra, apps, order.length, record.spec?.spec.restartPolicy);
   const podIP = ip || undefined;
   return {
     apiVersion: 'v1',
@@ -142,7 +161,7 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, apps: Con
     spec: record.spec?.spec ?? { containers: apps.map((a) => ({ name: a.name, image: a.image })) },
     status: {
       phase, reason, podIP, podIPs: podIP ? [{ ip: podIP }] : undefined,
-      startTime: infra?.startedAt, containerStatuses: apps.map(containerStatus),
+      startTime: infra?.startedAt, containerStatuses: apps.map((a) => containerStatus(a, previous(a), waiting.get(a.name))),
     },
   };
 }

@@ -1,3 +1,5 @@
+import { PodError } from './errors.js';
+
 /**
  * Equality-based label selectors, as `kubectl -l` takes them: `app=web,tier!=db,canary,!legacy`.
  * Set-based forms (`in`, `notin`) are refused with a clear message rather than misread.
@@ -9,8 +11,11 @@ export type Requirement =
 const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
-export class SelectorError extends Error {
+export class SelectorError extends PodError {
   override readonly name = 'SelectorError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export function parseSelector(text: string): Requirement[] {

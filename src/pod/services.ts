@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
-import { ensureInfraImage, INFRA_IMAGE } from './infra.js';
+import { PodError } from './errors.js';
 import { LABEL, managedFilter } from './labels.js';
 import { ANNOTATION_ISOLATED, dnsLabel, validKey, validLabelValue } from './spec.js';
 import { matches, type Requirement } from './selector.js';
 import { readPods, summarize, type PodObject } from './read.js';
 import { syncAliases } from './aliases.js';
+import type { PodRuntime } from './runtime.js';
 
 /**
  * Services: a name, a label selector and a port. Stored in the engine as the labels of a container
@@ -41,14 +42,17 @@ export interface ServiceObject {
   endpoints: string[];
 }
 
-/** A service that does not exist, or exists already. */
-export class ServiceError extends Error {
+/** A service that does not exist (`not-found`), or exists already (`already-exists`). */
+export class ServiceError extends PodError {
   override readonly name = 'ServiceError';
 }
 
 /** A bad service definition: nothing was sent to the engine. */
-export class ServiceSpecError extends Error {
+export class ServiceSpecError extends PodError {
   override readonly name = 'ServiceSpecError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 const serviceContainer = (name: string) => `podling_service_${name}`;
@@ -61,9 +65,11 @@ export function parseService(value: unknown): ServiceSpec {
 
 export const selectorOf = (spec: ServiceSpec): Requirement[] => Object.entries(spec.selector).map(([key, value]) => ({ key, op: '=', value }));
 
-export async function createService(engine: Engine, input: unknown, cluster: string): Promise<ServiceObject> {
+export async function createService(runtime: PodRuntime, input: unknown): Promise<ServiceObject> {
+  const { engine } = runtime;
+  const cluster = runtime.cluster.name;
   const spec = parseService(input);
-  const image = await ensureInfraImage(engine, INFRA_IMAGE);
+  const image = await runtime.ensureInfraImage();
   try {
     await engine.containers.create({
       Image: image,
@@ -71,7 +77,7 @@ export async function createService(engine: Engine, input: unknown, cluster: str
       HostConfig: { NetworkMode: 'none' },
     }, { name: serviceContainer(spec.name) });
   } catch (err) {
-    if (isConflict(err)) throw new ServiceError(`service "${spec.name}" already exists`);
+    if (isConflict(err)) throw new ServiceError('already-exists', `service "${spec.name}" already exists`);
     throw err;
   }
   await syncAliases(engine, cluster, await readServices(engine));
@@ -99,7 +105,7 @@ export async function listServices(engine: Engine): Promise<ServiceObject[]> {
 export async function getService(engine: Engine, name: string): Promise<ServiceObject> {
   if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
   const found = (await listServices(engine)).find((s) => s.metadata.name === name);
-  if (!found) throw new ServiceError(`service "${name}" not found`);
+  if (!found) throw new ServiceError('not-found', `service "${name}" not found`);
   return found;
 }
 
@@ -108,7 +114,7 @@ export async function deleteService(engine: Engine, name: string, cluster: strin
   try {
     await engine.containers.remove(serviceContainer(name), { force: true });
   } catch (err) {
-    if (isNotFound(err)) throw new ServiceError(`service "${name}" not found`);
+    if (isNotFound(err)) throw new ServiceError('not-found', `service "${name}" not found`);
     throw err;
   }
   await syncAliases(engine, cluster, await readServices(engine));

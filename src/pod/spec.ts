@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PodError } from './errors.js';
 import { parseCpu, parseMemory } from './quantity.js';
 
 /**
@@ -97,10 +98,10 @@ export const ANNOTATION_ISOLATED = 'podling.io/isolated';
 export const isIsolated = (pod: Pod) => pod.metadata.annotations?.[ANNOTATION_ISOLATED] === 'true';
 
 /** A bad pod spec: one line per problem, each naming the field. */
-export class PodSpecError extends Error {
+export class PodSpecError extends PodError {
   override readonly name = 'PodSpecError';
   constructor(readonly problems: string[], source?: string) {
-    super(`invalid pod spec${source ? ` in ${source}` : ''}: ${problems.join('; ')}`);
+    super('invalid', `invalid pod spec${source ? ` in ${source}` : ''}: ${problems.join('; ')}`);
   }
 }
 

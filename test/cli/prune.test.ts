@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../src/engine/index.js';
 import { appSpec, infraSpec } from '../../src/pod/containers.js';
-import { ensureInfraImage } from '../../src/pod/infra.js';
+import { findOrBuildInfraImage } from '../../src/pod/infra.js';
 import { appName, infraName, LABEL, podNetworkName } from '../../src/pod/labels.js';
 import { parsePod } from '../../src/pod/spec.js';
 import { mode } from '../support/scenario.js';
@@ -91,7 +91,7 @@ if (mode === 'live') {
       Name: podNetworkName(id), Driver: 'bridge',
       Labels: { [LABEL.managed]: 'true', [LABEL.podId]: id, [LABEL.podName]: name, [LABEL.type]: 'pod-network', [LABEL.creator]: creator },
     });
-    const image = await ensureInfraImage(engine);
+    const image = await findOrBuildInfraImage(engine);
     const infra = await engine.containers.create(infraSpec(pod, id, image, creator), { name: infraName(name) });
     await engine.containers.start(infra.Id);
     for (const c of pod.spec.containers) await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: appName(name, c.name) });

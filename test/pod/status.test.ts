@@ -55,4 +55,35 @@ status('a list summary gives the exit code from its status text', () => {
   assert.is(viewFromSummary('app', summary('created', 'Created')).exitCode, undefined);
 });
 
+// Under a restart policy that will run a container again, its exit is not the pod's end.
+const POLICY_PHASES: Array<[string, 'Always' | 'OnFailure' | 'Never', ContainerView[], string]> = [
+  ['Always, the only app exited 1 (crash loop)', 'Always', [exited(1)], 'Running'],
+  ['Always, the only app exited 0', 'Always', [exited(0)], 'Running'],
+  ['OnFailure, an app exited 1', 'OnFailure', [exited(0), exited(1)], 'Running'],
+  ['OnFailure, every app exited 0', 'OnFailure', [exited(0), exited(0)], 'Succeeded'],
+  ['Never, an app exited 1', 'Never', [exited(0), exited(1)], 'Failed'],
+];
+for (const [what, policy, apps, phase] of POLICY_PHASES) {
+  status(`phase under ${what} -> ${phase}`, () => {
+    assert.is(phaseOf(running, apps, apps.length, policy).phase, phase);
+  });
+}
+
+status('restartCount counts Podling\'s attempts and the engine\'s own restarts; the kept previous attempt is lastState', () => {
+  const now = view('running', { attempt: 3, restartCount: 1, startedAt: 't3' });
+  const before = view('exited', { id: 'p'.repeat(64), attempt: 2, exitCode: 4, startedAt: 't1', finishedAt: 't2' });
+  const s = containerStatus(now, before);
+  assert.is(s.restartCount, 4);
+  assert.equal(s.lastState, { terminated: { exitCode: 4, reason: 'Error', startedAt: 't1', finishedAt: 't2' } });
+  assert.is(containerStatus(now).lastState, undefined, 'no previous attempt kept: no lastState');
+});
+
+status('a container the back-off holds is waiting in CrashLoopBackOff, its exited attempt as lastState, not ready', () => {
+  const crashed = view('exited', { attempt: 2, exitCode: 1, finishedAt: 't9' });
+  const s = containerStatus(crashed, undefined, { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container app' });
+  assert.equal(s.state, { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container app' } });
+  assert.equal(s.lastState, { terminated: { exitCode: 1, reason: 'Error', startedAt: undefined, finishedAt: 't9' } });
+  assert.equal([s.ready, s.started, s.restartCount], [false, false, 2]);
+});
+
 status.run();

@@ -1,0 +1,186 @@
+import type { Engine } from '../engine/index.js';
+import { isConflict, isNotFound } from '../engine/errors.js';
+import type { ProgressMessage } from '../engine/streams/progress.js';
+import { aliasesFor } from './aliases.js';
+import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
+import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
+import { ensureImages } from './images.js';
+import { LABEL, appName, infraName, podNetworkName } from './labels.js';
+import type { ObservedPod } from './observe.js';
+import type { PodActions, StartAction } from './plan.js';
+import type { PodRuntime } from './runtime.js';
+import { readServices } from './services.js';
+import { isIsolated, type Pod } from './spec.js';
+
+/**
+ * Carries a plan (plan.ts) out, in the kubelet's fixed order: take restarts over from the engine,
+ * kill, remake the sandbox, start containers, remove old attempts. It decides nothing; on the
+ * first failure it stops, and the caller either rolls back (a one-shot create) or lets the next
+ * sync look again (the agent).
+ */
+export interface ExecuteOptions {
+  podId: string;
+  /** `host:pid` of this process; see LABEL.creator. */
+  creator: string;
+  /** An agent supervises: new containers get no engine restart policy. */
+  supervised?: boolean;
+  infraImage?: string;
+  /** Seconds between SIGTERM and SIGKILL for the containers this plan kills. */
+  grace?: number;
+  onProgress?: (image: string, message: ProgressMessage) => void;
+  signal?: AbortSignal;
+}
+
+/** Everything made so far, so a one-shot create can take it back (the agent never does). */
+export interface Made { network?: string; infra?: string; apps: string[] }
+
+export interface Executed {
+  infraId?: string;
+  /** Container name → id of every container this run started. */
+  started: Record<string, string>;
+}
+
+export async function executeActions(runtime: PodRuntime, pod: Pod, observed: ObservedPod, actions: PodActions, options: ExecuteOptions, made: Made = { apps: [] }): Promise<Executed> {
+  const { engine } = runtime;
+  const call = { signal: options.signal };
+  await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
+  const grace = options.grace ?? 30;
+  await Promise.all(actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)));
+  let started: Record<string, string>;
+  let infraId = observed.sandbox?.id;
+  if (actions.sandbox) {
+    // The infra's name is the pod's lock, so the old one goes before the new one is made.
+    if (observed.sandbox) await engine.containers.remove(observed.sandbox.id, { force: true, ...call }).catch(ignoreMissing);
+    ({ infraId, started } = await startInNewSandbox(runtime, pod, actions, options, made));
+  } else {
+    if (actions.start.length && !infraId) throw new Error(`pod ${pod.metadata.name}: no sandbox to start containers in`);
+    started = await startContainers(runtime, pod, actions.start, infraId!, observed.sandbox?.attempt ?? 0, options, made);
+  }
+  await Promise.all(actions.remove.map((id) => engine.containers.remove(id, { force: true, ...call }).catch(ignoreMissing)));
+  return { infraId, started };
+}
+
+/**
+ * A new sandbox, with its containers. Independent work overlaps: images are pulled while the
+ * networks are made; a pod on the cluster network has its infra created and started there while
+ * its own network is made (a network create takes about a third of an infra's start), and that
+ * network is connected before any app starts; app containers are created while the infra starts.
+ * Every step begun is waited for before a failure is reported, so nothing is still being made
+ * while a rollback looks (a network made after it looked would leak).
+ */
+async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActions, options: ExecuteOptions, made: Made): Promise<{ infraId: string; started: Record<string, string> }> {
+  const { engine } = runtime;
+  const name = pod.metadata.name;
+  const sandbox = actions.sandbox!;
+  const call = { signal: options.signal };
+  const begun: Promise<unknown>[] = [];
+  const begin = <T>(reason: PodFailureReason, fn: () => Promise<T>): Promise<T> => {
+    const promise = step(name, reason, fn);
+    promise.catch(() => {}); // awaited below, or by the caller's rollback
+    begun.push(promise);
+    return promise;
+  };
+  try {
+    const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
+    const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
+    const network = begin('NetworkCreateError', async () => {
+      if (!pod.spec.hostNetwork) made.network = await ensureNetwork(engine, pod, options);
+    });
+    const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod));
+    // Without the cluster network the infra is created on the pod's own network, so that comes first.
+    if (!cluster) await network;
+    // Not before the images are there: a pod whose image cannot be had makes no container at all.
+    const infra = await begin('ContainerCreateError', async () => {
+      const [image] = await Promise.all([infraImage, images]);
+      const spec = infraSpec(pod, options.podId, image, options.creator, { cluster }, { attempt: sandbox.attempt, supervised: options.supervised });
+      return engine.containers.create(spec, { name: infraName(name), ...call });
+    });
+    made.infra = infra.Id;
+    const infraReady = begin('ContainerStartError', async () => {
+      await engine.containers.start(infra.Id, call);
+      if (!cluster) return;
+      // Awaited before `made.network` is read: a network create slower than the infra's start
+      // would otherwise leave the pod off its own network (a race the recorded fixtures caught).
+      await network;
+      if (!made.network) return;
+      await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
+    });
+    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made))));
+    await infraReady;
+    await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
+    return { infraId: infra.Id, started: Object.fromEntries(created) };
+  } finally {
+    await Promise.allSettled(begun);
+  }
+}
+
+/** Containers into a sandbox that is already running: each created (unless it was) and started. */
+async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction[], infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<Record<string, string>> {
+  if (!start.length) return {};
+  const { engine } = runtime;
+  const name = pod.metadata.name;
+  await step(name, 'ImagePullError', () => ensureImages(engine, pod, names(start.filter((s) => !s.existing)), options));
+  const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
+    s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, options, made)
+  ))));
+  await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, { signal: options.signal }))));
+  return Object.fromEntries(created);
+}
+
+async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
+  const container = pod.spec.containers.find((c) => c.name === s.name)!;
+  const spec = appSpec(pod, options.podId, container, infraId, options.creator, { attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised });
+  const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal });
+  made.apps.push(Id);
+  return [s.name, Id] as const;
+}
+
+const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
+async function joinCluster(runtime: PodRuntime, pod: Pod): Promise<{ name: string; aliases: string[] } | undefined> {
+  if (pod.spec.hostNetwork || isIsolated(pod)) return undefined;
+  const [name, services] = await Promise.all([runtime.ensureClusterNetwork(), readServices(runtime.engine)]);
+  return { name, aliases: aliasesFor(pod, services) };
+}
+
+/** The pod's own network; a remade sandbox finds it still there (the conflict says so). */
+async function ensureNetwork(engine: Engine, pod: Pod, options: ExecuteOptions): Promise<string | undefined> {
+  const network = podNetworkName(options.podId);
+  try {
+    await engine.networks.create({
+      Name: network,
+      Driver: 'bridge',
+      Labels: {
+        [LABEL.managed]: 'true', [LABEL.podId]: options.podId, [LABEL.podName]: pod.metadata.name,
+        [LABEL.type]: 'pod-network', [LABEL.creator]: options.creator,
+      },
+    }, { signal: options.signal });
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+  }
+  return network;
+}
+
+async function step<T>(pod: string, reason: PodFailureReason, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof PodFailedError ? err : new PodFailedError(pod, reason, detailOf(err), { cause: err });
+  }
+}
+
+/**
+ * Promise.all that waits for every promise before reporting the first failure, so nothing is
+ * still being created while the rollback runs.
+ */
+async function settled<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+export function ignoreMissing(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}

@@ -1,0 +1,175 @@
+import { restartDecision, type Backoff } from './backoff.js';
+import { containerHash } from './containers.js';
+import { latestAttempts, type Attempt, type ObservedPod } from './observe.js';
+import type { Container, Pod } from './spec.js';
+
+/**
+ * The one decision per pod, as the kubelet's computePodActions: desired spec + observed state +
+ * now → what to do. Pure (no engine, no clock of its own), so every rule is a table test; the
+ * executor only carries the answer out, in a fixed order.
+ */
+
+export type SandboxReason = 'NoSandbox' | 'SandboxNotRunning' | 'SandboxRestarted';
+export type KillReason = 'SandboxChanged' | 'SpecChanged' | 'NotInSpec';
+
+export interface StartAction {
+  name: string;
+  attempt: number;
+  /** The back-off this attempt carries (none for a container's first run). */
+  backoff?: Backoff;
+  /** An attempt already created but never started (a sync cut short): start it, do not make another. */
+  existing?: string;
+}
+
+export interface KillAction { id: string; name: string; reason: KillReason }
+
+export interface WaitingContainer { name: string; reason: 'CrashLoopBackOff'; until: number; delay: number }
+
+export interface PodActions {
+  /** Make a new sandbox (the old infra, if any, is removed first): its attempt and why. */
+  sandbox?: { attempt: number; reason: SandboxReason };
+  /** Stop these first (all of them when the sandbox is remade). */
+  kill: KillAction[];
+  /** Then start these, in spec order. */
+  start: StartAction[];
+  /** Containers held back by their restart back-off, and until when. */
+  waiting: WaitingContainer[];
+  /** Exited attempts older than the one `lastState` shows: removed. */
+  remove: string[];
+  /** Containers on which the engine's own restart policy is still on (only when supervised). */
+  takeOver: string[];
+  /** The earliest time something here will want doing without any event (a back-off ending). */
+  wakeAt?: number;
+}
+
+export interface PlanInput {
+  pod: Pod;
+  observed: ObservedPod;
+  now: number;
+  /** An agent supervises: the engine's restart policies are to be switched off. */
+  supervised?: boolean;
+}
+
+const RUNNING = new Set(['running', 'restarting', 'paused']);
+const TERMINATED = new Set(['exited', 'dead']);
+
+export function planPod({ pod, observed, now, supervised = false }: PlanInput): PodActions {
+  const actions: PodActions = { kill: [], start: [], waiting: [], remove: [], takeOver: [] };
+  const latest = latestAttempts(observed.attempts);
+  const reason = sandboxReason(observed, latest);
+  const wanted = new Set(pod.spec.containers.map((c) => c.name));
+  for (const a of latest.values()) {
+    if (!wanted.has(a.name) && RUNNING.has(a.state)) actions.kill.push({ id: a.id, name: a.name, reason: 'NotInSpec' });
+  }
+  if (reason) planNewSandbox(pod, observed, latest, reason, now, actions);
+  else for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions);
+  actions.remove = oldAttempts(observed.attempts, latest, new Set(actions.start.map((s) => s.name)));
+  if (supervised) actions.takeOver = enginePolicies(observed, latest, actions);
+  const wakes = actions.waiting.map((w) => w.until);
+  if (wakes.length) actions.wakeAt = Math.min(...wakes);
+  return actions;
+}
+
+/** Why the pod's sandbox is no longer the one its containers can live in, if it is not. */
+export function sandboxReason(observed: ObservedPod, latest: Map<string, Attempt>): SandboxReason | undefined {
+  const sandbox = observed.sandbox;
+  if (!sandbox) return 'NoSandbox';
+  if (sandbox.state !== 'running') return 'SandboxNotRunning';
+  for (const a of latest.values()) {
+    if (!RUNNING.has(a.state)) continue;
+    // An app that joined another sandbox attempt, or started before the infra last started (the
+    // engine restarted the infra in place: a new namespace), is stranded with loopback only.
+    if (a.sandboxAttempt !== sandbox.attempt) return 'SandboxRestarted';
+    if (a.startedAt !== undefined && sandbox.startedAt !== undefined && a.startedAt < sandbox.startedAt) return 'SandboxRestarted';
+  }
+  return undefined;
+}
+
+/** Whether a container that ended with `exitCode` runs again under the pod's restart policy. */
+export function restartsAfter(policy: Pod['spec']['restartPolicy'], exitCode: number | undefined): boolean {
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+function planNewSandbox(pod: Pod, observed: ObservedPod, latest: Map<string, Attempt>, reason: SandboxReason, now: number, actions: PodActions): void {
+  const policy = pod.spec.restartPolicy;
+  // Which containers would run in a new sandbox. Under Never nothing that has run runs again, and
+  // a pod whose containers have all finished for good is left as it is: no sandbox to remake.
+  const toRun = pod.spec.containers.filter((c) => {
+    const last = latest.get(c.name);
+    if (!last) return policy !== 'Never' || observed.attempts.length === 0;
+    if (policy === 'Never') return false;
+    return RUNNING.has(last.state) || last.state === 'created' || restartsAfter(policy, last.exitCode);
+  });
+  for (const a of latest.values()) {
+    if (RUNNING.has(a.state) && !actions.kill.some((k) => k.id === a.id)) actions.kill.push({ id: a.id, name: a.name, reason: 'SandboxChanged' });
+  }
+  if (!toRun.length) return;
+  actions.sandbox = { attempt: observed.sandbox ? observed.sandbox.attempt + 1 : nextSandboxAttempt(observed), reason };
+  for (const c of toRun) {
+    const last = latest.get(c.name);
+    if (!last) {
+      actions.start.push({ name: c.name, attempt: 0 });
+      continue;
+    }
+    // A container killed now finishes now: its back-off is measured from this moment.
+    const finished = TERMINATED.has(last.state) ? last.finishedAt ?? now : now;
+    restartOrWait(c.name, last, finished, now, actions);
+  }
+}
+
+/** With the infra gone, the apps still say which sandbox attempt they last joined. */
+function nextSandboxAttempt(observed: ObservedPod): number {
+  return observed.attempts.length ? Math.max(...observed.attempts.map((a) => a.sandboxAttempt)) + 1 : 0;
+}
+
+function planContainer(pod: Pod, c: Container, last: Attempt | undefined, now: number, actions: PodActions): void {
+  if (!last) {
+    actions.start.push({ name: c.name, attempt: 0 });
+    return;
+  }
+  if (last.state === 'created') {
+    actions.start.push({ name: c.name, attempt: last.attempt, backoff: last.backoff, existing: last.id });
+    return;
+  }
+  if (RUNNING.has(last.state)) {
+    if (last.hash !== undefined && last.hash !== containerHash(c)) {
+      actions.kill.push({ id: last.id, name: c.name, reason: 'SpecChanged' });
+      actions.start.push({ name: c.name, attempt: last.attempt + 1, backoff: last.backoff });
+    }
+    return;
+  }
+  if (!restartsAfter(pod.spec.restartPolicy, last.exitCode)) return;
+  restartOrWait(c.name, last, last.finishedAt ?? now, now, actions);
+}
+
+function restartOrWait(name: string, last: Attempt, finished: number, now: number, actions: PodActions): void {
+  const decision = restartDecision(last.backoff, finished, now);
+  if (decision.restart) actions.start.push({ name, attempt: last.attempt + 1, backoff: decision.next });
+  else actions.waiting.push({ name, reason: 'CrashLoopBackOff', until: decision.until, delay: decision.delay });
+}
+
+/**
+ * Each container keeps its newest attempt and the one before it (what `lastState` and
+ * `logs --previous` show); when a new attempt starts now, the newest becomes that previous one.
+ */
+function oldAttempts(attempts: Attempt[], latest: Map<string, Attempt>, starting: Set<string>): string[] {
+  return attempts.filter((a) => {
+    if (RUNNING.has(a.state)) return false;
+    const newest = latest.get(a.name);
+    if (!newest) return false;
+    const keepFrom = starting.has(a.name) && newest.state !== 'created' ? newest.attempt : newest.attempt - 1;
+    return a.attempt < keepFrom;
+  }).map((a) => a.id);
+}
+
+/** Containers that will stay, whose engine restart policy is still on. */
+function enginePolicies(observed: ObservedPod, latest: Map<string, Attempt>, actions: PodActions): string[] {
+  const killed = new Set(actions.kill.map((k) => k.id));
+  const ids: string[] = [];
+  const sandbox = observed.sandbox;
+  if (sandbox && !actions.sandbox && sandbox.restartPolicy && sandbox.restartPolicy !== 'no') ids.push(sandbox.id);
+  for (const a of latest.values()) {
+    if (!killed.has(a.id) && a.restartPolicy && a.restartPolicy !== 'no') ids.push(a.id);
+  }
+  return ids;
+}
