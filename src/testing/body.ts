@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import tar from 'tar-stream';
+import type { BodyDigest } from './exchange.js';
 import type { Frame, JsonChunks, Piece, TarEntry } from './fixture.js';
 import { parseJson, stringifyJson } from './json.js';
 
@@ -22,6 +24,10 @@ export function utf8Text(data: Buffer): string | undefined {
 function textOrBase64(data: Buffer): { text: string } | { base64: string } {
   const text = utf8Text(data);
   return text === undefined ? { base64: data.toString('base64') } : { text };
+}
+
+export function digestOf(data: Buffer): BodyDigest {
+  return { length: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
 /** Go's encoding/json escapes these by default, and the engine is written in Go. */

@@ -11,6 +11,8 @@ export interface Exchange {
     target: string;
     headers: HeaderList;
     body: Buffer;
+    /** Set, with an empty body, when the fixture kept a large body only as its digest. */
+    digest?: BodyDigest;
   };
   /** Absent when the engine never answered before the client gave up. */
   response?: {
@@ -25,6 +27,12 @@ export interface Exchange {
   };
   /** What crossed a hijacked (101) connection, in order. */
   upgrade?: UpgradeEvent[];
+}
+
+/** Enough to compare a body byte for byte without keeping it: its length and SHA-256. */
+export interface BodyDigest {
+  length: number;
+  sha256: string;
 }
 
 export type Side = 'client' | 'engine';

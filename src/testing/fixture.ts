@@ -34,8 +34,17 @@ export const Piece = z.union([
   z.strictObject(pieceShapes.base64),
 ]);
 
-/** A large binary request body is never replayed (request bodies that are not JSON are not matched). */
-const OmittedBody = z.strictObject({ omitted: z.number().int().nonnegative(), entries: z.array(TarEntry).optional() });
+/**
+ * A large request body that is not JSON, kept as its length and SHA-256: replay still compares it
+ * byte for byte, through the digest. Older fixtures kept only the length and must be re-recorded;
+ * the digest is optional, then refined, because inside a union only a refinement's message
+ * survives, and this one says what to do.
+ */
+const OmittedBody = z.strictObject({
+  omitted: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  entries: z.array(TarEntry).optional(),
+}).refine((body) => body.sha256 !== undefined, 'an omitted body needs its sha256, or replay cannot compare it: re-record (`make record`)');
 
 /** A chunked stream of JSON documents, one per chunk, each followed by `end`. */
 const JsonChunks = z.strictObject({ json: z.array(z.json()), end: z.string(), escapeHtml: z.literal(true).optional() });

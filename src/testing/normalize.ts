@@ -14,7 +14,7 @@ export const REDACTED = '<redacted>';
 export const EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
 const SECRET_HEADERS = new Set(['x-registry-auth', 'x-registry-config', 'authorization', 'proxy-authorization', 'cookie']);
-const SECRET_FIELDS = new Set(['password', 'auth', 'identitytoken', 'registrytoken']);
+export const SECRET_FIELDS = new Set(['password', 'auth', 'identitytoken', 'registrytoken']);
 
 export function redactHeaders(headers: HeaderList): HeaderList {
   return headers.map(([name, value]) => [name, SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : value]);

@@ -3,8 +3,9 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeExchange } from './codec.js';
-import type { Exchange, UpgradeEvent } from './exchange.js';
+import type { Exchange } from './exchange.js';
 import { loadFixture, type Fixture } from './fixture.js';
+import { Inbox, replayHijacked, send } from './hijacked.js';
 import { header, RequestParser, type RequestHead } from './http1.js';
 import { describeRequest, missMessage, requestKey, sameRequest, type RequestKey } from './match.js';
 
@@ -42,31 +43,6 @@ interface Recording {
   used: boolean;
 }
 
-/** Bytes a hijacked client sent, and whether it half-closed, for the replay to wait on. */
-class Inbox {
-  bytes = 0;
-  ended = false;
-  private wake: (() => void) | undefined;
-
-  add(data: Buffer): void { this.bytes += data.length; this.wake?.(); }
-  end(): void { this.ended = true; this.wake?.(); }
-
-  async until(condition: () => boolean, timeout: number): Promise<boolean> {
-    while (!condition()) {
-      const woke = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeout);
-        this.wake = () => { clearTimeout(timer); resolve(true); };
-      });
-      if (!woke) return condition();
-    }
-    return true;
-  }
-}
-
-function send(socket: Socket, data: Buffer | string): Promise<void> {
-  return new Promise((resolve) => socket.write(data, () => resolve()));
-}
-
 function headBytes(response: NonNullable<Exchange['response']>, length: number): string {
   let head = `HTTP/1.1 ${response.status} ${response.reason}\r\n`;
   let lengthWritten = false;
@@ -99,7 +75,8 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
   const fixture = typeof source === 'string' ? await loadFixture(source) : source;
   const recordings: Recording[] = fixture.exchanges.map((encoded) => {
     const exchange = decodeExchange(encoded);
-    return { key: requestKey(exchange.request.method, exchange.request.target, exchange.request.body), exchange, used: false };
+    const { method, target, body, digest } = exchange.request;
+    return { key: requestKey(method, target, digest ?? body), exchange, used: false };
   });
   const misses: string[] = [];
   const upgradeTimeout = options.upgradeTimeout ?? 5000;
@@ -125,7 +102,8 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
     await send(socket, headBytes(response, response.pieces.reduce((sum, piece) => sum + piece.length, 0)));
     if (response.framing === 'upgrade') {
       parser.upgrade();
-      await replayUpgrade(socket, inbox, upgrade ?? [], describeRequest(key));
+      const problem = await replayHijacked(socket, inbox, upgrade ?? [], upgradeTimeout);
+      if (problem) misses.push(`hijacked stream of ${describeRequest(key)}\n  ${problem}`);
       return false;
     }
     parser.resume();
@@ -136,25 +114,6 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
       return false;
     }
     return true;
-  }
-
-  async function replayUpgrade(socket: Socket, inbox: Inbox, events: UpgradeEvent[], what: string): Promise<void> {
-    let expected = 0;
-    for (const event of events) {
-      if (event.from === 'engine') {
-        if ('data' in event) await send(socket, event.data);
-        else socket.end();
-        continue;
-      }
-      // Output that followed stdin in the recording must follow it here too.
-      if ('data' in event) expected += event.data.length;
-      const arrived = await inbox.until(() => ('data' in event ? inbox.bytes >= expected || inbox.ended : inbox.ended), upgradeTimeout);
-      if (!arrived) {
-        misses.push(`hijacked stream of ${what}: the client ${'data' in event ? `sent ${inbox.bytes} of the ${expected} bytes recorded` : 'never half-closed its side as recorded'} within ${upgradeTimeout} ms`);
-        break;
-      }
-    }
-    socket.end();
   }
 
   function serve(socket: Socket): void {

@@ -48,13 +48,13 @@ replayer('an unrecorded request gets a 599 whose message names the nearest recor
   });
 });
 
-replayer('matching ignores the version prefix and query order, compares JSON bodies by value, and redacts first', async () => {
+replayer('matching ignores the version prefix and query order, and compares bodies byte for byte once secrets are redacted', async () => {
   const fixture = fixtureOf([
     { request: { method: 'POST', path: '/v1.45/containers/create', query: { name: 'a', platform: 'linux' }, body: { json: { Image: 'box', Cmd: ['sh'] } } }, response: ok({ Id: 'x' }, 201) },
     { request: { method: 'POST', path: '/v1.41/auth', body: { json: { username: 'me', password: '<redacted>' } } }, response: ok({ Status: 'Login Succeeded' }) },
   ]);
   await using(fixture, async (r) => {
-    const body = '{"Cmd":["sh"],"Image":"box"}';
+    const body = '{"Image":"box","Cmd":["sh"]}';
     const created = await roundTrip(r.socketPath, `POST /v1.41/containers/create?platform=linux&name=a HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 'POST');
     assert.match(created.toString(), /^HTTP\/1\.1 201 /);
     const login = '{"username":"me","password":"hunter2"}';
