@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { checkAnswer, StringMap, type Answer } from './answer.js';
 import { EngineError, errorFromCause } from './errors.js';
@@ -73,23 +74,55 @@ export class System {
   }
 
   /**
-   * GET /events as an async iterator. Without `until` it never ends by itself: stop it with the
-   * signal or by breaking out of the loop (either closes its connection). No idle timeout unless
-   * asked: a quiet engine is normal. The request goes out on the first `next()`, so pass `since`
-   * to be sure of events that happen before the loop starts.
+   * GET /events. Resolves once the engine has answered (status and headers), to the stream of
+   * events from then on; an error answer (400 for `since` after `until`) rejects it. So a watcher
+   * can subscribe, then relist, and what changes after the relist reaches it. One caveat, read in
+   * moby's getEvents (20.10 through 29): the engine flushes the headers just before it subscribes,
+   * a window of microseconds. `since` closes it: the engine then first replays its log of recent
+   * events from that time, taken under the lock that subscribes (20.10 may send an event on the
+   * edge twice, never not at all). Without `until` the stream never ends by itself: stop it with
+   * the signal, `close()` or by breaking out of the loop (each closes its connection). No idle
+   * timeout unless asked: a quiet engine is normal.
    */
-  async *events(options: StreamOptions & { filters?: Filters; since?: number; until?: number } = {}): AsyncGenerator<EngineEvent> {
+  async events(options: EventsOptions = {}): Promise<EventStream> {
     const res = await this.transport.stream({
       method: 'GET', path: '/events', query: { since: options.since, until: options.until, filters: encodeFilters(options.filters) },
     }, options);
+    return new EventStream(res.body, options.signal, this.transport.address);
+  }
+}
+
+export interface EventsOptions extends StreamOptions {
+  filters?: Filters;
+  /** Unix seconds (fractions allowed): events from then on, replayed from the engine's log (its last 256). */
+  since?: number;
+  /** Unix seconds: the stream ends once the engine's clock passes it. */
+  until?: number;
+}
+
+/** A subscription the engine has answered: iterate it once for its events. */
+export class EventStream implements AsyncIterable<EngineEvent> {
+  private closed = false;
+
+  constructor(private readonly body: Readable, private readonly signal: AbortSignal | undefined, private readonly address: string) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<EngineEvent> {
     try {
-      for await (const value of jsonLines(res.body)) yield checkAnswer(EngineEvent, value, EVENTS);
+      for await (const value of jsonLines(this.body)) yield checkAnswer(EngineEvent, value, EVENTS);
     } catch (err) {
+      // close() while a read was pending: the caller asked for the end, it is not a failure.
+      if (this.closed) return;
       // undici ends the body with the signal's reason, which may be any value the caller chose.
-      if (options.signal?.aborted) throw new EngineError('GET /events: aborted', { kind: 'aborted', method: 'GET', path: '/events', cause: options.signal.reason });
-      throw errorFromCause('GET', '/events', err, this.transport.address);
+      if (this.signal?.aborted) throw new EngineError('GET /events: aborted', { kind: 'aborted', method: 'GET', path: '/events', cause: this.signal.reason });
+      throw errorFromCause('GET', '/events', err, this.address);
     } finally {
-      res.body.destroy();
+      this.body.destroy();
     }
+  }
+
+  /** Stops the subscription and releases its connection; a loop reading it ends quietly. */
+  close(): void {
+    this.closed = true;
+    this.body.destroy();
   }
 }

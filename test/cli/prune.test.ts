@@ -2,12 +2,12 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Engine } from '../../src/engine/index.js';
+import type { Engine } from '../../src/engine/index.js';
 import { appSpec, infraSpec } from '../../src/pod/containers.js';
 import { findOrBuildInfraImage } from '../../src/pod/infra.js';
 import { appName, infraName, LABEL, podNetworkName } from '../../src/pod/labels.js';
 import { parsePod } from '../../src/pod/spec.js';
-import { mode } from '../support/scenario.js';
+import { mode, scenario, type ScenarioContext } from '../support/scenario.js';
 import { ensureBundle, runCli, startCli } from '../support/cli.js';
 import { assertGone, IMAGE, labelled, sleeper } from '../support/pods.js';
 
@@ -39,24 +39,20 @@ async function finished(engine: Engine, pod: string): Promise<boolean> {
   return containers.length === CONTAINERS.length + 1 && containers.every((c) => c.State !== 'created');
 }
 
-async function killedCreateThenPrune(pod: string, seen: (engine: Engine) => Promise<boolean>): Promise<void> {
-  const engine = new Engine();
-  try {
-    await ensureBundle();
-    const child = startCli(['pod', 'create', pod, ...FLAGS, '--pull', 'IfNotPresent']);
-    await killWhen(engine, child, () => seen(engine));
-    const left = await labelled(engine, `${LABEL.podName}=${pod}`);
-    assert.ok(left.networks.length === 1, `the killed create left its network: ${JSON.stringify(left)}`);
-    // The kill must land before the create had made and started everything, or there is nothing half-made to prune.
-    assert.not.ok(await finished(engine, pod), 'the create had finished its work before the kill landed');
-    const pruned = await runCli(['prune']);
-    assert.is(pruned.code, 0, pruned.stderr);
-    assert.match(pruned.stdout, /^pruned \d+ objects?$/m);
-    await assertGone(engine, pod);
-  } finally {
-    await runCli(['prune']);
-    await engine.close();
-  }
+async function killedCreateThenPrune({ engine, defer }: ScenarioContext, pod: string, seen: (engine: Engine) => Promise<boolean>): Promise<void> {
+  // Whatever a failure left behind, a last prune takes it.
+  defer(() => runCli(['prune']), 'podling prune');
+  await ensureBundle();
+  const child = startCli(['pod', 'create', pod, ...FLAGS, '--pull', 'IfNotPresent']);
+  await killWhen(engine, child, () => seen(engine));
+  const left = await labelled(engine, `${LABEL.podName}=${pod}`);
+  assert.ok(left.networks.length === 1, `the killed create left its network: ${JSON.stringify(left)}`);
+  // The kill must land before the create had made and started everything, or there is nothing half-made to prune.
+  assert.not.ok(await finished(engine, pod), 'the create had finished its work before the kill landed');
+  const pruned = await runCli(['prune']);
+  assert.is(pruned.code, 0, pruned.stderr);
+  assert.match(pruned.stdout, /^pruned \d+ objects?$/m);
+  await assertGone(engine, pod);
 }
 
 /**
@@ -69,59 +65,51 @@ async function hasNetwork(engine: Engine, pod: string): Promise<boolean> {
 }
 
 if (mode === 'live') {
-  prune('a pod create killed once its network exists leaves nothing after podling prune', async () => {
-    await killedCreateThenPrune('pt-killed-network', async (engine) => (await engine.networks.list({ filters: { label: [`${LABEL.podName}=pt-killed-network`] } })).length > 0);
+  scenario(prune, 'a pod create killed once its network exists leaves nothing after podling prune', async (ctx) => {
+    await killedCreateThenPrune(ctx, 'pt-killed-network', async (engine) => (await engine.networks.list({ filters: { label: [`${LABEL.podName}=pt-killed-network`] } })).length > 0);
   });
 
-  prune('a pod create killed once its infra container exists leaves nothing after podling prune', async () => {
-    await killedCreateThenPrune('pt-killed-infra', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-infra`, `${LABEL.role}=infra`] } })).length > 0 && hasNetwork(engine, 'pt-killed-infra'));
+  scenario(prune, 'a pod create killed once its infra container exists leaves nothing after podling prune', async (ctx) => {
+    await killedCreateThenPrune(ctx, 'pt-killed-infra', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-infra`, `${LABEL.role}=infra`] } })).length > 0 && hasNetwork(engine, 'pt-killed-infra'));
   });
 
-  prune('a pod create killed once its app containers exist leaves nothing after podling prune', async () => {
-    await killedCreateThenPrune('pt-killed-apps', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-apps`, `${LABEL.role}=app`] } })).length === CONTAINERS.length && hasNetwork(engine, 'pt-killed-apps'));
+  scenario(prune, 'a pod create killed once its app containers exist leaves nothing after podling prune', async (ctx) => {
+    await killedCreateThenPrune(ctx, 'pt-killed-apps', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-apps`, `${LABEL.role}=app`] } })).length === CONTAINERS.length && hasNetwork(engine, 'pt-killed-apps'));
   });
 
   /**
    * Makes exactly what a create killed between creating its app containers and starting them
-   * leaves: network, running infra, apps created and never started, all naming `creator`.
+   * leaves: network, running infra, apps created and never started, all naming `creator`. Each is
+   * removed after the scenario, and then nothing of the pod may be left.
    */
-  async function halfMade(engine: Engine, name: string, id: string, creator: string): Promise<void> {
+  async function halfMade({ engine, track, defer }: ScenarioContext, name: string, id: string, creator: string): Promise<void> {
+    defer(() => assertGone(engine, name), `nothing of pod ${name} left`);
     const pod = parsePod({ metadata: { name }, spec: { containers: [sleeper('a'), sleeper('b')] } });
+    track.network(podNetworkName(id));
     await engine.networks.create({
       Name: podNetworkName(id), Driver: 'bridge',
       Labels: { [LABEL.managed]: 'true', [LABEL.podId]: id, [LABEL.podName]: name, [LABEL.type]: 'pod-network', [LABEL.creator]: creator },
     });
     const image = await findOrBuildInfraImage(engine);
-    const infra = await engine.containers.create(infraSpec(pod, id, image, creator), { name: infraName(name) });
+    const infra = await engine.containers.create(infraSpec(pod, id, image, creator), { name: track.container(infraName(name)) });
     await engine.containers.start(infra.Id);
-    for (const c of pod.spec.containers) await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: appName(name, c.name) });
+    for (const c of pod.spec.containers) await engine.containers.create(appSpec(pod, id, c, infra.Id, creator), { name: track.container(appName(name, c.name)) });
   }
 
-  prune('a pod whose create died after creating its apps and before starting them is pruned; one whose creator still runs is kept', async () => {
-    const engine = new Engine();
+  scenario(prune, 'a pod whose create died after creating its apps and before starting them is pruned; one whose creator still runs is kept', async (ctx) => {
+    const { engine } = ctx;
     // A pid that was just in use and is no longer: the creator of the first pod.
     const dead = spawnSync('true').pid;
-    try {
-      await halfMade(engine, 'pt-half-dead', 'feed000001', `${hostname()}:${dead}`);
-      await halfMade(engine, 'pt-half-alive', 'feed000002', `${hostname()}:${process.pid}`);
-      const pruned = await runCli(['prune']);
-      assert.is(pruned.code, 0, pruned.stderr);
-      assert.match(pruned.stdout, 'removed pod pt-half-dead');
-      assert.not.match(pruned.stdout, 'pt-half-alive');
-      await assertGone(engine, 'pt-half-dead');
-      const kept = await labelled(engine, `${LABEL.podName}=pt-half-alive`);
-      assert.is(kept.containers.length, 3, 'a create still running on this host is not an orphan');
-      assert.equal(kept.networks, ['pod-feed000002']);
-    } finally {
-      for (const name of ['pt-half-dead', 'pt-half-alive']) {
-        const { containers } = await labelled(engine, `${LABEL.podName}=${name}`);
-        for (const c of containers) await engine.containers.remove(c.replace(/^\//, ''), { force: true }).catch(() => {});
-      }
-      for (const id of ['feed000001', 'feed000002']) await engine.networks.remove(podNetworkName(id)).catch(() => {});
-      await assertGone(engine, 'pt-half-dead');
-      await assertGone(engine, 'pt-half-alive');
-      await engine.close();
-    }
+    await halfMade(ctx, 'pt-half-dead', 'feed000001', `${hostname()}:${dead}`);
+    await halfMade(ctx, 'pt-half-alive', 'feed000002', `${hostname()}:${process.pid}`);
+    const pruned = await runCli(['prune']);
+    assert.is(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, 'removed pod pt-half-dead');
+    assert.not.match(pruned.stdout, 'pt-half-alive');
+    await assertGone(engine, 'pt-half-dead');
+    const kept = await labelled(engine, `${LABEL.podName}=pt-half-alive`);
+    assert.is(kept.containers.length, 3, 'a create still running on this host is not an orphan');
+    assert.equal(kept.networks, ['pod-feed000002']);
   });
 }
 

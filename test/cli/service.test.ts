@@ -72,69 +72,65 @@ const podFile = (name: string, labels: Record<string, string>, port: number) => 
 };
 
 if (mode === 'live') {
-  scenario(cli, 'service create, get (text, json, yaml), list and delete print what they did and exit 0, 1 or 2 as they should', async ({ engine, name }) => {
-    const cl = { name: name('cluster'), subnet: subnet(21) };
+  scenario(cli, 'service create, get (text, json, yaml), list and delete print what they did and exit 0, 1 or 2 as they should', async ({ engine, name, track, defer }) => {
+    const cl = { name: track.network(name('cluster')), subnet: subnet(21) };
     const env = { PODLING_CLUSTER_NETWORK: cl.name, PODLING_CLUSTER_SUBNET: cl.subnet };
     const run = (...args: string[]) => runCli(args, { env });
     const pods = clusterPods(engine, 'cli/service crud', cl);
-    try {
-      const created = await run('pod', 'create', '-f', podFile('clit-web', { app: 'web', test: 'clit-svc' }, 8080));
-      assert.is(created.code, 0, created.stderr);
-      const ip = /^pod\/clit-web created \(id [0-9a-f]{10}, ip (\d+\.\d+\.\d+\.\d+), Running\)\n$/.exec(created.stdout)?.[1];
-      assert.ok(inSubnet(ip, cl.subnet), `the pod is on the cluster network the environment names: ${created.stdout}`);
+    defer(() => removePods(pods, 'clit-web'), 'remove pod clit-web');
+    defer(() => removeServices(pods, 'clit-svc'), 'remove service clit-svc');
+    const created = await run('pod', 'create', '-f', podFile('clit-web', { app: 'web', test: 'clit-svc' }, 8080));
+    assert.is(created.code, 0, created.stderr);
+    const ip = /^pod\/clit-web created \(id [0-9a-f]{10}, ip (\d+\.\d+\.\d+\.\d+), Running\)\n$/.exec(created.stdout)?.[1];
+    assert.ok(inSubnet(ip, cl.subnet), `the pod is on the cluster network the environment names: ${created.stdout}`);
 
-      const made = await run('service', 'create', 'clit-svc', '--selector', 'app=web,test=clit-svc', '--port', '80', '--target-port', '8080');
-      assert.equal(made, { code: 0, signal: null, stdout: 'service/clit-svc created (1 endpoint)\n', stderr: '' });
+    const made = await run('service', 'create', 'clit-svc', '--selector', 'app=web,test=clit-svc', '--port', '80', '--target-port', '8080');
+    assert.equal(made, { code: 0, signal: null, stdout: 'service/clit-svc created (1 endpoint)\n', stderr: '' });
 
-      const json = await run('service', 'get', 'clit-svc', '-o', 'json');
-      assert.is(json.code, 0, json.stderr);
-      const svc = JSON.parse(json.stdout) as Record<string, unknown>;
-      assert.equal(svc, {
-        apiVersion: 'v1', kind: 'Service',
-        metadata: { name: 'clit-svc', creationTimestamp: (svc.metadata as { creationTimestamp: string }).creationTimestamp },
-        spec: { selector: { app: 'web', test: 'clit-svc' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
-        endpoints: [`${ip}:8080`],
-      });
-      const yaml = await run('service', 'get', 'clit-svc', '-o', 'yaml');
-      assert.equal(parseYaml(yaml.stdout), svc);
-      const text = await run('service', 'get', 'clit-svc');
-      assert.is(text.stdout, [
-        'Name:        clit-svc', 'Selector:    app=web,test=clit-svc', 'Port:        80/TCP -> 8080', `Endpoints:   ${ip}:8080`, '',
-      ].join('\n'));
-      const list = await run('service', 'list');
-      assert.is(list.code, 0, list.stderr);
-      const [head, ...rows] = list.stdout.trimEnd().split('\n');
-      assert.match(head!, /^NAME\s+SELECTOR\s+PORT\s+ENDPOINTS\s+AGE$/);
-      assert.match(rows.find((r) => r.startsWith('clit-svc ')) ?? '', new RegExp(`^clit-svc\\s+app=web,test=clit-svc\\s+80/TCP\\s+${ip!.replace(/\./g, '\\.')}:8080\\s+\\d+s$`));
+    const json = await run('service', 'get', 'clit-svc', '-o', 'json');
+    assert.is(json.code, 0, json.stderr);
+    const svc = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.equal(svc, {
+      apiVersion: 'v1', kind: 'Service',
+      metadata: { name: 'clit-svc', creationTimestamp: (svc.metadata as { creationTimestamp: string }).creationTimestamp },
+      spec: { selector: { app: 'web', test: 'clit-svc' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      endpoints: [`${ip}:8080`],
+    });
+    const yaml = await run('service', 'get', 'clit-svc', '-o', 'yaml');
+    assert.equal(parseYaml(yaml.stdout), svc);
+    const text = await run('service', 'get', 'clit-svc');
+    assert.is(text.stdout, [
+      'Name:        clit-svc', 'Selector:    app=web,test=clit-svc', 'Port:        80/TCP -> 8080', `Endpoints:   ${ip}:8080`, '',
+    ].join('\n'));
+    const list = await run('service', 'list');
+    assert.is(list.code, 0, list.stderr);
+    const [head, ...rows] = list.stdout.trimEnd().split('\n');
+    assert.match(head!, /^NAME\s+SELECTOR\s+PORT\s+ENDPOINTS\s+AGE$/);
+    assert.match(rows.find((r) => r.startsWith('clit-svc ')) ?? '', new RegExp(`^clit-svc\\s+app=web,test=clit-svc\\s+80/TCP\\s+${ip!.replace(/\./g, '\\.')}:8080\\s+\\d+s$`));
 
-      // The name resolves in the pod, through the CLI's own exec.
-      const resolved = await run('pod', 'exec', 'clit-web', '--', 'busybox', 'nslookup', 'clit-svc');
-      assert.is(resolved.code, 0, resolved.stderr);
-      assert.match(resolved.stdout, new RegExp(`^Address: ${ip!.replace(/\./g, '\\.')}$`, 'm'));
-      assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-svc', 'clit-web']);
+    // The name resolves in the pod, through the CLI's own exec.
+    const resolved = await run('pod', 'exec', 'clit-web', '--', 'busybox', 'nslookup', 'clit-svc');
+    assert.is(resolved.code, 0, resolved.stderr);
+    assert.match(resolved.stdout, new RegExp(`^Address: ${ip!.replace(/\./g, '\\.')}$`, 'm'));
+    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-svc', 'clit-web']);
 
-      assertOneLineError(await run('service', 'create', 'clit-svc', '--selector', 'app=other', '--port', '81'), 1, 'service "clit-svc" already exists', 'duplicate');
-      assert.equal(JSON.parse((await run('service', 'get', 'clit-svc', '-o', 'json')).stdout), svc, 'the first service is unchanged');
-      assertOneLineError(await run('service', 'get', 'clit-nope'), 1, 'service "clit-nope" not found', 'get of a missing service');
-      assertOneLineError(await run('service', 'delete', 'clit-nope'), 1, 'service "clit-nope" not found', 'delete of a missing service');
+    assertOneLineError(await run('service', 'create', 'clit-svc', '--selector', 'app=other', '--port', '81'), 1, 'service "clit-svc" already exists', 'duplicate');
+    assert.equal(JSON.parse((await run('service', 'get', 'clit-svc', '-o', 'json')).stdout), svc, 'the first service is unchanged');
+    assertOneLineError(await run('service', 'get', 'clit-nope'), 1, 'service "clit-nope" not found', 'get of a missing service');
+    assertOneLineError(await run('service', 'delete', 'clit-nope'), 1, 'service "clit-nope" not found', 'delete of a missing service');
 
-      assert.equal(await run('service', 'delete', 'clit-svc'), { code: 0, signal: null, stdout: 'service/clit-svc deleted\n', stderr: '' });
-      assertOneLineError(await run('service', 'get', 'clit-svc'), 1, 'service "clit-svc" not found', 'get after delete');
-      assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-web']);
-      assert.is(await clusterAddress(engine, 'clit-web', cl.name), ip, 'the pod kept its address');
+    assert.equal(await run('service', 'delete', 'clit-svc'), { code: 0, signal: null, stdout: 'service/clit-svc deleted\n', stderr: '' });
+    assertOneLineError(await run('service', 'get', 'clit-svc'), 1, 'service "clit-svc" not found', 'get after delete');
+    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-web']);
+    assert.is(await clusterAddress(engine, 'clit-web', cl.name), ip, 'the pod kept its address');
 
-      assert.equal(await run('pod', 'delete', 'clit-web', '--force'), { code: 0, signal: null, stdout: 'pod/clit-web deleted\n', stderr: '' });
-      await removeCluster(engine, cl.name);
-      await assertNothingLeft(engine, { pods: ['clit-web'], services: ['clit-svc'], cluster: cl.name });
-    } finally {
-      await removeServices(pods, 'clit-svc');
-      await removePods(pods, 'clit-web');
-      await removeCluster(engine, cl.name);
-    }
+    assert.equal(await run('pod', 'delete', 'clit-web', '--force'), { code: 0, signal: null, stdout: 'pod/clit-web deleted\n', stderr: '' });
+    await removeCluster(engine, cl.name);
+    await assertNothingLeft(engine, { pods: ['clit-web'], services: ['clit-svc'], cluster: cl.name });
   });
 
-  scenario(cli, 'pod create --isolated joins no cluster network and --host-network runs in the host\'s namespace, as pod get -o json says', async ({ engine, name }) => {
-    const cl = { name: name('cluster'), subnet: subnet(22) };
+  scenario(cli, 'pod create --isolated joins no cluster network and --host-network runs in the host\'s namespace, as pod get -o json says', async ({ engine, name, track, defer }) => {
+    const cl = { name: track.network(name('cluster')), subnet: subnet(22) };
     const env = { PODLING_CLUSTER_NETWORK: cl.name, PODLING_CLUSTER_SUBNET: cl.subnet };
     const run = (...args: string[]) => runCli(args, { env });
     const pods = clusterPods(engine, 'cli/service isolated host', cl);
@@ -147,32 +143,28 @@ if (mode === 'live') {
       assert.is(r.code, 0, r.stderr);
       return JSON.parse(r.stdout) as PodJson;
     };
-    try {
-      const open = await create('clit-open');
-      assert.ok(inSubnet(open.status.podIP, cl.subnet), `control: ${open.status.podIP} in ${cl.subnet}`);
+    defer(() => removePods(pods, ...names), `remove pods ${names.join(', ')}`);
+    const open = await create('clit-open');
+    assert.ok(inSubnet(open.status.podIP, cl.subnet), `control: ${open.status.podIP} in ${cl.subnet}`);
 
-      const iso = await create('clit-iso', '--isolated');
-      assert.is(iso.metadata.annotations[ANNOTATION_ISOLATED], 'true');
-      assert.not.ok(inSubnet(iso.status.podIP, cl.subnet), `isolated: ${iso.status.podIP} outside ${cl.subnet}`);
-      assert.equal(Object.keys((await engine.containers.inspect('podling_clit-iso')).NetworkSettings.Networks ?? {}), [`pod-${iso.metadata.uid}`]);
+    const iso = await create('clit-iso', '--isolated');
+    assert.is(iso.metadata.annotations[ANNOTATION_ISOLATED], 'true');
+    assert.not.ok(inSubnet(iso.status.podIP, cl.subnet), `isolated: ${iso.status.podIP} outside ${cl.subnet}`);
+    assert.equal(Object.keys((await engine.containers.inspect('podling_clit-iso')).NetworkSettings.Networks ?? {}), [`pod-${iso.metadata.uid}`]);
 
-      const host = await create('clit-host', '--host-network');
-      assert.is(host.spec.hostNetwork, true);
-      const got = await run('pod', 'get', 'clit-host', '-o', 'json');
-      assert.is(got.code, 0, got.stderr);
-      assert.is((JSON.parse(got.stdout) as PodJson).spec.hostNetwork, true);
-      assert.is((await engine.containers.inspect('podling_clit-host')).HostConfig.NetworkMode, 'host');
-      assert.equal(Object.keys(await clusterAliases(engine, cl.name)), ['podling_clit-open'], 'only the control pod is on the cluster network');
+    const host = await create('clit-host', '--host-network');
+    assert.is(host.spec.hostNetwork, true);
+    const got = await run('pod', 'get', 'clit-host', '-o', 'json');
+    assert.is(got.code, 0, got.stderr);
+    assert.is((JSON.parse(got.stdout) as PodJson).spec.hostNetwork, true);
+    assert.is((await engine.containers.inspect('podling_clit-host')).HostConfig.NetworkMode, 'host');
+    assert.equal(Object.keys(await clusterAliases(engine, cl.name)), ['podling_clit-open'], 'only the control pod is on the cluster network');
 
-      const deleted = await run('pod', 'delete', ...names, '--force');
-      assert.is(deleted.code, 0, deleted.stderr);
-      assert.equal(deleted.stdout.trimEnd().split('\n').sort(), names.map((n) => `pod/${n} deleted`).sort());
-      await removeCluster(engine, cl.name);
-      await assertNothingLeft(engine, { pods: names, cluster: cl.name });
-    } finally {
-      await removePods(pods, ...names);
-      await removeCluster(engine, cl.name);
-    }
+    const deleted = await run('pod', 'delete', ...names, '--force');
+    assert.is(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout.trimEnd().split('\n').sort(), names.map((n) => `pod/${n} deleted`).sort());
+    await removeCluster(engine, cl.name);
+    await assertNothingLeft(engine, { pods: names, cluster: cl.name });
   });
 }
 

@@ -74,45 +74,36 @@ scenario(hostile, scenarioName, async ({ engine, mode }) => {
   }
 });
 
-scenario(hostile, 'label values with &, #, = and unicode round-trip exactly through create and list filters', async ({ engine, name }) => {
+scenario(hostile, 'label values with &, #, = and unicode round-trip exactly through create and list filters', async ({ engine, name, track }) => {
   const value = 'a&b#c=d ü ✓ %2e+';
   const labels = { ...LABELS, 'podling.io/q': value };
-  const box = name('box');
-  const vol = name('vol');
-  try {
-    const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['true'], Labels: labels }, { name: box });
-    await engine.volumes.create({ Name: vol, Labels: labels });
-    assert.equal((await engine.containers.inspect(Id)).Config.Labels, labels);
+  const box = track.container(name('box'));
+  const vol = track.volume(name('vol'));
+  const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['true'], Labels: labels }, { name: box });
+  await engine.volumes.create({ Name: vol, Labels: labels });
+  assert.equal((await engine.containers.inspect(Id)).Config.Labels, labels);
 
-    const found = await engine.containers.list({ all: true, filters: { label: [`podling.io/q=${value}`] } });
-    assert.equal(found.map((c) => c.Id), [Id], 'the engine finds the container by the whole value');
-    assert.equal(found[0]?.Labels?.['podling.io/q'], value);
-    // Cut at the `&` or the `#` (what an unencoded query would send), the value matches nothing.
-    for (const cut of ['a', 'a&b']) {
-      assert.equal(await engine.containers.list({ all: true, filters: { label: [`podling.io/q=${cut}`, `podling.io/test=true`] } }), []);
-    }
-    const volumes = await engine.volumes.list({ filters: { label: [`podling.io/q=${value}`] } });
-    assert.equal(volumes.map((v) => v.Name), [vol]);
-  } finally {
-    await engine.containers.remove(box, { force: true }).catch(() => undefined);
-    await engine.volumes.remove(vol).catch(() => undefined);
+  const found = await engine.containers.list({ all: true, filters: { label: [`podling.io/q=${value}`] } });
+  assert.equal(found.map((c) => c.Id), [Id], 'the engine finds the container by the whole value');
+  assert.equal(found[0]?.Labels?.['podling.io/q'], value);
+  // Cut at the `&` or the `#` (what an unencoded query would send), the value matches nothing.
+  for (const cut of ['a', 'a&b']) {
+    assert.equal(await engine.containers.list({ all: true, filters: { label: [`podling.io/q=${cut}`, `podling.io/test=true`] } }), []);
   }
+  const volumes = await engine.volumes.list({ filters: { label: [`podling.io/q=${value}`] } });
+  assert.equal(volumes.map((v) => v.Name), [vol]);
 });
 
-scenario(hostile, 'a container name as the engine lists it, with a leading slash, addresses the container', async ({ engine, name }) => {
-  const box = name('box');
-  try {
-    const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['true'], Labels: LABELS }, { name: box });
-    const [listed] = await engine.containers.list({ all: true, filters: { id: [Id] } });
-    assert.equal(listed?.Names, [`/${box}`]);
-    // Sent as `/containers/%2F<name>/json`, the engine's router would answer 301 instead.
-    assert.is((await engine.containers.inspect(`/${box}`)).Id, Id);
-    await engine.containers.remove(`/${box}`);
-    const err = (await failure(() => engine.containers.inspect(Id))).err;
-    assert.ok(isEngineError(err, 'not-found'), String(err));
-  } finally {
-    await engine.containers.remove(box, { force: true }).catch(() => undefined);
-  }
+scenario(hostile, 'a container name as the engine lists it, with a leading slash, addresses the container', async ({ engine, name, track }) => {
+  const box = track.container(name('box'));
+  const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['true'], Labels: LABELS }, { name: box });
+  const [listed] = await engine.containers.list({ all: true, filters: { id: [Id] } });
+  assert.equal(listed?.Names, [`/${box}`]);
+  // Sent as `/containers/%2F<name>/json`, the engine's router would answer 301 instead.
+  assert.is((await engine.containers.inspect(`/${box}`)).Id, Id);
+  await engine.containers.remove(`/${box}`);
+  const err = (await failure(() => engine.containers.inspect(Id))).err;
+  assert.ok(isEngineError(err, 'not-found'), String(err));
 });
 
 hostile.run();

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { EngineError } from '../../src/engine/errors.js';
 import { Images } from '../../src/engine/images.js';
 import type { Engine } from '../../src/engine/index.js';
 import { Progress, type ProgressMessage } from '../../src/engine/streams/progress.js';
@@ -12,6 +11,7 @@ import type { Mode } from '../../src/testing/index.js';
 import { scenario, unit } from '../support/scenario.js';
 import { dropTopLayer, forgetRepository, PLAIN_REGISTRY } from './registry-storage.js';
 import { drain, engineFailure, thrown } from '../support/assertions.js';
+import type { Teardown, Track } from '../support/teardown.js';
 
 // The image API against a real engine and the loopback registry at 127.0.0.1:5000
 // (fixtures/engine/images/): pull, push, import and commit with their progress streams, the
@@ -25,23 +25,16 @@ const MiB = 1024 * 1024;
 const Id = z.looseObject({ Id: z.string() });
 
 /**
- * What a scenario made, removed in `finally` whatever happened: containers first (they hold
- * images), then image references (untagging only, for aliases of the shared images), then
- * registry repositories. Nothing is forced, so a shared podling-test/* image can never go.
+ * What a scenario makes, registered with its teardown (undone newest first): containers by force,
+ * image references untagged only (nothing is forced, so a shared podling-test/* image can never
+ * go), and registry repositories, whose folders are removed (the registry has no API for that).
  */
-function leftovers(engine: Engine, mode: Mode) {
-  const containers: string[] = [];
-  const references: string[] = [];
-  const repositories: Array<[string, string]> = [];
-  const gone = (err: unknown) => { if (!(err instanceof EngineError && err.kind === 'not-found')) throw err; };
+function leftovers(track: Track, defer: Teardown['defer'], mode: Mode) {
   return {
-    container(id: string): string { containers.push(id); return id; },
-    image(reference: string): string { references.push(reference); return reference; },
-    repository(registry: string, name: string): void { repositories.push([registry, name]); },
-    async remove(): Promise<void> {
-      for (const id of containers) await engine.transport.empty({ method: 'DELETE', path: `/containers/${id}`, query: { force: true } }).catch(gone);
-      for (const reference of references.reverse()) await engine.images.remove(reference).catch(gone);
-      for (const [registry, name] of repositories) await forgetRepository(mode, registry, name);
+    container: track.container,
+    image: track.image,
+    repository(registry: string, name: string): void {
+      defer(() => forgetRepository(mode, registry, name), `forget repository ${registry}/${name}`);
     },
   };
 }
@@ -96,92 +89,80 @@ const listed = async (engine: Engine, reference: string) => (await engine.images
 
 // ------------------------------------------------------------------------------- push and pull
 
-scenario(images, 'push uploads a new layer with byte progress, mounts the shared one, and done resolves', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'push uploads a new layer with byte progress, mounts the shared one, and done resolves', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const repo = `${PLAIN_REGISTRY}/${name('image')}`;
-  try {
-    await freshImage(engine, made, name, repo, 2);
-    made.repository(PLAIN_REGISTRY, name('image'));
-    const push = engine.images.push(`${repo}:latest`);
-    const { messages, error } = await drain(push);
-    assert.is(error, undefined);
-    assert.is(await push.done, undefined);
+  await freshImage(engine, made, name, repo, 2);
+  made.repository(PLAIN_REGISTRY, name('image'));
+  const push = engine.images.push(`${repo}:latest`);
+  const { messages, error } = await drain(push);
+  assert.is(error, undefined);
+  assert.is(await push.done, undefined);
 
-    assert.is(messages[0]!.status, `The push refers to repository [${repo}]`);
-    const layers = [...statusesByLayer(messages).values()];
-    assert.is(layers.length, 2, 'busybox plus the random layer');
-    const fresh = layers.find((s) => s.includes('Pushing'))!;
-    inOrder(fresh, 'Preparing', 'Pushing', 'Pushed');
-    const shared = layers.find((s) => s !== fresh)!;
-    assert.ok(shared.some((s) => s.startsWith('Mounted from') || s === 'Layer already exists'), `the busybox layer is not uploaded again: ${shared}`);
-    const bytes = messages.filter((m) => m.status === 'Pushing' && m.progressDetail?.total);
-    assert.ok(bytes.length > 0 && bytes.every((m) => m.progressDetail!.total! >= 2 * MiB && m.progressDetail!.current! > 0), 'Pushing carries current/total bytes');
+  assert.is(messages[0]!.status, `The push refers to repository [${repo}]`);
+  const layers = [...statusesByLayer(messages).values()];
+  assert.is(layers.length, 2, 'busybox plus the random layer');
+  const fresh = layers.find((s) => s.includes('Pushing'))!;
+  inOrder(fresh, 'Preparing', 'Pushing', 'Pushed');
+  const shared = layers.find((s) => s !== fresh)!;
+  assert.ok(shared.some((s) => s.startsWith('Mounted from') || s === 'Layer already exists'), `the busybox layer is not uploaded again: ${shared}`);
+  const bytes = messages.filter((m) => m.status === 'Pushing' && m.progressDetail?.total);
+  assert.ok(bytes.length > 0 && bytes.every((m) => m.progressDetail!.total! >= 2 * MiB && m.progressDetail!.current! > 0), 'Pushing carries current/total bytes');
 
-    // The last message is the only place the pushed manifest's digest appears.
-    const aux = z.looseObject({ Tag: z.string(), Digest: z.string(), Size: z.number() }).parse(messages.at(-1)!.aux);
-    assert.is(aux.Tag, 'latest');
-    const served = await engine.transport.json({ method: 'GET', path: `/distribution/${repo}:latest/json` }, z.looseObject({ Descriptor: z.looseObject({ digest: z.string() }) }));
-    assert.is(served.Descriptor.digest, aux.Digest, 'the registry now serves what was pushed');
-  } finally {
-    await made.remove();
-  }
+  // The last message is the only place the pushed manifest's digest appears.
+  const aux = z.looseObject({ Tag: z.string(), Digest: z.string(), Size: z.number() }).parse(messages.at(-1)!.aux);
+  assert.is(aux.Tag, 'latest');
+  const served = await engine.transport.json({ method: 'GET', path: `/distribution/${repo}:latest/json` }, z.looseObject({ Descriptor: z.looseObject({ digest: z.string() }) }));
+  assert.is(served.Descriptor.digest, aux.Digest, 'the registry now serves what was pushed');
 });
 
-scenario(images, 'pull downloads a new layer with per-layer progress, while a layer already local says Already exists', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'pull downloads a new layer with per-layer progress, while a layer already local says Already exists', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const repo = `${PLAIN_REGISTRY}/${name('image')}`;
-  try {
-    const id = await freshImage(engine, made, name, repo, 2);
-    await publishThenForget(engine, made, `${repo}:latest`);
-    assert.equal(await listed(engine, repo), [], 'no local copy before the pull');
+  const id = await freshImage(engine, made, name, repo, 2);
+  await publishThenForget(engine, made, `${repo}:latest`);
+  assert.equal(await listed(engine, repo), [], 'no local copy before the pull');
 
-    const pull = engine.images.pull(`${repo}:latest`);
-    const { messages, error } = await drain(pull);
-    assert.is(error, undefined);
-    assert.is(await pull.done, undefined);
+  const pull = engine.images.pull(`${repo}:latest`);
+  const { messages, error } = await drain(pull);
+  assert.is(error, undefined);
+  assert.is(await pull.done, undefined);
 
-    assert.equal(messages[0], { id: 'latest', status: `Pulling from ${name('image')}` });
-    const layers = [...statusesByLayer(messages).values()];
-    assert.is(layers.length, 2);
-    assert.ok(layers.some((s) => s.join() === 'Already exists'), 'the busybox layer is not downloaded again');
-    const fresh = layers.find((s) => s.includes('Downloading'))!;
-    inOrder(fresh, 'Pulling fs layer', 'Downloading', 'Download complete', 'Extracting', 'Pull complete');
-    const downloading = messages.find((m) => m.status === 'Downloading' && m.progressDetail?.total)!;
-    assert.ok(downloading.progressDetail!.total! >= 2 * MiB, 'Downloading carries the layer size');
-    assert.match(downloading.progress ?? '', /\[[=> ]+\]/);
-    assert.is(messages.at(-1)!.status, `Status: Downloaded newer image for ${repo}:latest`);
+  assert.equal(messages[0], { id: 'latest', status: `Pulling from ${name('image')}` });
+  const layers = [...statusesByLayer(messages).values()];
+  assert.is(layers.length, 2);
+  assert.ok(layers.some((s) => s.join() === 'Already exists'), 'the busybox layer is not downloaded again');
+  const fresh = layers.find((s) => s.includes('Downloading'))!;
+  inOrder(fresh, 'Pulling fs layer', 'Downloading', 'Download complete', 'Extracting', 'Pull complete');
+  const downloading = messages.find((m) => m.status === 'Downloading' && m.progressDetail?.total)!;
+  assert.ok(downloading.progressDetail!.total! >= 2 * MiB, 'Downloading carries the layer size');
+  assert.match(downloading.progress ?? '', /\[[=> ]+\]/);
+  assert.is(messages.at(-1)!.status, `Status: Downloaded newer image for ${repo}:latest`);
 
-    const image = await engine.images.inspect(`${repo}:latest`);
-    assert.is(image.Id, id, 'the same image, by content');
-    assert.is(image.RootFS?.Layers?.length, 2);
-  } finally {
-    await made.remove();
-  }
+  const image = await engine.images.inspect(`${repo}:latest`);
+  assert.is(image.Id, id, 'the same image, by content');
+  assert.is(image.RootFS?.Layers?.length, 2);
 });
 
 // Seen on 20.10: "Already exists" is only said of a layer of an image the engine does not have.
 // When the image itself (its config) is local, a pull under a new name lists no layer at all.
-scenario(images, 'pull of an image whose content is all local downloads nothing and lists no layers', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'pull of an image whose content is all local downloads nothing and lists no layers', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const reference = `${PLAIN_REGISTRY}/${name('image')}:latest`;
-  try {
-    const layers = await engine.images.inspect(LAYERS);
-    await engine.images.tag(LAYERS, made.image(reference));
-    await publishThenForget(engine, made, reference);
+  const layers = await engine.images.inspect(LAYERS);
+  await engine.images.tag(LAYERS, made.image(reference));
+  await publishThenForget(engine, made, reference);
 
-    const first = await drain(engine.images.pull(reference));
-    assert.equal(first.messages.map((m) => m.status?.replace(/sha256:[0-9a-f]{64}/, 'sha256:…')), [
-      `Pulling from ${name('image')}`, 'Digest: sha256:…', `Status: Downloaded newer image for ${reference}`,
-    ]);
-    assert.is((await engine.images.inspect(reference)).Id, layers.Id);
+  const first = await drain(engine.images.pull(reference));
+  assert.equal(first.messages.map((m) => m.status?.replace(/sha256:[0-9a-f]{64}/, 'sha256:…')), [
+    `Pulling from ${name('image')}`, 'Digest: sha256:…', `Status: Downloaded newer image for ${reference}`,
+  ]);
+  assert.is((await engine.images.inspect(reference)).Id, layers.Id);
 
-    const again = engine.images.pull(reference);
-    const second = await drain(again);
-    await again.done;
-    assert.is(second.messages.at(-1)!.status, `Status: Image is up to date for ${reference}`);
-  } finally {
-    await made.remove();
-  }
+  const again = engine.images.pull(reference);
+  const second = await drain(again);
+  await again.done;
+  assert.is(second.messages.at(-1)!.status, `Status: Image is up to date for ${reference}`);
 });
 
 scenario(images, 'pull of a tag the registry does not have is refused before any progress: 404, manifest unknown', async ({ engine, name }) => {
@@ -197,104 +178,89 @@ scenario(images, 'pull of a tag the registry does not have is refused before any
   assert.equal(await listed(engine, reference), [], 'nothing was made');
 });
 
-scenario(images, 'a layer the registry lost fails inside the 200 stream: done and the iteration end with the same stream error', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'a layer the registry lost fails inside the 200 stream: done and the iteration end with the same stream error', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const repo = `${PLAIN_REGISTRY}/${name('image')}`;
-  try {
-    await freshImage(engine, made, name, repo, 1);
-    await publishThenForget(engine, made, `${repo}:latest`);
-    await dropTopLayer(mode, PLAIN_REGISTRY, name('image'));
+  await freshImage(engine, made, name, repo, 1);
+  await publishThenForget(engine, made, `${repo}:latest`);
+  await dropTopLayer(mode, PLAIN_REGISTRY, name('image'));
 
-    const pull = engine.images.pull(`${repo}:latest`);
-    const { messages, error } = await drain(pull);
-    const err = await engineFailure(pull.done, 'stream');
-    assert.is(error, err, 'the iteration ends with the very error done rejects with');
-    assert.is(err.daemonMessage, 'unknown blob');
-    assert.is(err.message, 'POST /images/create: unknown blob');
-    assert.is(err.status, undefined, 'the answer was a 200: there is no error status');
-    // The stream had started for real: the failure is not a refusal up front.
-    assert.is(messages[0]!.status, `Pulling from ${name('image')}`);
-    assert.ok(messages.some((m) => m.status === 'Pulling fs layer'));
-    assert.not.ok(messages.some((m) => m.error !== undefined), 'the error message is not passed on as progress');
-    assert.equal(await listed(engine, repo), [], 'no image half made');
-  } finally {
-    await made.remove();
-  }
+  const pull = engine.images.pull(`${repo}:latest`);
+  const { messages, error } = await drain(pull);
+  const err = await engineFailure(pull.done, 'stream');
+  assert.is(error, err, 'the iteration ends with the very error done rejects with');
+  assert.is(err.daemonMessage, 'unknown blob');
+  assert.is(err.message, 'POST /images/create: unknown blob');
+  assert.is(err.status, undefined, 'the answer was a 200: there is no error status');
+  // The stream had started for real: the failure is not a refusal up front.
+  assert.is(messages[0]!.status, `Pulling from ${name('image')}`);
+  assert.ok(messages.some((m) => m.status === 'Pulling fs layer'));
+  assert.not.ok(messages.some((m) => m.error !== undefined), 'the error message is not passed on as progress');
+  assert.equal(await listed(engine, repo), [], 'no image half made');
 });
 
-scenario(images, 'aborting a pull after its first message rejects done as aborted, and the engine cancels the pull', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'aborting a pull after its first message rejects done as aborted, and the engine cancels the pull', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const repo = `${PLAIN_REGISTRY}/${name('image')}`;
-  try {
-    await freshImage(engine, made, name, repo, 4);
-    await publishThenForget(engine, made, `${repo}:latest`);
+  await freshImage(engine, made, name, repo, 4);
+  await publishThenForget(engine, made, `${repo}:latest`);
 
-    const controller = new AbortController();
-    const pull = engine.images.pull(`${repo}:latest`, { signal: controller.signal });
-    let first: ProgressMessage | undefined;
-    let ended: unknown;
-    try {
-      for await (const message of pull) {
-        first ??= message;
-        controller.abort();
-      }
-    } catch (err) {
-      ended = err;
+  const controller = new AbortController();
+  const pull = engine.images.pull(`${repo}:latest`, { signal: controller.signal });
+  let first: ProgressMessage | undefined;
+  let ended: unknown;
+  try {
+    for await (const message of pull) {
+      first ??= message;
+      controller.abort();
     }
-    const err = await engineFailure(pull.done, 'aborted');
-    assert.is(ended, err);
-    assert.is(first?.status, `Pulling from ${name('image')}`);
-    // dockerd ties a pull to its request: when the client goes, the download stops and no image
-    // appears later. (The engine keeps answering: this list is the next call.)
-    assert.equal(await listed(engine, repo), []);
-  } finally {
-    await made.remove();
+  } catch (err) {
+    ended = err;
   }
+  const err = await engineFailure(pull.done, 'aborted');
+  assert.is(ended, err);
+  assert.is(first?.status, `Pulling from ${name('image')}`);
+  // dockerd ties a pull to its request: when the client goes, the download stops and no image
+  // appears later. (The engine keeps answering: this list is the next call.)
+  assert.equal(await listed(engine, repo), []);
 });
 
 // ------------------------------------------------------------------------------- plain calls
 
-scenario(images, 'inspect, list by reference, tag and remove: a tag is an alias and removing it only untags', async ({ engine, name }) => {
-  const alias = `${name('alias')}:v1`;
+scenario(images, 'inspect, list by reference, tag and remove: a tag is an alias and removing it only untags', async ({ engine, name, track }) => {
+  const alias = track.image(`${name('alias')}:v1`);
   const original = await engine.images.inspect(BUSYBOX);
-  try {
-    await engine.images.tag(BUSYBOX, alias);
-    const found = await engine.images.list({ filters: { reference: [name('alias')] } });
-    assert.is(found.length, 1);
-    assert.is(found[0]!.Id, original.Id);
-    assert.equal(found[0]!.RepoTags, [alias], 'a reference filter also narrows the tags listed');
+  await engine.images.tag(BUSYBOX, alias);
+  const found = await engine.images.list({ filters: { reference: [name('alias')] } });
+  assert.is(found.length, 1);
+  assert.is(found[0]!.Id, original.Id);
+  assert.equal(found[0]!.RepoTags, [alias], 'a reference filter also narrows the tags listed');
 
-    const inspected = await engine.images.inspect(alias);
-    assert.is(inspected.Id, original.Id);
-    assert.equal(inspected.Config?.Cmd, ['sh']);
+  const inspected = await engine.images.inspect(alias);
+  assert.is(inspected.Id, original.Id);
+  assert.equal(inspected.Config?.Cmd, ['sh']);
 
-    assert.equal(await engine.images.remove(alias), [{ Untagged: alias }], 'nothing is deleted while busybox keeps its tag');
-    const err = await engineFailure(engine.images.inspect(alias), 'not-found');
-    assert.match(err.daemonMessage ?? '', `No such image: ${alias}`);
-    assert.is((await engine.images.inspect(BUSYBOX)).Id, original.Id);
-  } finally {
-    await engine.images.remove(alias).catch(() => {});
-  }
+  assert.equal(await engine.images.remove(alias), [{ Untagged: alias }], 'nothing is deleted while busybox keeps its tag');
+  const err = await engineFailure(engine.images.inspect(alias), 'not-found');
+  assert.match(err.daemonMessage ?? '', `No such image: ${alias}`);
+  assert.is((await engine.images.inspect(BUSYBOX)).Id, original.Id);
 });
 
-scenario(images, 'import makes a one-layer image from a tar stream, and done resolves with its id', async ({ engine, name }) => {
+scenario(images, 'import makes a one-layer image from a tar stream, and done resolves with its id', async ({ engine, name, track }) => {
   const repo = name('image');
-  try {
-    const archive = pack([{ name: 'hello.txt', content: 'hello from podling\n' }]);
-    const imported = engine.images.import(archive, { repo, tag: 'v1', changes: ['CMD ["/hello"]', 'ENV GREETING=hi'], message: 'made by a test' });
-    const id = await imported.done;
-    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  track.image(`${repo}:v1`);
+  const archive = pack([{ name: 'hello.txt', content: 'hello from podling\n' }]);
+  const imported = engine.images.import(archive, { repo, tag: 'v1', changes: ['CMD ["/hello"]', 'ENV GREETING=hi'], message: 'made by a test' });
+  const id = await imported.done;
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
 
-    const image = await engine.images.inspect(`${repo}:v1`);
-    assert.is(image.Id, id);
-    assert.is(image.Size, 'hello from podling\n'.length);
-    assert.is(image.RootFS?.Layers?.length, 1);
-    assert.equal(image.Config?.Cmd, ['/hello']);
-    assert.equal(image.Config?.Env, ['GREETING=hi']);
-    assert.is(image.Comment, 'made by a test');
-  } finally {
-    await engine.images.remove(`${repo}:v1`).catch(() => {});
-  }
+  const image = await engine.images.inspect(`${repo}:v1`);
+  assert.is(image.Id, id);
+  assert.is(image.Size, 'hello from podling\n'.length);
+  assert.is(image.RootFS?.Layers?.length, 1);
+  assert.equal(image.Config?.Cmd, ['/hello']);
+  assert.equal(image.Config?.Env, ['GREETING=hi']);
+  assert.is(image.Comment, 'made by a test');
 });
 
 scenario(images, 'import of bytes that are not a tar archive is refused with the daemon message and makes no image', async ({ engine, name }) => {
@@ -306,57 +272,49 @@ scenario(images, 'import of bytes that are not a tar archive is refused with the
   assert.equal(await listed(engine, repo), []);
 });
 
-scenario(images, 'commit turns what a container wrote into a new layer, with the changes and comment given', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'commit turns what a container wrote into a new layer, with the changes and comment given', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const repo = name('image');
-  try {
-    const base = await engine.images.inspect(BUSYBOX);
-    const container = await runToExit(engine, made, name('box'), 'echo committed > /greeting');
-    made.image(`${repo}:v1`);
-    const id = await engine.images.commit(container, { repo, tag: 'v1', comment: 'a test commit', changes: ['CMD ["cat", "/greeting"]', 'LABEL podling.io/committed=yes'] });
+  const base = await engine.images.inspect(BUSYBOX);
+  const container = await runToExit(engine, made, name('box'), 'echo committed > /greeting');
+  made.image(`${repo}:v1`);
+  const id = await engine.images.commit(container, { repo, tag: 'v1', comment: 'a test commit', changes: ['CMD ["cat", "/greeting"]', 'LABEL podling.io/committed=yes'] });
 
-    const image = await engine.images.inspect(`${repo}:v1`);
-    assert.is(image.Id, id);
-    assert.is(image.Comment, 'a test commit');
-    assert.equal(image.Config?.Cmd, ['cat', '/greeting']);
-    // What the changes do not set is the container's: its labels come along.
-    assert.equal(image.Config?.Labels, { ...MANAGED, 'podling.io/committed': 'yes' });
-    assert.is(image.RootFS?.Layers?.length, (base.RootFS?.Layers?.length ?? 0) + 1);
+  const image = await engine.images.inspect(`${repo}:v1`);
+  assert.is(image.Id, id);
+  assert.is(image.Comment, 'a test commit');
+  assert.equal(image.Config?.Cmd, ['cat', '/greeting']);
+  // What the changes do not set is the container's: its labels come along.
+  assert.equal(image.Config?.Labels, { ...MANAGED, 'podling.io/committed': 'yes' });
+  assert.is(image.RootFS?.Layers?.length, (base.RootFS?.Layers?.length ?? 0) + 1);
 
-    // The file is in the image: a container made from it (never started) has it.
-    const { Id: reader } = await engine.transport.json({
-      method: 'POST', path: '/containers/create', query: { name: name('reader') }, json: { Image: `${repo}:v1`, Labels: MANAGED },
-    }, Id);
-    made.container(reader);
-    const stat = await engine.transport.send({ method: 'HEAD', path: `/containers/${reader}/archive`, query: { path: '/greeting' } });
-    await stat.body.dump();
-    const header = String(stat.headers['x-docker-container-path-stat']);
-    assert.is(JSON.parse(Buffer.from(header, 'base64').toString('utf8')).size, 'committed\n'.length);
-  } finally {
-    await made.remove();
-  }
+  // The file is in the image: a container made from it (never started) has it.
+  const { Id: reader } = await engine.transport.json({
+    method: 'POST', path: '/containers/create', query: { name: name('reader') }, json: { Image: `${repo}:v1`, Labels: MANAGED },
+  }, Id);
+  made.container(reader);
+  const stat = await engine.transport.send({ method: 'HEAD', path: `/containers/${reader}/archive`, query: { path: '/greeting' } });
+  await stat.body.dump();
+  const header = String(stat.headers['x-docker-container-path-stat']);
+  assert.is(JSON.parse(Buffer.from(header, 'base64').toString('utf8')).size, 'committed\n'.length);
 });
 
 // ------------------------------------------------------------------------------- refusals
 
-scenario(images, 'removing an image a container uses is a conflict, and both stay', async ({ engine, name, mode }) => {
-  const made = leftovers(engine, mode);
+scenario(images, 'removing an image a container uses is a conflict, and both stay', async ({ engine, name, mode, track, defer }) => {
+  const made = leftovers(track, defer, mode);
   const reference = `${name('image')}:v1`;
-  try {
-    made.image(reference);
-    await engine.images.import(pack([{ name: 'x', content: 'x' }]), { repo: name('image'), tag: 'v1', changes: ['CMD ["/x"]'] }).done;
-    const { Id: user } = await engine.transport.json({
-      method: 'POST', path: '/containers/create', query: { name: name('user') }, json: { Image: reference, Labels: MANAGED },
-    }, Id);
-    made.container(user);
+  made.image(reference);
+  await engine.images.import(pack([{ name: 'x', content: 'x' }]), { repo: name('image'), tag: 'v1', changes: ['CMD ["/x"]'] }).done;
+  const { Id: user } = await engine.transport.json({
+    method: 'POST', path: '/containers/create', query: { name: name('user') }, json: { Image: reference, Labels: MANAGED },
+  }, Id);
+  made.container(user);
 
-    const err = await engineFailure(engine.images.remove(reference), 'conflict');
-    assert.is(err.status, 409);
-    assert.match(err.daemonMessage ?? '', `unable to remove repository reference "${reference}" (must force) - container ${user.slice(0, 12)} is using its referenced image`);
-    assert.equal(await listed(engine, name('image')), [reference]);
-  } finally {
-    await made.remove();
-  }
+  const err = await engineFailure(engine.images.remove(reference), 'conflict');
+  assert.is(err.status, 409);
+  assert.match(err.daemonMessage ?? '', `unable to remove repository reference "${reference}" (must force) - container ${user.slice(0, 12)} is using its referenced image`);
+  assert.equal(await listed(engine, name('image')), [reference]);
 });
 
 scenario(images, 'a missing image is not-found with the daemon message, for inspect, tag and remove', async ({ engine, name }) => {

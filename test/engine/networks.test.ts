@@ -13,13 +13,6 @@ const networks = suite('engine/networks');
 const IMAGE = 'podling-test/busybox:latest';
 const LABELS = { 'podling.io/managed': 'true', 'podling.io/test': 'true' };
 
-/** Removes what a scenario made, whatever state it got to: a missing object is already clean. */
-async function cleanUp(engine: Engine, { containers = [], nets = [] }: { containers?: string[]; nets?: string[] }): Promise<void> {
-  const gone = (err: unknown) => { if (!isEngineError(err, 'not-found')) throw err; };
-  for (const id of containers) await engine.containers.remove(id, { force: true }).catch(gone);
-  for (const id of nets) await engine.networks.remove(id).catch(gone);
-}
-
 /** The request bodies a scenario's fixture holds for `method path` (replay only). */
 function recordedBodies(scenarioName: string, method: string, path: string): unknown[] {
   const fixture = JSON.parse(readFileSync(fixturePath('engine/networks', scenarioName), 'utf8'));
@@ -28,146 +21,122 @@ function recordedBodies(scenarioName: string, method: string, path: string): unk
     .map((x: any) => x.request.body?.json);
 }
 
-scenario(networks, 'create with driver, labels, IPAM, internal, attachable, no IPv6 and options; inspect shows them all', async ({ engine, name }) => {
-  const net = name('net');
-  try {
-    const { Id } = await engine.networks.create({
-      Name: net,
-      Driver: 'bridge',
-      Internal: true,
-      Attachable: true,
-      EnableIPv6: false,
-      Options: { 'com.docker.network.driver.mtu': '1400' },
-      Labels: { ...LABELS, 'podling.io/purpose': 'a & b # c = d ü' },
-      IPAM: { Driver: 'default', Config: [{ Subnet: '10.213.1.0/24', IPRange: '10.213.1.128/25', Gateway: '10.213.1.1' }] },
-    });
-    assert.is(Id.length, 64);
-    const seen = await engine.networks.inspect(net);
-    assert.is(seen.Id, Id, 'inspect by name finds the network create answered with');
-    assert.is(seen.Name, net);
-    assert.is(seen.Driver, 'bridge');
-    assert.is(seen.Internal, true);
-    assert.is(seen.Attachable, true);
-    assert.is(seen.EnableIPv6, false);
-    assert.equal(seen.Labels, { ...LABELS, 'podling.io/purpose': 'a & b # c = d ü' });
-    assert.equal(seen.Options, { 'com.docker.network.driver.mtu': '1400' });
-    assert.equal(seen.IPAM?.Config, [{ Subnet: '10.213.1.0/24', IPRange: '10.213.1.128/25', Gateway: '10.213.1.1' }]);
-    assert.equal(await engine.networks.inspect(Id).then((byId) => byId.Name), net, 'inspect by id too');
-  } finally {
-    await cleanUp(engine, { nets: [net] });
+scenario(networks, 'create with driver, labels, IPAM, internal, attachable, no IPv6 and options; inspect shows them all', async ({ engine, name, track }) => {
+  const net = track.network(name('net'));
+  const { Id } = await engine.networks.create({
+    Name: net,
+    Driver: 'bridge',
+    Internal: true,
+    Attachable: true,
+    EnableIPv6: false,
+    Options: { 'com.docker.network.driver.mtu': '1400' },
+    Labels: { ...LABELS, 'podling.io/purpose': 'a & b # c = d ü' },
+    IPAM: { Driver: 'default', Config: [{ Subnet: '10.213.1.0/24', IPRange: '10.213.1.128/25', Gateway: '10.213.1.1' }] },
+  });
+  assert.is(Id.length, 64);
+  const seen = await engine.networks.inspect(net);
+  assert.is(seen.Id, Id, 'inspect by name finds the network create answered with');
+  assert.is(seen.Name, net);
+  assert.is(seen.Driver, 'bridge');
+  assert.is(seen.Internal, true);
+  assert.is(seen.Attachable, true);
+  assert.is(seen.EnableIPv6, false);
+  assert.equal(seen.Labels, { ...LABELS, 'podling.io/purpose': 'a & b # c = d ü' });
+  assert.equal(seen.Options, { 'com.docker.network.driver.mtu': '1400' });
+  assert.equal(seen.IPAM?.Config, [{ Subnet: '10.213.1.0/24', IPRange: '10.213.1.128/25', Gateway: '10.213.1.1' }]);
+  assert.equal(await engine.networks.inspect(Id).then((byId) => byId.Name), net, 'inspect by id too');
+});
+
+scenario(networks, 'a duplicate name is a conflict with the daemon\'s message, and one network keeps the name', async ({ engine, name, mode, track }) => {
+  const net = track.network(name('net'));
+  const first = await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.2.0/24' }] } });
+  const err = await rejection(engine.networks.create({ Name: net, Labels: LABELS }));
+  assert.ok(isEngineError(err, 'conflict'), String(err));
+  assert.is((err as { daemonMessage?: string }).daemonMessage, `network with name ${net} already exists`);
+  assert.match(err.message, `network with name ${net} already exists`);
+  const named = (await engine.networks.list({ filters: { name: [net] } })).filter((n) => n.Name === net);
+  assert.equal(named.map((n) => n.Id), [first.Id], 'exactly one network has the name, the first one');
+  if (mode === 'replay') {
+    // API 1.41 creates a second network with the same name unless asked to check.
+    const bodies = recordedBodies('a duplicate name is a conflict with the daemon\'s message, and one network keeps the name', 'POST', '/networks/create');
+    assert.is(bodies.length, 2);
+    for (const body of bodies) assert.is((body as { CheckDuplicate?: boolean }).CheckDuplicate, true);
   }
 });
 
-scenario(networks, 'a duplicate name is a conflict with the daemon\'s message, and one network keeps the name', async ({ engine, name, mode }) => {
-  const net = name('net');
-  try {
-    const first = await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.2.0/24' }] } });
-    const err = await rejection(engine.networks.create({ Name: net, Labels: LABELS }));
-    assert.ok(isEngineError(err, 'conflict'), String(err));
-    assert.is((err as { daemonMessage?: string }).daemonMessage, `network with name ${net} already exists`);
-    assert.match(err.message, `network with name ${net} already exists`);
-    const named = (await engine.networks.list({ filters: { name: [net] } })).filter((n) => n.Name === net);
-    assert.equal(named.map((n) => n.Id), [first.Id], 'exactly one network has the name, the first one');
-    if (mode === 'replay') {
-      // API 1.41 creates a second network with the same name unless asked to check.
-      const bodies = recordedBodies('a duplicate name is a conflict with the daemon\'s message, and one network keeps the name', 'POST', '/networks/create');
-      assert.is(bodies.length, 2);
-      for (const body of bodies) assert.is((body as { CheckDuplicate?: boolean }).CheckDuplicate, true);
-    }
-  } finally {
-    await cleanUp(engine, { nets: [net] });
-  }
+scenario(networks, 'connect with aliases shows them in container inspect; disconnect takes the container off', async ({ engine, name, track }) => {
+  const net = track.network(name('net'));
+  const box = track.container(name('box'));
+  await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.3.0/24' }] } });
+  const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS }, { name: box });
+  await engine.containers.start(Id);
+  await engine.networks.connect(net, box, { Aliases: ['web', 'web.pod'], IPAMConfig: { IPv4Address: '10.213.3.10' } });
+
+  const attached = (await engine.containers.inspect(Id)).NetworkSettings.Networks?.[net];
+  assert.ok(attached, 'the container is on the network');
+  assert.ok(attached.Aliases?.includes('web') && attached.Aliases.includes('web.pod'), `aliases: ${attached.Aliases}`);
+  assert.is(attached.IPAddress, '10.213.3.10');
+  const members = Object.values((await engine.networks.inspect(net)).Containers ?? {});
+  assert.equal(members.map((m) => [m.Name, m.IPv4Address]), [[box, '10.213.3.10/24']]);
+
+  await engine.networks.disconnect(net, Id);
+  assert.is((await engine.containers.inspect(Id)).NetworkSettings.Networks?.[net], undefined);
+  assert.equal((await engine.networks.inspect(net)).Containers, {});
+  const again = await rejection(engine.networks.disconnect(net, Id));
+  assert.ok(isEngineError(again), String(again));
+  assert.match(again.message, 'is not connected');
 });
 
-scenario(networks, 'connect with aliases shows them in container inspect; disconnect takes the container off', async ({ engine, name }) => {
-  const net = name('net');
-  const box = name('box');
-  try {
-    await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.3.0/24' }] } });
-    const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS }, { name: box });
-    await engine.containers.start(Id);
-    await engine.networks.connect(net, box, { Aliases: ['web', 'web.pod'], IPAMConfig: { IPv4Address: '10.213.3.10' } });
-
-    const attached = (await engine.containers.inspect(Id)).NetworkSettings.Networks?.[net];
-    assert.ok(attached, 'the container is on the network');
-    assert.ok(attached.Aliases?.includes('web') && attached.Aliases.includes('web.pod'), `aliases: ${attached.Aliases}`);
-    assert.is(attached.IPAddress, '10.213.3.10');
-    const members = Object.values((await engine.networks.inspect(net)).Containers ?? {});
-    assert.equal(members.map((m) => [m.Name, m.IPv4Address]), [[box, '10.213.3.10/24']]);
-
-    await engine.networks.disconnect(net, Id);
-    assert.is((await engine.containers.inspect(Id)).NetworkSettings.Networks?.[net], undefined);
-    assert.equal((await engine.networks.inspect(net)).Containers, {});
-    const again = await rejection(engine.networks.disconnect(net, Id));
-    assert.ok(isEngineError(again), String(again));
-    assert.match(again.message, 'is not connected');
-  } finally {
-    await cleanUp(engine, { containers: [box], nets: [net] });
-  }
-});
-
-scenario(networks, 'list filters by label, and a label no network carries finds none', async ({ engine, name }) => {
-  const [red, blue] = [name('red'), name('blue')];
+scenario(networks, 'list filters by label, and a label no network carries finds none', async ({ engine, name, track }) => {
+  const [red, blue] = [track.network(name('red')), track.network(name('blue'))];
   const colour = `podling.io/colour-${name('key')}`;
-  try {
-    await engine.networks.create({ Name: red, Labels: { ...LABELS, [colour]: 'red' } });
-    await engine.networks.create({ Name: blue, Labels: { ...LABELS, [colour]: 'blue' } });
-    const names = async (label: string[]) => (await engine.networks.list({ filters: { label } })).map((n) => n.Name).sort();
-    assert.equal(await names([colour]), [blue, red].sort());
-    assert.equal(await names([`${colour}=red`]), [red]);
-    assert.equal(await names([`${colour}=red`, 'podling.io/test=true']), [red], 'several labels must all match');
-    assert.equal(await names([`${colour}=green`]), []);
-  } finally {
-    await cleanUp(engine, { nets: [red, blue] });
-  }
+  await engine.networks.create({ Name: red, Labels: { ...LABELS, [colour]: 'red' } });
+  await engine.networks.create({ Name: blue, Labels: { ...LABELS, [colour]: 'blue' } });
+  const names = async (label: string[]) => (await engine.networks.list({ filters: { label } })).map((n) => n.Name).sort();
+  assert.equal(await names([colour]), [blue, red].sort());
+  assert.equal(await names([`${colour}=red`]), [red]);
+  assert.equal(await names([`${colour}=red`, 'podling.io/test=true']), [red], 'several labels must all match');
+  assert.equal(await names([`${colour}=green`]), []);
 });
 
-scenario(networks, 'prune with a label filter removes only the unused networks carrying that label', async ({ engine, name }) => {
+scenario(networks, 'prune with a label filter removes only the unused networks carrying that label', async ({ engine, name, track }) => {
   // A label of this scenario's own: prune must never reach networks other tests are using.
   const prunable = { ...LABELS, 'podling.io/prune': name('batch') };
-  const [a, b, inUse, other] = [name('a'), name('b'), name('in-use'), name('other')];
-  const box = name('box');
-  try {
-    await engine.networks.create({ Name: a, Labels: prunable });
-    await engine.networks.create({ Name: b, Labels: prunable });
-    await engine.networks.create({ Name: inUse, Labels: prunable });
-    await engine.networks.create({ Name: other, Labels: LABELS });
-    // Only a running container holds an endpoint: a network a created container names is pruned.
-    const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS, HostConfig: { NetworkMode: inUse } }, { name: box });
-    await engine.containers.start(Id);
+  const [a, b, inUse, other] = [track.network(name('a')), track.network(name('b')), track.network(name('in-use')), track.network(name('other'))];
+  const box = track.container(name('box'));
+  await engine.networks.create({ Name: a, Labels: prunable });
+  await engine.networks.create({ Name: b, Labels: prunable });
+  await engine.networks.create({ Name: inUse, Labels: prunable });
+  await engine.networks.create({ Name: other, Labels: LABELS });
+  // Only a running container holds an endpoint: a network a created container names is pruned.
+  const { Id } = await engine.containers.create({ Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS, HostConfig: { NetworkMode: inUse } }, { name: box });
+  await engine.containers.start(Id);
 
-    const pruned = await engine.networks.prune({ filters: { label: [`podling.io/prune=${name('batch')}`] } });
-    assert.equal(pruned.sort(), [a, b].sort());
-    for (const gone of [a, b]) assert.ok(isEngineError(await rejection(engine.networks.inspect(gone)), 'not-found'), `${gone} was pruned`);
-    assert.is((await engine.networks.inspect(inUse)).Name, inUse, 'a network a running container is on is kept');
-    assert.is((await engine.networks.inspect(other)).Name, other, 'a network without the label is kept');
-  } finally {
-    await cleanUp(engine, { containers: [box], nets: [a, b, inUse, other] });
-  }
+  const pruned = await engine.networks.prune({ filters: { label: [`podling.io/prune=${name('batch')}`] } });
+  assert.equal(pruned.sort(), [a, b].sort());
+  for (const gone of [a, b]) assert.ok(isEngineError(await rejection(engine.networks.inspect(gone)), 'not-found'), `${gone} was pruned`);
+  assert.is((await engine.networks.inspect(inUse)).Name, inUse, 'a network a running container is on is kept');
+  assert.is((await engine.networks.inspect(other)).Name, other, 'a network without the label is kept');
 });
 
-scenario(networks, 'a container created with two networks on API 1.41 ends up on both, each with its aliases', async ({ engine, name }) => {
-  const [front, back] = [name('front'), name('back')];
-  const box = name('box');
-  try {
-    await engine.networks.create({ Name: front, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.4.0/24' }] } });
-    await engine.networks.create({ Name: back, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.5.0/24' }] } });
-    assert.is(await engine.apiVersion(), '1.41', 'the case under test: one network per create call');
-    const { Id } = await engine.containers.create({
-      Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS,
-      HostConfig: { NetworkMode: front },
-      NetworkingConfig: { EndpointsConfig: { [front]: { Aliases: ['api'] }, [back]: { Aliases: ['api-internal', 'db-client'] } } },
-    }, { name: box });
-    await engine.containers.start(Id);
-    const on = (await engine.containers.inspect(Id)).NetworkSettings.Networks ?? {};
-    assert.equal(Object.keys(on).sort(), [back, front].sort());
-    assert.ok(on[front]?.Aliases?.includes('api'), `front aliases: ${on[front]?.Aliases}`);
-    assert.ok(on[back]?.Aliases?.includes('api-internal') && on[back].Aliases.includes('db-client'), `back aliases: ${on[back]?.Aliases}`);
-    assert.match(on[front]?.IPAddress ?? '', /^10\.213\.4\./);
-    assert.match(on[back]?.IPAddress ?? '', /^10\.213\.5\./);
-  } finally {
-    await cleanUp(engine, { containers: [box], nets: [front, back] });
-  }
+scenario(networks, 'a container created with two networks on API 1.41 ends up on both, each with its aliases', async ({ engine, name, track }) => {
+  const [front, back] = [track.network(name('front')), track.network(name('back'))];
+  const box = track.container(name('box'));
+  await engine.networks.create({ Name: front, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.4.0/24' }] } });
+  await engine.networks.create({ Name: back, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.5.0/24' }] } });
+  assert.is(await engine.apiVersion(), '1.41', 'the case under test: one network per create call');
+  const { Id } = await engine.containers.create({
+    Image: IMAGE, Cmd: ['sleep', '300'], Labels: LABELS,
+    HostConfig: { NetworkMode: front },
+    NetworkingConfig: { EndpointsConfig: { [front]: { Aliases: ['api'] }, [back]: { Aliases: ['api-internal', 'db-client'] } } },
+  }, { name: box });
+  await engine.containers.start(Id);
+  const on = (await engine.containers.inspect(Id)).NetworkSettings.Networks ?? {};
+  assert.equal(Object.keys(on).sort(), [back, front].sort());
+  assert.ok(on[front]?.Aliases?.includes('api'), `front aliases: ${on[front]?.Aliases}`);
+  assert.ok(on[back]?.Aliases?.includes('api-internal') && on[back].Aliases.includes('db-client'), `back aliases: ${on[back]?.Aliases}`);
+  assert.match(on[front]?.IPAddress ?? '', /^10\.213\.4\./);
+  assert.match(on[back]?.IPAddress ?? '', /^10\.213\.5\./);
 });
 
 scenario(networks, 'inspect and remove of a network that does not exist are not-found, naming it', async ({ engine, name }) => {

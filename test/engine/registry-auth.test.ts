@@ -6,9 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { authFromConfig, DOCKER_HUB, encodeAuth, registryOf, type RegistryAuth } from '../../src/engine/auth.js';
 import { EngineError } from '../../src/engine/errors.js';
-import type { Engine } from '../../src/engine/index.js';
-import { REDACTED, type Mode } from '../../src/testing/index.js';
-import { scenario, unit } from '../support/scenario.js';
+import { REDACTED } from '../../src/testing/index.js';
+import { scenario, unit, type ScenarioContext } from '../support/scenario.js';
 import { AUTH_REGISTRY, authRegistryCredentials, forgetRepository, readTestEnv, REPLAY_PASSWORD, type TestCredentials } from './registry-storage.js';
 import { drain, engineFailure } from '../support/assertions.js';
 
@@ -22,23 +21,25 @@ const WRONG_PASSWORD = 'certainly-not-the-password';
 
 const login = (credentials: TestCredentials, password = credentials.password): RegistryAuth => ({ username: credentials.username, password, serveraddress: AUTH_REGISTRY });
 
+/** This scenario's image on the authenticated registry: the tag and the repository go after the scenario. */
+function authReference({ mode, name, track, defer }: ScenarioContext): string {
+  defer(() => forgetRepository(mode, AUTH_REGISTRY, name('image')), `forget repository ${AUTH_REGISTRY}/${name('image')}`);
+  return track.image(`${AUTH_REGISTRY}/${name('image')}:latest`);
+}
+
 /**
  * A test-named copy of busybox on the authenticated registry (pushed with the right credentials;
- * every layer is already there, so it is quick), with no local copy left. `fn` runs with its
- * reference; the local copy and the registry repository are removed afterwards.
+ * every layer is already there, so it is quick), with no local copy left. Its reference; the local
+ * copy and the registry repository are removed after the scenario.
  */
-async function withRemoteImage(engine: Engine, mode: Mode, name: (part: string) => string, fn: (reference: string, credentials: TestCredentials) => Promise<void>): Promise<void> {
+async function remoteImage(ctx: ScenarioContext): Promise<{ reference: string; credentials: TestCredentials }> {
+  const { engine, mode } = ctx;
   const credentials = await authRegistryCredentials(mode);
-  const reference = `${AUTH_REGISTRY}/${name('image')}:latest`;
-  try {
-    await engine.images.tag(BUSYBOX, reference);
-    await engine.images.push(reference, { auth: login(credentials) }).done;
-    await engine.images.remove(reference);
-    await fn(reference, credentials);
-  } finally {
-    await engine.images.remove(reference).catch((err: unknown) => { if (!(err instanceof EngineError && err.kind === 'not-found')) throw err; });
-    await forgetRepository(mode, AUTH_REGISTRY, name('image'));
-  }
+  const reference = authReference(ctx);
+  await engine.images.tag(BUSYBOX, reference);
+  await engine.images.push(reference, { auth: login(credentials) }).done;
+  await engine.images.remove(reference);
+  return { reference, credentials };
 }
 
 /** Runs `fn` with DOCKER_CONFIG pointing at a fresh folder holding `config` (none if undefined). */
@@ -62,65 +63,61 @@ const userPass = (username: string, password: string) => Buffer.from(`${username
 
 // dockerd 20.10 answers a registry's 401 with a 500 before streaming: the kind follows the status
 // (as moby's errdefs do), and the registry's words are in daemonMessage.
-scenario(auth, 'pull with the wrong password is refused before streaming with the registry message, and makes no image', async ({ engine, name, mode }) => {
-  await withRemoteImage(engine, mode, name, async (reference, credentials) => {
-    const pull = engine.images.pull(reference, { auth: login(credentials, WRONG_PASSWORD) });
-    const { messages, error } = await drain(pull);
-    const err = await engineFailure(pull.done, 'server');
-    assert.is(error, err);
-    assert.equal(messages, []);
-    assert.is(err.status, 500);
-    assert.is(err.daemonMessage, 'unauthorized: authentication required');
-    assert.equal(await engine.images.list({ filters: { reference: [reference] } }), []);
+scenario(auth, 'pull with the wrong password is refused before streaming with the registry message, and makes no image', async (ctx) => {
+  const { engine } = ctx;
+  const { reference, credentials } = await remoteImage(ctx);
+  const pull = engine.images.pull(reference, { auth: login(credentials, WRONG_PASSWORD) });
+  const { messages, error } = await drain(pull);
+  const err = await engineFailure(pull.done, 'server');
+  assert.is(error, err);
+  assert.equal(messages, []);
+  assert.is(err.status, 500);
+  assert.is(err.daemonMessage, 'unauthorized: authentication required');
+  assert.equal(await engine.images.list({ filters: { reference: [reference] } }), []);
+});
+
+scenario(auth, 'pull with no credentials anywhere is refused: no basic auth credentials', async (ctx) => {
+  const { engine, name } = ctx;
+  const { reference } = await remoteImage(ctx);
+  await withDockerConfig(undefined, async () => {
+    const err = await engineFailure(engine.images.pull(reference).done, 'server');
+    assert.match(err.daemonMessage ?? '', `${AUTH_REGISTRY}/v2/${name('image')}/manifests/latest": no basic auth credentials`);
   });
 });
 
-scenario(auth, 'pull with no credentials anywhere is refused: no basic auth credentials', async ({ engine, name, mode }) => {
-  await withRemoteImage(engine, mode, name, async (reference) => {
-    await withDockerConfig(undefined, async () => {
-      const err = await engineFailure(engine.images.pull(reference).done, 'server');
-      assert.match(err.daemonMessage ?? '', `${AUTH_REGISTRY}/v2/${name('image')}/manifests/latest": no basic auth credentials`);
-    });
-  });
+scenario(auth, 'pull with the right credentials succeeds', async (ctx) => {
+  const { engine } = ctx;
+  const { reference, credentials } = await remoteImage(ctx);
+  const pull = engine.images.pull(reference, { auth: login(credentials) });
+  const { messages, error } = await drain(pull);
+  assert.is(error, undefined);
+  await pull.done;
+  assert.is(messages.at(-1)!.status, `Status: Downloaded newer image for ${reference}`);
+  assert.is((await engine.images.inspect(reference)).Id, (await engine.images.inspect(BUSYBOX)).Id);
 });
 
-scenario(auth, 'pull with the right credentials succeeds', async ({ engine, name, mode }) => {
-  await withRemoteImage(engine, mode, name, async (reference, credentials) => {
-    const pull = engine.images.pull(reference, { auth: login(credentials) });
-    const { messages, error } = await drain(pull);
-    assert.is(error, undefined);
+scenario(auth, 'credentials in the DOCKER_CONFIG config.json are used when none are passed', async (ctx) => {
+  const { engine } = ctx;
+  const { reference, credentials } = await remoteImage(ctx);
+  // `docker login` has written the key with a scheme and a path too; the host is what counts.
+  await withDockerConfig({ auths: { [`https://${AUTH_REGISTRY}/v1/`]: { auth: userPass(credentials.username, credentials.password) } } }, async () => {
+    const pull = engine.images.pull(reference);
     await pull.done;
-    assert.is(messages.at(-1)!.status, `Status: Downloaded newer image for ${reference}`);
     assert.is((await engine.images.inspect(reference)).Id, (await engine.images.inspect(BUSYBOX)).Id);
   });
 });
 
-scenario(auth, 'credentials in the DOCKER_CONFIG config.json are used when none are passed', async ({ engine, name, mode }) => {
-  await withRemoteImage(engine, mode, name, async (reference, credentials) => {
-    // `docker login` has written the key with a scheme and a path too; the host is what counts.
-    await withDockerConfig({ auths: { [`https://${AUTH_REGISTRY}/v1/`]: { auth: userPass(credentials.username, credentials.password) } } }, async () => {
-      const pull = engine.images.pull(reference);
-      await pull.done;
-      assert.is((await engine.images.inspect(reference)).Id, (await engine.images.inspect(BUSYBOX)).Id);
-    });
-  });
-});
-
-scenario(auth, 'push with the wrong password fails inside the stream, after it started', async ({ engine, name, mode }) => {
+scenario(auth, 'push with the wrong password fails inside the stream, after it started', async (ctx) => {
+  const { engine, name, mode } = ctx;
   const credentials = await authRegistryCredentials(mode);
-  const reference = `${AUTH_REGISTRY}/${name('image')}:latest`;
-  try {
-    await engine.images.tag(BUSYBOX, reference);
-    const push = engine.images.push(reference, { auth: login(credentials, WRONG_PASSWORD) });
-    const { messages, error } = await drain(push);
-    const err = await engineFailure(push.done, 'stream');
-    assert.is(error, err);
-    assert.is(messages[0]!.status, `The push refers to repository [${AUTH_REGISTRY}/${name('image')}]`);
-    assert.is(err.daemonMessage, 'unauthorized: authentication required');
-  } finally {
-    await engine.images.remove(reference).catch(() => {});
-    await forgetRepository(mode, AUTH_REGISTRY, name('image'));
-  }
+  const reference = authReference(ctx);
+  await engine.images.tag(BUSYBOX, reference);
+  const push = engine.images.push(reference, { auth: login(credentials, WRONG_PASSWORD) });
+  const { messages, error } = await drain(push);
+  const err = await engineFailure(push.done, 'stream');
+  assert.is(error, err);
+  assert.is(messages[0]!.status, `The push refers to repository [${AUTH_REGISTRY}/${name('image')}]`);
+  assert.is(err.daemonMessage, 'unauthorized: authentication required');
 });
 
 // ------------------------------------------------------------------------------- the fixtures

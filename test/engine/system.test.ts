@@ -7,6 +7,7 @@ import { System, type EngineEvent } from '../../src/engine/system.js';
 import { MAX_API_VERSION, MIN_API_VERSION, compareVersions, type Transport } from '../../src/engine/transport.js';
 import { scenario, unit } from '../support/scenario.js';
 import { engineFailure } from '../support/assertions.js';
+import { requestsDuring } from '../support/sent.js';
 
 // The system API against a real engine (fixtures/engine/system/): ping and its headers, version
 // and info, and the events stream: filtered, followed live, bounded by time, stopped early.
@@ -82,26 +83,25 @@ scenario(system, 'version and info describe the same engine', async ({ engine })
 
 // ------------------------------------------------------------------------------- events
 
-scenario(system, 'events followed live see create, start, die and destroy of a filtered container in order, and breaking out releases the connection', async ({ engine, name, now }) => {
+scenario(system, 'events followed live see create, start, die and destroy of a filtered container in order, and breaking out releases the connection', async ({ engine, name, now, defer }) => {
   const since = now();
   const watcher = new AbortController();
   const guard = setTimeout(() => watcher.abort(), 30_000); // a missing destroy must fail, not hang
+  defer(() => clearTimeout(guard));
   const seen: EngineEvent[] = [];
+  const events = await engine.system.events({ since, filters: filtersFor(name('box')), signal: watcher.signal });
+  defer(() => events.close()); // if the test fails before the loop has ended
   const watching = (async () => {
-    for await (const event of engine.system.events({ since, filters: filtersFor(name('box')), signal: watcher.signal })) {
+    for await (const event of events) {
       seen.push(event);
       if (event.Action === 'destroy') break;
     }
   })();
-  try {
-    const id = await lifecycle(engine, name('box'));
-    await watching;
-    assert.equal(actionsOf(seen, id), LIFECYCLE);
-    assert.ok(seen.every((e) => e.Type === 'container' && e.Actor.Attributes?.name === name('box')), 'the filters let only this container through');
-    assert.ok(seen.every((e) => e.Actor.Attributes?.['podling.io/test'] === 'true'), 'container events carry its labels');
-  } finally {
-    clearTimeout(guard);
-  }
+  const id = await lifecycle(engine, name('box'));
+  await watching;
+  assert.equal(actionsOf(seen, id), LIFECYCLE);
+  assert.ok(seen.every((e) => e.Type === 'container' && e.Actor.Attributes?.name === name('box')), 'the filters let only this container through');
+  assert.ok(seen.every((e) => e.Actor.Attributes?.['podling.io/test'] === 'true'), 'container events carry its labels');
   // Breaking out destroyed the stream: the pool has nothing in flight, and the next call is served.
   for (let tries = 0; engine.transport.client.stats.running > 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.is(engine.transport.client.stats.running, 0, 'the events request is over');
@@ -113,20 +113,43 @@ scenario(system, 'events bounded by until end the iteration by themselves', asyn
   const id = await lifecycle(engine, name('box'));
   // `until` is a whole second: one equal to the present second could miss events of that second.
   const until = now() + 1;
-  const events = await collect(engine.system.events({ since, until, filters: filtersFor(name('box')) }));
+  const events = await collect(await engine.system.events({ since, until, filters: filtersFor(name('box')) }));
   assert.equal(actionsOf(events, id), LIFECYCLE);
   assert.ok(events.every((e) => e.time >= since && e.time <= until), 'every event is within the bounds');
   const times = events.map((e) => e.timeNano);
   assert.equal(times, [...times].sort((a, b) => a - b), 'in time order');
 });
 
-scenario(system, 'events with since after until are refused with the daemon message', async ({ engine, now }) => {
+scenario(system, 'events with since after until are refused with the daemon message: the subscription itself rejects', async ({ engine, now }) => {
   const at = now();
-  const err = await engineFailure(collect(engine.system.events({ since: at, until: at - 60 })), 'invalid-argument');
+  const err = await engineFailure(engine.system.events({ since: at, until: at - 60 }), 'invalid-argument');
   assert.is(err.status, 400);
   // The daemon echoes the raw numbers, which the recording does not shift: check their shape.
   const [, since, until] = /^`since` time \((\d+)\) cannot be after `until` time \((\d+)\)$/.exec(err.daemonMessage ?? '') ?? [];
   assert.is(Number(since) - Number(until), 60, err.daemonMessage);
+});
+
+scenario(system, 'an event caused right after the subscription resolved is received, without since: no gap between subscribing and acting', async ({ engine, name, defer }) => {
+  const watcher = new AbortController();
+  const guard = setTimeout(() => watcher.abort(), 30_000); // a missing destroy must fail, not hang
+  defer(() => clearTimeout(guard));
+  const events = await engine.system.events({ filters: filtersFor(name('box')), signal: watcher.signal });
+  defer(() => events.close());
+  // Nothing reads the stream yet: the engine has answered, so what happens now is already ours.
+  const id = await lifecycle(engine, name('box'));
+  const seen: EngineEvent[] = [];
+  for await (const event of events) {
+    seen.push(event);
+    if (event.Action === 'destroy') break;
+  }
+  assert.equal(actionsOf(seen, id), LIFECYCLE, 'create, the first thing done after subscribing, is there');
+});
+
+scenario(system, 'an events subscription whose signal has already fired rejects as aborted and sends nothing', async ({ engine }) => {
+  const sent = await requestsDuring(async () => {
+    await engineFailure(engine.system.events({ signal: AbortSignal.abort() }), 'aborted');
+  });
+  assert.equal(sent, []);
 });
 
 // On the wire this is a scenario no fixture can hold: when the client hangs up, dockerd ends the
@@ -138,7 +161,7 @@ unit(system, 'an events stream stopped through its signal ends as aborted, whate
   const body = new Readable({ read() {} });
   controller.signal.addEventListener('abort', () => body.destroy(controller.signal.reason));
   const transport = { address: '/x.sock', stream: async () => ({ status: 200, headers: {}, body }) };
-  const events = new System(transport as unknown as Transport).events({ signal: controller.signal });
+  const events = await new System(transport as unknown as Transport).events({ signal: controller.signal });
   const ended = collect(events);
   body.push('{"Type":"container","Action":"create","Actor":{"ID":"x","Attributes":{}},"time":1,"timeNano":1}\n');
   setImmediate(() => controller.abort(reason));
@@ -150,8 +173,19 @@ unit(system, 'an events stream stopped through its signal ends as aborted, whate
 unit(system, 'an event the engine sends in a shape we cannot read is a protocol error naming /events', async () => {
   const body = Readable.from([Buffer.from('{"Type":"container","Action":"create"}\n')]);
   const transport = { address: '/x.sock', stream: async () => ({ status: 200, headers: {}, body }) };
-  const err = await engineFailure(collect(new System(transport as unknown as Transport).events()), 'protocol');
+  const err = await engineFailure(collect(await new System(transport as unknown as Transport).events()), 'protocol');
   assert.match(err.message, 'GET /events');
+});
+
+unit(system, 'close() while a loop waits for the next event ends the loop quietly and releases the body', async () => {
+  const body = new Readable({ read() {} });
+  const transport = { address: '/x.sock', stream: async () => ({ status: 200, headers: {}, body }) };
+  const events = await new System(transport as unknown as Transport).events();
+  const ended = collect(events);
+  body.push('{"Type":"container","Action":"create","Actor":{"ID":"x","Attributes":{}},"time":1,"timeNano":1}\n');
+  setImmediate(() => events.close());
+  assert.equal((await ended).map((e) => e.Action), ['create']);
+  assert.ok(body.destroyed);
 });
 
 system.run();

@@ -14,13 +14,6 @@ const IMAGE = 'podling-test/busybox:latest';
 const LABELS = { 'podling.io/managed': 'true', 'podling.io/test': 'true' };
 const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' };
 
-/** Removes what a scenario made, whatever state it got to: a missing object is already clean. */
-async function cleanUp(engine: Engine, { containers = [], vols = [] }: { containers?: string[]; vols?: string[] }): Promise<void> {
-  const gone = (err: unknown) => { if (!isEngineError(err, 'not-found')) throw err; };
-  for (const id of containers) await engine.containers.remove(id, { force: true }).catch(gone);
-  for (const name of vols) await engine.volumes.remove(name).catch(gone);
-}
-
 /** A created (never started) container that mounts `volume`: enough for the engine to call it in use. */
 async function mountIn(engine: Engine, name: string, volume: string): Promise<string> {
   const { Id } = await engine.containers.create({
@@ -30,90 +23,74 @@ async function mountIn(engine: Engine, name: string, volume: string): Promise<st
   return Id;
 }
 
-scenario(volumes, 'create with labels and a tmpfs driver option; inspect shows them', async ({ engine, name }) => {
-  const vol = name('vol');
-  try {
-    const created = await engine.volumes.create({ Name: vol, Driver: 'local', DriverOpts: TMPFS, Labels: LABELS });
-    assert.is(created.Name, vol);
-    const seen = await engine.volumes.inspect(vol);
-    assert.is(seen.Name, vol);
-    assert.is(seen.Driver, 'local');
-    assert.is(seen.Scope, 'local');
-    assert.equal(seen.Options, TMPFS);
-    assert.equal(seen.Labels, LABELS);
-    assert.match(seen.Mountpoint, new RegExp(`/volumes/${vol}/_data$`));
-    assert.is(seen.Mountpoint, created.Mountpoint);
-  } finally {
-    await cleanUp(engine, { vols: [vol] });
-  }
+scenario(volumes, 'create with labels and a tmpfs driver option; inspect shows them', async ({ engine, name, track }) => {
+  const vol = track.volume(name('vol'));
+  const created = await engine.volumes.create({ Name: vol, Driver: 'local', DriverOpts: TMPFS, Labels: LABELS });
+  assert.is(created.Name, vol);
+  const seen = await engine.volumes.inspect(vol);
+  assert.is(seen.Name, vol);
+  assert.is(seen.Driver, 'local');
+  assert.is(seen.Scope, 'local');
+  assert.equal(seen.Options, TMPFS);
+  assert.equal(seen.Labels, LABELS);
+  assert.match(seen.Mountpoint, new RegExp(`/volumes/${vol}/_data$`));
+  assert.is(seen.Mountpoint, created.Mountpoint);
 });
 
-scenario(volumes, 'list filters by label and by name', async ({ engine, name }) => {
-  const [red, blue] = [name('red'), name('blue')];
+scenario(volumes, 'list filters by label and by name', async ({ engine, name, track }) => {
+  const [red, blue] = [track.volume(name('red')), track.volume(name('blue'))];
   const colour = 'podling.io/colour';
-  try {
-    await engine.volumes.create({ Name: red, Labels: { ...LABELS, [colour]: name('red') } });
-    await engine.volumes.create({ Name: blue, Labels: { ...LABELS, [colour]: name('blue') } });
-    const names = async (filters: Record<string, string[]>) => (await engine.volumes.list({ filters })).map((v) => v.Name).sort();
-    assert.equal(await names({ label: [`${colour}=${name('red')}`] }), [red]);
-    assert.equal(await names({ label: [`${colour}=${name('red')}`, 'podling.io/test=true'] }), [red], 'several labels must all match');
-    assert.equal(await names({ name: [blue] }), [blue]);
-    assert.equal(await names({ label: [`${colour}=${name('green')}`] }), []);
-  } finally {
-    await cleanUp(engine, { vols: [red, blue] });
-  }
+  await engine.volumes.create({ Name: red, Labels: { ...LABELS, [colour]: name('red') } });
+  await engine.volumes.create({ Name: blue, Labels: { ...LABELS, [colour]: name('blue') } });
+  const names = async (filters: Record<string, string[]>) => (await engine.volumes.list({ filters })).map((v) => v.Name).sort();
+  assert.equal(await names({ label: [`${colour}=${name('red')}`] }), [red]);
+  assert.equal(await names({ label: [`${colour}=${name('red')}`, 'podling.io/test=true'] }), [red], 'several labels must all match');
+  assert.equal(await names({ name: [blue] }), [blue]);
+  assert.equal(await names({ label: [`${colour}=${name('green')}`] }), []);
 });
 
-scenario(volumes, 'removing a volume a container uses is a conflict; once the container is gone it removes', async ({ engine, name }) => {
-  const vol = name('vol');
-  const box = name('box');
-  try {
-    await engine.volumes.create({ Name: vol, Labels: LABELS, DriverOpts: TMPFS });
-    const id = await mountIn(engine, box, vol);
-    const err = await rejection(engine.volumes.remove(vol));
-    assert.ok(isEngineError(err, 'conflict'), String(err));
-    assert.is((err as { daemonMessage?: string }).daemonMessage, `remove ${vol}: volume is in use - [${id}]`);
-    assert.is((await engine.volumes.inspect(vol)).Name, vol, 'still there');
+scenario(volumes, 'removing a volume a container uses is a conflict; once the container is gone it removes', async ({ engine, name, track }) => {
+  const vol = track.volume(name('vol'));
+  const box = track.container(name('box'));
+  await engine.volumes.create({ Name: vol, Labels: LABELS, DriverOpts: TMPFS });
+  const id = await mountIn(engine, box, vol);
+  const err = await rejection(engine.volumes.remove(vol));
+  assert.ok(isEngineError(err, 'conflict'), String(err));
+  assert.is((err as { daemonMessage?: string }).daemonMessage, `remove ${vol}: volume is in use - [${id}]`);
+  assert.is((await engine.volumes.inspect(vol)).Name, vol, 'still there');
 
-    await engine.containers.remove(id);
-    await engine.volumes.remove(vol);
-    const after = await rejection(engine.volumes.inspect(vol));
-    assert.ok(isEngineError(after, 'not-found'), String(after));
-    assert.match(after.message, `no such volume`);
-  } finally {
-    await cleanUp(engine, { containers: [box], vols: [vol] });
-  }
+  await engine.containers.remove(id);
+  await engine.volumes.remove(vol);
+  const after = await rejection(engine.volumes.inspect(vol));
+  assert.ok(isEngineError(after, 'not-found'), String(after));
+  assert.match(after.message, `no such volume`);
 });
 
-scenario(volumes, 'prune with a label filter removes only the unused labelled volumes, never one with driver options', async ({ engine, name, mode }) => {
+scenario(volumes, 'prune with a label filter removes only the unused labelled volumes, never one with driver options', async ({ engine, name, mode, track }) => {
   // A label of this scenario's own: prune must never reach volumes other tests are using.
   const batch = { ...LABELS, 'podling.io/prune': name('batch') };
-  const [a, b, tmpfs, inUse, other] = [name('a'), name('b'), name('tmpfs'), name('in-use'), name('other')];
-  const box = name('box');
-  try {
-    await engine.volumes.create({ Name: a, Labels: batch });
-    await engine.volumes.create({ Name: b, Labels: batch });
-    await engine.volumes.create({ Name: tmpfs, Labels: batch, DriverOpts: TMPFS });
-    await engine.volumes.create({ Name: inUse, Labels: batch });
-    await engine.volumes.create({ Name: other, Labels: LABELS });
-    await mountIn(engine, box, inUse);
+  const [a, b, tmpfs, inUse, other] = [track.volume(name('a')), track.volume(name('b')), track.volume(name('tmpfs')), track.volume(name('in-use')), track.volume(name('other'))];
+  const box = track.container(name('box'));
+  await engine.volumes.create({ Name: a, Labels: batch });
+  await engine.volumes.create({ Name: b, Labels: batch });
+  await engine.volumes.create({ Name: tmpfs, Labels: batch, DriverOpts: TMPFS });
+  await engine.volumes.create({ Name: inUse, Labels: batch });
+  await engine.volumes.create({ Name: other, Labels: LABELS });
+  await mountIn(engine, box, inUse);
 
-    // Named volumes: on API 1.41 prune takes them without the `all` filter 1.42 introduced.
-    const pruned = await engine.volumes.prune({ filters: { label: [`podling.io/prune=${name('batch')}`] } });
-    assert.equal(pruned.sort(), [a, b].sort());
-    for (const gone of [a, b]) assert.ok(isEngineError(await rejection(engine.volumes.inspect(gone)), 'not-found'), `${gone} was pruned`);
-    // The engine skips local volumes with options (they may be mounts of something else): a tmpfs
-    // volume, an emptyDir with medium Memory, is only ever removed by name.
-    assert.is((await engine.volumes.inspect(tmpfs)).Name, tmpfs, 'a volume with driver options is kept');
-    assert.is((await engine.volumes.inspect(inUse)).Name, inUse, 'a volume a container mounts is kept');
-    assert.is((await engine.volumes.inspect(other)).Name, other, 'a volume without the label is kept');
-    if (mode === 'replay') {
-      const fixture = JSON.parse(readFileSync(fixturePath('engine/volumes', 'prune with a label filter removes only the unused labelled volumes, never one with driver options'), 'utf8'));
-      const prune = fixture.exchanges.find((x: { request: { path: string } }) => x.request.path === '/v1.41/volumes/prune');
-      assert.equal(JSON.parse(prune.request.query.filters), { label: [`podling.io/prune=${name('batch')}`] }, 'no `all` filter below 1.42');
-    }
-  } finally {
-    await cleanUp(engine, { containers: [box], vols: [a, b, tmpfs, inUse, other] });
+  // Named volumes: on API 1.41 prune takes them without the `all` filter 1.42 introduced.
+  const pruned = await engine.volumes.prune({ filters: { label: [`podling.io/prune=${name('batch')}`] } });
+  assert.equal(pruned.sort(), [a, b].sort());
+  for (const gone of [a, b]) assert.ok(isEngineError(await rejection(engine.volumes.inspect(gone)), 'not-found'), `${gone} was pruned`);
+  // The engine skips local volumes with options (they may be mounts of something else): a tmpfs
+  // volume, an emptyDir with medium Memory, is only ever removed by name.
+  assert.is((await engine.volumes.inspect(tmpfs)).Name, tmpfs, 'a volume with driver options is kept');
+  assert.is((await engine.volumes.inspect(inUse)).Name, inUse, 'a volume a container mounts is kept');
+  assert.is((await engine.volumes.inspect(other)).Name, other, 'a volume without the label is kept');
+  if (mode === 'replay') {
+    const fixture = JSON.parse(readFileSync(fixturePath('engine/volumes', 'prune with a label filter removes only the unused labelled volumes, never one with driver options'), 'utf8'));
+    const prune = fixture.exchanges.find((x: { request: { path: string } }) => x.request.path === '/v1.41/volumes/prune');
+    assert.equal(JSON.parse(prune.request.query.filters), { label: [`podling.io/prune=${name('batch')}`] }, 'no `all` filter below 1.42');
   }
 });
 

@@ -3,6 +3,7 @@ import type { Test } from 'uvu';
 import type { Engine } from '../../src/engine/index.js';
 import { defaultUpstream, FixtureError, modeFromEnv, ReplayMismatchError, withEngine, type Mode, type Upstream } from '../../src/testing/index.js';
 import { connectUpstream, describeUpstream } from '../../src/testing/recorder.js';
+import { withTeardown, type Teardown } from './teardown.js';
 
 /**
  * The harness for this project's own engine tests. A scenario is written once and runs in the
@@ -10,7 +11,11 @@ import { connectUpstream, describeUpstream } from '../../src/testing/recorder.js
  * (against the engine, rewriting fixtures/<suite>/<scenario>.json) or `live` (engine, no fixture).
  */
 
-export interface ScenarioContext {
+/**
+ * What a scenario gets. Its teardown (`defer`, `track`, see teardown.ts) runs after the body, pass
+ * or fail, on the same engine session: recorded with the scenario and replayed with it.
+ */
+export interface ScenarioContext extends Teardown {
   engine: Engine;
   mode: Mode;
   /** Unix seconds; the recorded values on replay, so time-bounded queries match. */
@@ -72,12 +77,13 @@ export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) =
   suite(name, async (state) => {
     const suiteName = state.__suite__;
     if (!suiteName) throw new Error(`scenario "${name}" needs a named suite: suite('area/topic')`);
-    await withEngine({ mode, fixture: fixturePath(suiteName, name), upstream }, (engine, session) => fn({
+    await withEngine({ mode, fixture: fixturePath(suiteName, name), upstream }, (engine, session) => withTeardown(engine, (teardown) => fn({
       engine,
       mode,
       now: session.now,
       name: (part) => objectName(suiteName, name, part),
-    })).catch((err: unknown) => {
+      ...teardown,
+    }))).catch((err: unknown) => {
       // uvu prints the message, then the stack minus its first line: a multi-line message would
       // appear twice. The report is the message; where it was thrown from says nothing here.
       if (err instanceof ReplayMismatchError || err instanceof FixtureError) err.stack = `${err.name}: ${err.message.split('\n')[0]}`;
