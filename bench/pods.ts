@@ -39,7 +39,7 @@ const { LABEL, appName, infraName, podNetworkName } = await dist<typeof import('
 const { readServices } = await dist<typeof import('../src/pod/services.js')>('pod/services.js');
 const { parsePod, Pods } = podlingPods;
 const { findOrCreateClusterNetwork } = podlingCluster;
-const { creatorAlive } = podlingPrune;
+const { creatorAlive } = await dist<typeof import('../src/pod/creator.js')>('pod/creator.js');
 
 /** The same image through the loopback registry: the sequential design's pull is real but finds it present. */
 const PULL_IMAGE = '127.0.0.1:5000/podling-test/busybox:latest';

@@ -20,3 +20,7 @@ export {
   SelectorError, parseSelector, ServiceError, ServiceSpecError, ANNOTATION_ISOLATED,
   type Pod, type PodInput, type PodObject, type LogLine, type PruneReport, type ServiceObject, type PodErrorKind,
 } from './pod/index.js';
+export type { EventStream, EventsOptions } from './engine/system.js';
+export type { UpdateSpec } from './engine/containers.js';
+export { Agent, type AgentOptions } from './agent/agent.js';
+export { logTo, type Decision, type Log, type LogFormat } from './agent/decisions.js';

@@ -16,6 +16,7 @@ Commands:
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
   prune [--all]                               remove orphaned objects (--all: every managed object)
+  agent [--once] [--log-format text|json]     supervise every pod: restarts with back-off, sandbox recreation
 
 Global options:
   -H, --host ADDRESS   engine address (unix:///path or tcp://host:port; default DOCKER_HOST or /var/run/docker.sock)
@@ -23,6 +24,21 @@ Global options:
   -h, --help           help for any command
 
 Exit codes: 0 ok, 1 failure, 2 usage error.`,
+  agent: `Usage: podling agent [options]
+
+Supervises every pod on the engine in the foreground, as a kubelet does: restarts containers under
+the pod's restartPolicy with back-off (10 s doubling to 300 s), remakes a pod's sandbox when its
+infra container dies or is removed, and prints one line per decision. One agent per engine (a
+lease held in the engine); SIGTERM or SIGINT stops it and hands restarts back to the engine, and
+the pods keep running.
+
+Options:
+  --once                  one pass over every pod, then exit
+  -l, --selector SELECTOR only pods whose labels match (app=web,tier!=db); still one agent per engine
+  --log-format text|json  one line per decision, for people or machines (default text)
+  --relist SECONDS        the safety-net relist behind the engine's events (default 60)
+  --grace-period SECONDS  grace for containers the agent kills (default 30)
+  --print-systemd-unit    print a systemd unit that keeps this agent running, and exit`,
   'pod create': `Usage: podling pod create NAME [options]
        podling pod create -f FILE
 

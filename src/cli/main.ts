@@ -2,6 +2,7 @@ import { Engine } from '../engine/index.js';
 import { isEngineError } from '../engine/errors.js';
 import { isPodlingError } from '../errors.js';
 import { Pods } from '../pod/index.js';
+import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   'service list': serviceList,
   'service ls': serviceList,
   'service delete': serviceDelete,
+  agent: agentCommand,
   'service rm': serviceDelete,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');

@@ -217,9 +217,14 @@ export class Containers {
    * POST /containers/{id}/update: resources and the restart policy of a container, live. The pod
    * runtime uses it to take restarts over from the engine (and hand them back) without recreating.
    */
-  update(id: string, changes: UpdateSpec, options: CallOptions = {}): Promise<{ Warnings?: string[] | null }> {
+  async update(id: string, changes: UpdateSpec, options: CallOptions = {}): Promise<{ Warnings?: string[] | null }> {
     const body = checkInput('container update', UpdateSpec, changes);
     return this.transport.json({ method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/update`, json: body }, UpdateResponse, options);
+  }
+
+  /** POST /containers/{id}/rename */
+  async rename(id: string, name: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.empty({ method: 'POST', path: pathOf`/containers/${checkRef('container', id)}/rename`, query: { name: checkRef('container', name) } }, options);
   }
 
   /** DELETE /containers/{id} */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Engine } from '../engine/index.js';
 import { isConflict } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { PodFailedError, detailOf } from './errors.js';
 import { executeActions, ignoreMissing, type Made } from './execute.js';
+import { creatorTag } from './creator.js';
 import { infraName } from './labels.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
@@ -31,7 +31,6 @@ export interface CreatedPod {
 }
 
 export const newPodId = () => randomBytes(5).toString('hex');
-export const creatorTag = () => `${hostname()}:${process.pid}`;
 
 /**
  * Runs a pod once: the plan against an empty observation (a sandbox, every container at attempt

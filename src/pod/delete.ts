@@ -1,8 +1,8 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './execute.js';
-import { podNetworkName } from './labels.js';
-import type { PodRecord } from './read.js';
+import { deletingName, podNetworkName } from './labels.js';
+import { readPods, type PodRecord } from './read.js';
 
 export interface DeleteOptions {
   /** Seconds between SIGTERM and SIGKILL, as Kubernetes' terminationGracePeriodSeconds (30). */
@@ -21,6 +21,16 @@ export interface DeleteOptions {
  * or a delete after a crash midway, finishes the job.
  */
 export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteOptions = {}): Promise<void> {
+  // Marked first, so an agent watching the pod's containers die does not bring it back.
+  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(pod.name)).catch(ignoreMissing);
+  await removeAll(engine, pod, options);
+  // An agent's sync already under way when the mark went on may have made a container since the
+  // pod was read: one more look by the pod's id takes it too.
+  const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`] });
+  if (late) await removeAll(engine, late, { force: true });
+}
+
+async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions): Promise<void> {
   const grace = options.force ? 0 : options.gracePeriod ?? 30;
   /** Stops a running container within the grace; false when it is left running (no grace: force-removed). */
   const stop = async (c: ContainerSummary): Promise<boolean> => {

@@ -45,6 +45,12 @@ export const podNetworkName = (podId: string) => `pod-${podId}`;
 /** The infra container's name doubles as the lock that keeps pod names unique on an engine. */
 export const infraName = (pod: string) => `podling_${pod}`;
 /**
+ * A delete renames the infra first: the mark that tells an agent not to bring the pod back while
+ * it goes (the kubelet has deletionTimestamp). A double underscore: no app container's name has one.
+ */
+export const deletingName = (pod: string) => `podling_${pod}__deleting`;
+export const isDeletingName = (name: string | undefined) => name !== undefined && name.endsWith('__deleting');
+/**
  * One name per attempt: a second agent (or one restarted mid-sync) that tries to make the same
  * attempt gets a conflict instead of a duplicate. Attempt 0 keeps the plain name.
  */

@@ -64,7 +64,7 @@ export function planPod({ pod, observed, now, supervised = false }: PlanInput): 
   if (reason) planNewSandbox(pod, observed, latest, reason, now, actions);
   else for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions);
   actions.remove = oldAttempts(observed.attempts, latest, new Set(actions.start.map((s) => s.name)));
-  if (supervised) actions.takeOver = enginePolicies(observed, latest, actions);
+  if (supervised) actions.takeOver = enginePolicies(observed, actions);
   const wakes = actions.waiting.map((w) => w.until);
   if (wakes.length) actions.wakeAt = Math.min(...wakes);
   return actions;
@@ -162,14 +162,16 @@ function oldAttempts(attempts: Attempt[], latest: Map<string, Attempt>, starting
   }).map((a) => a.id);
 }
 
-/** Containers that will stay, whose engine restart policy is still on. */
-function enginePolicies(observed: ObservedPod, latest: Map<string, Attempt>, actions: PodActions): string[] {
-  const killed = new Set(actions.kill.map((k) => k.id));
+/**
+ * Containers whose engine restart policy is still on. Every attempt, not only the newest: after a
+ * dockerd restart the engine would otherwise start an old attempt beside the agent's new one.
+ */
+function enginePolicies(observed: ObservedPod, actions: PodActions): string[] {
+  const removed = new Set(actions.remove);
+  const on = (policy: string | undefined) => policy !== undefined && policy !== '' && policy !== 'no';
   const ids: string[] = [];
   const sandbox = observed.sandbox;
-  if (sandbox && !actions.sandbox && sandbox.restartPolicy && sandbox.restartPolicy !== 'no') ids.push(sandbox.id);
-  for (const a of latest.values()) {
-    if (!killed.has(a.id) && a.restartPolicy && a.restartPolicy !== 'no') ids.push(a.id);
-  }
+  if (sandbox && !actions.sandbox && on(sandbox.restartPolicy)) ids.push(sandbox.id);
+  for (const a of observed.attempts) if (!removed.has(a.id) && on(a.restartPolicy)) ids.push(a.id);
   return ids;
 }

@@ -1,8 +1,9 @@
-import { hostname } from 'node:os';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './execute.js';
 import { deletePod } from './delete.js';
+import { creatorAlive } from './creator.js';
 import { LABEL, managedFilter } from './labels.js';
+import { HOLDER_LABEL } from './lease.js';
 import { readPods, type PodRecord } from './read.js';
 
 export interface PruneReport { pods: string[]; containers: string[]; networks: string[]; volumes: string[] }
@@ -16,7 +17,7 @@ export interface PruneReport { pods: string[]; containers: string[]; networks: s
 export async function prune(engine: Engine, options: { all?: boolean } = {}): Promise<PruneReport> {
   const report: PruneReport = { pods: [], containers: [], networks: [], volumes: [] };
   const pods = await readPods(engine);
-  const doomed = pods.filter((p) => options.all || !p.infra || halfMade(p));
+  const doomed = pods.filter((p) => options.all || !p.infra || halfMade(p) || p.deleting);
   await Promise.all(doomed.map(async (p) => {
     await deletePod(engine, p, { force: true });
     report.pods.push(p.name);
@@ -32,7 +33,9 @@ export async function prune(engine: Engine, options: { all?: boolean } = {}): Pr
     const podId = labels?.[LABEL.podId];
     return options.all || (podId !== undefined && !kept.has(podId));
   };
-  await Promise.all(containers.filter((c) => orphan(c.Labels) && ownedByNoLiveCreate(c.Labels)).map(async (c) => {
+  // A running agent's lease is not an orphan even under --all: removing it would let a second agent in.
+  const liveLease = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.type] === 'agent-lease' && creatorAlive(labels[HOLDER_LABEL]);
+  await Promise.all(containers.filter((c) => orphan(c.Labels) && ownedByNoLiveCreate(c.Labels) && !liveLease(c.Labels)).map(async (c) => {
     await engine.containers.remove(c.Id, { force: true, volumes: true }).catch(ignoreMissing);
     report.containers.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }));
@@ -64,23 +67,4 @@ function halfMade(pod: PodRecord): boolean {
 /** Objects whose `pod create` is still running on this host are not orphans yet. */
 function ownedByNoLiveCreate(labels: Record<string, string> | null | undefined): boolean {
   return !creatorAlive(labels?.[LABEL.creator]);
-}
-
-/**
- * Whether the process that created an object still runs. Only answerable on the same host; a
- * creator on another host is presumed alive (never prune what might be in progress elsewhere).
- */
-export function creatorAlive(creator: string | undefined): boolean {
-  if (!creator) return false;
-  const colon = creator.lastIndexOf(':');
-  const host = creator.slice(0, colon);
-  const pid = Number(creator.slice(colon + 1));
-  if (host !== hostname()) return true;
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -3,8 +3,9 @@ import type { ContainerInspect, ContainerSummary } from '../engine/containers.js
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { PodNotFoundError } from './errors.js';
-import { ANNOTATION_POD_IP, LABEL, managedFilter, podNetworkName } from './labels.js';
+import { ANNOTATION_POD_IP, LABEL, isDeletingName, managedFilter, podNetworkName } from './labels.js';
 import { Pod } from './spec.js';
+import { leaseHolder, type LeaseHolder } from './lease.js';
 import { attemptFrom, sandboxFrom } from './observe.js';
 import { planPod } from './plan.js';
 import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
@@ -15,8 +16,10 @@ export interface PodRecord {
   name: string;
   infra?: ContainerSummary;
   apps: ContainerSummary[];
-  /** The spec stored on the infra container; absent when the infra is gone. */
+  /** The spec stored on the infra container (or, when that is gone, on an app). */
   spec?: Pod;
+  /** A delete has begun (its infra carries the mark, see deletingName): no agent brings it back. */
+  deleting?: boolean;
 }
 
 /** Kubernetes-shaped, as `pod get -o json` prints it. */
@@ -25,8 +28,15 @@ export interface PodObject {
   kind: 'Pod';
   metadata: { name: string; uid: string; labels?: Record<string, string>; annotations: Record<string, string>; creationTimestamp?: string };
   spec: Pod['spec'] | { containers: { name: string; image: string }[] };
-  status: { phase: Phase; reason?: string; podIP?: string; podIPs?: { ip: string }[]; startTime?: string; containerStatuses: ContainerStatus[] };
+  status: {
+    phase: Phase; reason?: string; podIP?: string; podIPs?: { ip: string }[]; startTime?: string;
+    /** From an exact read (`get`): whether an agent supervises the pod (`podling.io/Supervised`). */
+    conditions?: PodCondition[];
+    containerStatuses: ContainerStatus[];
+  };
 }
+
+export interface PodCondition { type: string; status: 'True' | 'False'; reason?: string; message?: string }
 
 /** Pods as their containers' labels describe them; `labels` narrows the list at the engine. */
 export async function readPods(engine: Engine, options: { signal?: AbortSignal; labels?: string[] } = {}): Promise<PodRecord[]> {
@@ -39,6 +49,7 @@ export async function readPods(engine: Engine, options: { signal?: AbortSignal; 
     if (labels[LABEL.role] === 'infra') {
       record.infra = c;
       record.spec = parseStoredSpec(labels[LABEL.spec]);
+      record.deleting = c.Names.some(isDeletingName);
     } else {
       record.apps.push(c);
       // Apps carry the spec too: a pod whose infra was removed can still be read and rebuilt.
@@ -91,7 +102,8 @@ export function describeCreated(engine: Engine, pod: Pod, made: { id: string; in
 }
 
 async function inspectPod(engine: Engine, record: PodRecord, infraId: string | undefined, apps: { name: string; id: string }[], options: { signal?: AbortSignal }): Promise<PodObject> {
-  const [infraDetail, ...appDetails] = await Promise.all([
+  const [supervisor, infraDetail, ...appDetails] = await Promise.all([
+    leaseHolder(engine, options),
     infraId ? inspectOrNone(engine, infraId, options) : undefined,
     ...apps.map((a) => inspectOrNone(engine, a.id, options)),
   ]);
@@ -101,7 +113,18 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
   const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
   // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
-  return toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)));
+  const object = toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)));
+  object.status.conditions = [supervised(supervisor)];
+  return object;
+}
+
+/** Whether an agent holds the engine's lease: without one, only the engine's own restart policies act. */
+function supervised(holder: LeaseHolder | undefined): PodCondition {
+  if (holder?.alive) return { type: 'podling.io/Supervised', status: 'True', reason: 'AgentRunning', message: `podling agent ${holder.holder} supervises this pod` };
+  return {
+    type: 'podling.io/Supervised', status: 'False', reason: holder ? 'AgentGone' : 'NoAgent',
+    message: 'no podling agent supervises this pod: only the engine\'s own restart policies act (no back-off, no sandbox recreation); run `podling agent`',
+  };
 }
 
 /**

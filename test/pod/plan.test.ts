@@ -166,4 +166,15 @@ plan('supervised: containers that keep the engine\'s restart policy are taken ov
   assert.equal(planPod({ pod: pod(), observed: obs, now: s(5) }).takeOver, []);
 });
 
+plan('take-over covers older attempts too (after a dockerd restart the engine would start them), not those being removed', () => {
+  const attempts = [
+    attempt('app', 0, 'exited', { restartPolicy: 'unless-stopped', finishedAt: s(5) }),
+    attempt('app', 1, 'exited', { restartPolicy: 'unless-stopped', finishedAt: s(20), backoff: { delay: 10_000, since: s(5) } }),
+    attempt('app', 2, 'running', { restartPolicy: 'no' }),
+  ];
+  const a = planPod({ pod: pod(), observed: observed(sandbox(), attempts), now: s(30), supervised: true });
+  assert.equal(a.remove, ['app0']);
+  assert.equal(a.takeOver, ['app1']);
+});
+
 plan.run();

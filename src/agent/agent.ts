@@ -1,0 +1,250 @@
+import { setMaxListeners } from 'node:events';
+import type { Engine } from '../engine/index.js';
+import { isEngineError } from '../engine/errors.js';
+import type { EngineEvent } from '../engine/system.js';
+import { clusterNetworkFrom, type ClusterNetwork } from '../pod/cluster.js';
+import { creatorAlive, creatorTag } from '../pod/creator.js';
+import { matches, parseSelector, type Requirement } from '../pod/selector.js';
+import { executeActions } from '../pod/execute.js';
+import { LABEL } from '../pod/labels.js';
+import { acquireLease } from '../pod/lease.js';
+import { observePod } from '../pod/observe.js';
+import { planPod } from '../pod/plan.js';
+import { readPods, type PodRecord } from '../pod/read.js';
+import { PodRuntime } from '../pod/runtime.js';
+import { decisionsOf, type Log } from './decisions.js';
+import { handBack } from './handback.js';
+
+/**
+ * The pod runtime's loop, as the kubelet's: the engine's events say which pod to look at again
+ * (they are never trusted for what happened), a sync of that pod observes it, plans and carries
+ * the plan out, and a slow relist catches whatever events missed. Everything it needs is rebuilt
+ * from the engine at each sync, so an agent killed and started again loses nothing that matters.
+ * It never rolls back: a sync that fails stops, and the next one looks again.
+ */
+export interface AgentOptions {
+  log: Log;
+  cluster?: Partial<ClusterNetwork>;
+  /** The safety-net relist, ms (default 60 s): events are what drive syncs. */
+  relistInterval?: number;
+  /** `host:pid` by default: the creator label of what the agent makes, and the lease holder. */
+  creator?: string;
+  infraImage?: string;
+  /** Grace (s) for containers the agent kills (default 30, as terminationGracePeriodSeconds). */
+  grace?: number;
+  /** Only pods whose labels match this selector (`app=web`); every pod by default. */
+  selector?: string;
+}
+
+/** Container actions that can change what a pod needs; exec_* and health_status do not. */
+const RELEVANT = new Set(['create', 'start', 'die', 'destroy', 'restart', 'oom', 'kill', 'stop', 'rename', 'pause', 'unpause']);
+const RETRY_MIN = 1000;
+const RETRY_MAX = 30_000;
+
+export class Agent {
+  readonly runtime: PodRuntime;
+  private readonly creator: string;
+  private readonly log: Log;
+  private readonly queued = new Map<string, { again: boolean }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly retries = new Map<string, number>();
+  private readonly saidWaits = new Map<string, Set<string>>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly selector: Requirement[];
+  private signal?: AbortSignal;
+
+  constructor(readonly engine: Engine, private readonly options: AgentOptions) {
+    this.runtime = new PodRuntime(engine, clusterNetworkFrom(process.env, options.cluster));
+    this.creator = options.creator ?? creatorTag();
+    this.log = options.log;
+    this.selector = options.selector === undefined ? [] : parseSelector(options.selector);
+  }
+
+  /** Supervises until `signal` aborts, then hands restarts back to the engine and releases the lease. Pods keep running. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.supervise(signal, async () => {
+      let down = false;
+      let wait = RETRY_MIN;
+      while (!signal.aborted) {
+        try {
+          await this.watch(signal, () => {
+            if (down) this.log({ pod: '', action: 'engine', reason: 'Available', message: 'the engine answers again: every pod is looked at' });
+            down = false;
+            wait = RETRY_MIN;
+          });
+        } catch (err) {
+          if (signal.aborted) break;
+          if (!down) this.log({ pod: '', action: 'engine', reason: isEngineError(err, 'unavailable') ? 'Unavailable' : 'StreamEnded', message: `${(err as Error).message}; waiting for it, retrying with back-off` });
+          down = true;
+          await sleep(wait, signal);
+          wait = Math.min(wait * 2, RETRY_MAX);
+        }
+      }
+    });
+  }
+
+  /** One pass: every pod synced once, then restarts handed back to the engine. */
+  async once(signal: AbortSignal = new AbortController().signal): Promise<void> {
+    await this.supervise(signal, async () => {
+      await this.relist(true);
+      await this.settle();
+    });
+  }
+
+  private async supervise(signal: AbortSignal, body: () => Promise<void>): Promise<void> {
+    // Every engine call of every sync listens on this one signal: many at once is expected.
+    setMaxListeners(0, signal);
+    this.signal = signal;
+    const release = await acquireLease(this.engine, await this.runtime.ensureInfraImage(this.options.infraImage), { holder: this.creator, signal });
+    this.log({ pod: '', action: 'agent', reason: 'Started', holder: this.creator });
+    try {
+      await body();
+    } finally {
+      for (const timer of this.timers.values()) clearTimeout(timer);
+      this.timers.clear();
+      await this.settle();
+      // Pods stay; restarts go back to the engine, so a pod no agent supervises is no worse off.
+      const handed = await handBack(this.engine).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
+      await release().catch(() => {});
+      this.log({ pod: '', action: 'agent', reason: 'Stopped', handedBack: handed });
+    }
+  }
+
+  /** Subscribe first, then relist: what changes after the list is in the stream. */
+  private async watch(signal: AbortSignal, onSubscribed: () => void): Promise<void> {
+    const events = await this.engine.system.events({ filters: { type: ['container', 'network', 'image'] }, signal });
+    onSubscribed();
+    await this.relist(true);
+    const relist = setInterval(() => { void this.relist(false).catch((err: unknown) => this.failed('', err)); }, this.options.relistInterval ?? 60_000);
+    try {
+      for await (const event of events) this.onEvent(event);
+    } finally {
+      clearInterval(relist);
+      events.close();
+    }
+    if (!signal.aborted) throw new Error('the engine closed its events stream');
+  }
+
+  private mine(pod: PodRecord): boolean {
+    return matches(this.selector, pod.spec?.metadata.labels);
+  }
+
+  private onEvent(event: EngineEvent): void {
+    this.runtime.observe(event);
+    if (event.Type !== 'container' || !RELEVANT.has(event.Action)) return;
+    const pod = event.Actor.Attributes?.[LABEL.podName];
+    if (pod && event.Actor.Attributes?.[LABEL.managed] === 'true') this.schedule(pod);
+  }
+
+  /**
+   * Every pod on the engine: all of them after a (re)subscription, only those whose containers
+   * changed on the periodic safety net (an idle engine then costs one list call a minute).
+   */
+  private async relist(all: boolean): Promise<void> {
+    const pods = (await readPods(this.engine, { signal: this.signal })).filter((p) => this.mine(p));
+    const names = new Set(pods.map((p) => p.name));
+    for (const pod of pods) {
+      const print = fingerprint(pod);
+      if (all || this.fingerprints.get(pod.name) !== print) this.schedule(pod.name);
+      this.fingerprints.set(pod.name, print);
+    }
+    for (const name of this.fingerprints.keys()) if (!names.has(name)) this.forget(name);
+  }
+
+  /** A sync of `pod`, once: asked again while one is queued, it is not queued twice; asked while one runs, it runs again after. */
+  private schedule(pod: string): void {
+    if (this.signal?.aborted) return;
+    const queued = this.queued.get(pod);
+    if (queued) {
+      queued.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.queued.set(pod, state);
+    const run = this.runtime.serial(pod, async () => {
+      do {
+        state.again = false;
+        await this.sync(pod);
+      } while (state.again && !this.signal?.aborted);
+    }).catch((err: unknown) => this.failed(pod, err)).finally(() => {
+      this.queued.delete(pod);
+      this.inFlight.delete(run);
+    });
+    this.inFlight.add(run);
+  }
+
+  private async sync(name: string): Promise<void> {
+    const [record] = await readPods(this.engine, { labels: [`${LABEL.podName}=${name}`], signal: this.signal });
+    if (!record || record.deleting || !record.spec || !this.mine(record)) return this.forget(name);
+    if (beingCreated(record, this.creator)) return this.wakeAt(name, Date.now() + 1000);
+    this.fingerprints.set(name, fingerprint(record));
+    const observed = await observePod(this.engine, record, { signal: this.signal });
+    const actions = planPod({ pod: record.spec, observed, now: Date.now(), supervised: true });
+    const said = this.saidWaits.get(name) ?? new Set<string>();
+    this.saidWaits.set(name, said);
+    for (const decision of decisionsOf(name, actions, said)) this.log(decision);
+    await executeActions(this.runtime, record.spec, observed, actions, {
+      podId: record.id, creator: this.creator, supervised: true, infraImage: this.options.infraImage, grace: this.options.grace, signal: this.signal,
+    });
+    this.retries.delete(name);
+    if (actions.wakeAt !== undefined) this.wakeAt(name, actions.wakeAt);
+  }
+
+  private wakeAt(pod: string, at: number): void {
+    clearTimeout(this.timers.get(pod));
+    const timer = setTimeout(() => { this.timers.delete(pod); this.schedule(pod); }, Math.max(0, at - Date.now()) + 50);
+    timer.unref();
+    this.timers.set(pod, timer);
+  }
+
+  private failed(pod: string, err: unknown): void {
+    if (this.signal?.aborted) return;
+    if (isEngineError(err, 'unavailable')) return; // the watch loop says so, once
+    this.log({ pod, action: 'error', message: (err as Error).message });
+    if (!pod) return;
+    const wait = Math.min((this.retries.get(pod) ?? RETRY_MIN / 2) * 2, RETRY_MAX);
+    this.retries.set(pod, wait);
+    this.wakeAt(pod, Date.now() + wait);
+  }
+
+  private forget(pod: string): void {
+    clearTimeout(this.timers.get(pod));
+    this.timers.delete(pod);
+    this.fingerprints.delete(pod);
+    this.saidWaits.delete(pod);
+    this.retries.delete(pod);
+  }
+
+  /** Until no sync is queued or running. */
+  private async settle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+}
+
+/**
+ * A pod another live process is still creating (`pod create` running now): its infra not yet
+ * started, or a container of the spec not yet made or started. Acting on it would race that
+ * process (remove its half-made infra, collide with the names it is about to take); once it is
+ * done, or dead, the pod is ours.
+ */
+function beingCreated(pod: PodRecord, self: string): boolean {
+  const creator = pod.infra?.Labels?.[LABEL.creator];
+  if (!creator || creator === self || !creatorAlive(creator)) return false;
+  const named = new Set(pod.apps.map((c) => c.Labels?.[LABEL.container]));
+  return pod.infra?.State === 'created' || pod.apps.some((c) => c.State === 'created')
+    || pod.spec!.spec.containers.some((c) => !named.has(c.name));
+}
+
+/** What a relist compares: which containers the pod has and in what state. */
+function fingerprint(pod: PodRecord): string {
+  return [pod.infra, ...pod.apps].map((c) => c && `${c.Id}:${c.State}`).sort().join(',');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

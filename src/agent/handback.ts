@@ -1,0 +1,28 @@
+import type { Engine } from '../engine/index.js';
+import { isNotFound } from '../engine/errors.js';
+import { ENGINE_RESTART } from '../pod/containers.js';
+import { Gate } from '../pod/gate.js';
+import { attemptsByName } from '../pod/logs.js';
+import { readPods } from '../pod/read.js';
+
+/**
+ * When the agent stops, the engine's own restart policies go back on, so pods without an agent
+ * are as well off as Docker alone makes them (they come back after a dockerd restart). Only each
+ * container's newest attempt gets one: an older attempt with a policy would be started by the
+ * engine beside it. Returns how many containers were handed back.
+ */
+export async function handBack(engine: Engine): Promise<number> {
+  const gate = new Gate(8);
+  const updates: Promise<void>[] = [];
+  for (const pod of await readPods(engine)) {
+    if (pod.deleting || !pod.spec) continue;
+    const policy = ENGINE_RESTART[pod.spec.spec.restartPolicy];
+    const newest = [...attemptsByName(pod.apps).values()].map((attempts) => attempts[0]!);
+    const targets = [...(pod.infra ? [[pod.infra.Id, 'unless-stopped'] as const] : []), ...newest.map((c) => [c.Id, policy] as const)];
+    for (const [id, Name] of targets) {
+      updates.push(gate.run(() => engine.containers.update(id, { RestartPolicy: { Name } })).then(() => {}, (err: unknown) => { if (!isNotFound(err)) throw err; }));
+    }
+  }
+  await Promise.all(updates);
+  return updates.length;
+}

@@ -1,0 +1,82 @@
+import { realpathSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Agent } from '../agent/agent.js';
+import { logTo, type LogFormat } from '../agent/decisions.js';
+import type { Pods } from '../pod/index.js';
+import { UsageError } from './usage.js';
+
+/**
+ * `podling agent`: supervises every pod on the engine in the foreground, one line per decision.
+ * SIGTERM or SIGINT stops it cleanly: restarts go back to the engine, the lease is released, and
+ * the pods keep running.
+ */
+export async function agentCommand(pods: Pods, argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      once: { type: 'boolean' },
+      selector: { type: 'string', short: 'l' },
+      'log-format': { type: 'string' },
+      relist: { type: 'string' },
+      'grace-period': { type: 'string' },
+      'print-systemd-unit': { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length) throw new UsageError(`agent takes no arguments (got ${positionals.join(' ')})`);
+  const format = values['log-format'] ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--log-format ${format}: use text or json`);
+  const relist = seconds('--relist', values.relist, 60);
+  const grace = seconds('--grace-period', values['grace-period'], 30);
+  if (values['print-systemd-unit']) {
+    console.log(systemdUnit(argv.filter((a) => a !== '--print-systemd-unit')));
+    return 0;
+  }
+  const agent = new Agent(pods.engine, {
+    log: logTo((line) => process.stdout.write(`${line}\n`), format as LogFormat),
+    cluster: pods.cluster, relistInterval: relist * 1000, grace, selector: values.selector,
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    if (values.once) await agent.once(stop.signal);
+    else await agent.run(stop.signal);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  return 0;
+}
+
+function seconds(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${value}: a positive number of seconds`);
+  return n;
+}
+
+/**
+ * A unit that keeps the agent running on this host: restarted if it dies, stopped with SIGTERM
+ * (so restarts go back to the engine), started after docker.service. The paths are this
+ * installation's own, so the unit runs exactly what printed it.
+ */
+export function systemdUnit(args: string[]): string {
+  const script = realpathSync(process.argv[1] ?? 'podling');
+  const host = process.env.DOCKER_HOST ? `Environment=DOCKER_HOST=${process.env.DOCKER_HOST}\n` : '';
+  return `[Unit]
+Description=Podling agent: supervises the pods on this Docker engine
+After=docker.service
+Wants=docker.service
+
+[Service]
+${host}ExecStart=${process.execPath} ${script} agent${args.length ? ` ${args.join(' ')}` : ''}
+Restart=always
+RestartSec=2
+KillSignal=SIGTERM
+TimeoutStopSec=60
+
+[Install]
+WantedBy=multi-user.target`;
+}

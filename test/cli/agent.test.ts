@@ -1,0 +1,130 @@
+import type { ChildProcess } from 'node:child_process';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Agent } from '../../src/agent/agent.js';
+import { isPodlingError } from '../../src/errors.js';
+import { AGENT_LABEL, agentPods, eventually, podContainers, statusOf } from '../support/agent.js';
+import { ensureBundle, runMain, startCli } from '../support/cli.js';
+import { clientPod, subnet } from '../support/cluster.js';
+import { rejection } from '../support/pods.js';
+import { mode, scenario, unit } from '../support/scenario.js';
+import { requestsDuring } from '../support/sent.js';
+
+// `podling agent` as a user runs it: a foreground process, one line per decision, stopped by
+// SIGTERM (pods keep running, restarts go back to the engine) or killed outright (a new agent
+// picks up where it left off, with no duplicates). Live, with real processes.
+const agent = suite('cli/agent');
+
+interface AgentProcess { child: ChildProcess; lines: () => string[]; exited: Promise<number | null> }
+
+function spawnAgent(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
+  const child = startCli(['agent', '--log-format', 'json', ...args], env);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, lines: () => out.split('\n').filter(Boolean) };
+}
+
+const decisions = (p: AgentProcess) => p.lines().flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
+
+const BAD_FLAGS: Array<[string, string[], RegExp]> = [
+  ['a log format it does not know', ['--log-format', 'xml'], /--log-format xml: use text or json/],
+  ['a relist period that is no number', ['--relist', 'soon'], /--relist soon: a positive number of seconds/],
+  ['a zero relist period', ['--relist', '0'], /--relist 0/],
+  ['an argument', ['everything'], /agent takes no arguments/],
+  ['a selector that is not one', ['-l', 'app in (a,b)'], /set-based selector/],
+];
+for (const [what, args, message] of BAD_FLAGS) {
+  unit(agent, `agent with ${what}: exit 2, one line naming it, no engine request`, async () => {
+    let result: Awaited<ReturnType<typeof runMain>> | undefined;
+    const sent = await requestsDuring(async () => { result = await runMain(['agent', ...args]); });
+    assert.is(result!.code, 2, result!.stderr);
+    assert.match(result!.stderr, message);
+    assert.is(result!.stderr.trim().split('\n').length, 1);
+    assert.equal(sent, []);
+  });
+}
+
+unit(agent, '--print-systemd-unit prints a unit that runs this agent with its flags, restarts it and stops it with SIGTERM', async () => {
+  const result = await runMain(['agent', '--print-systemd-unit', '-l', 'app=web']);
+  assert.is(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^\[Unit\]\n/);
+  assert.match(result.stdout, /\nExecStart=\S+node \S+ agent -l app=web\n/);
+  assert.match(result.stdout, /\nRestart=always\n/);
+  assert.match(result.stdout, /\nKillSignal=SIGTERM\n/);
+  assert.match(result.stdout, /\nAfter=docker\.service\n/);
+});
+
+if (mode === 'live') {
+  scenario(agent, 'a second agent is refused while one runs; SIGKILL of the agent while it remakes a sandbox, then a new agent: no duplicate container and the pod Running', async ({ engine, name, defer, track }) => {
+    await ensureBundle();
+    const cluster = { name: track.network(name('cluster')), subnet: subnet(35) };
+    const pods = agentPods(engine, 'cli/agent sigkill', cluster);
+    const pod = 'ca-kill';
+    defer(() => pods.delete(pod, { force: true }).catch(() => {}), pod);
+    const spec = clientPod(pod, { labels: { [AGENT_LABEL]: 'sigkill' } });
+    spec.spec.containers.push({ ...spec.spec.containers[0]!, name: 'second' });
+    await pods.create(spec);
+    const env = { PODLING_CLUSTER_NETWORK: cluster.name, PODLING_CLUSTER_SUBNET: cluster.subnet };
+    const first = spawnAgent(['-l', `${AGENT_LABEL}=sigkill`], env);
+    defer(() => { first.child.kill('SIGKILL'); return first.exited; }, 'the first agent');
+    await eventually('the first agent to take the pod over', () => podContainers(engine, pod), (cs) => cs.length === 3 && cs.every((c) => c.restartPolicy === 'no'), 20_000);
+
+    const second = new Agent(engine, { log: () => {}, selector: `${AGENT_LABEL}=sigkill` });
+    const refused = await rejection(second.once());
+    assert.ok(isPodlingError(refused, 'held'), String(refused));
+    assert.match((refused as Error).message, /another podling agent supervises this engine \(\S+:\d+/);
+
+    // Kill the infra and SIGKILL the agent as soon as it says it is remaking the sandbox.
+    const infra = (await podContainers(engine, pod)).find((c) => c.role === 'infra')!;
+    await engine.containers.kill(infra.id);
+    await eventually('the agent to decide on a new sandbox', async () => decisions(first), (ds) => ds.some((d) => d.action === 'sandbox'), 20_000, 20);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const third = spawnAgent(['-l', `${AGENT_LABEL}=sigkill`], env);
+    defer(async () => { third.child.kill('SIGTERM'); await third.exited; }, 'the third agent');
+    const after = await eventually('the pod Running again', () => pods.get(pod), (p) => p.status.phase === 'Running' && p.status.containerStatuses.every((c) => 'running' in c.state), 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // any duplicate would have appeared by now
+    const containers = await podContainers(engine, pod);
+    const running = containers.filter((c) => c.state === 'running');
+    assert.equal(running.map((c) => c.name).sort(), ['client', 'infra', 'second'], `exactly one running container per name: ${JSON.stringify(containers)}`);
+    assert.is(containers.filter((c) => c.role === 'infra').length, 1, 'one infra');
+    for (const n of ['client', 'second']) {
+      const attempts = containers.filter((c) => c.name === n).map((c) => c.attempt);
+      assert.is(new Set(attempts).size, attempts.length, `no attempt of ${n} made twice: ${attempts}`);
+    }
+    assert.ok(statusOf(after, 'client').restartCount >= 1);
+    assert.equal(after.status.conditions?.map((c) => c.status), ['True'], 'supervised by the new agent');
+  });
+
+  scenario(agent, 'SIGTERM stops the agent with exit 0: the pods keep running, restarts are handed back to the engine, and pod get says nothing supervises them', async ({ engine, name, defer, track }) => {
+    await ensureBundle();
+    const cluster = { name: track.network(name('cluster')), subnet: subnet(36) };
+    const pods = agentPods(engine, 'cli/agent sigterm', cluster);
+    const pod = 'ca-term';
+    defer(() => pods.delete(pod, { force: true }).catch(() => {}), pod);
+    await pods.create(clientPod(pod, { labels: { [AGENT_LABEL]: 'sigterm' }, restartPolicy: 'OnFailure' }));
+    const before = await pods.get(pod);
+    assert.equal(before.status.conditions?.map((c) => [c.status, c.reason]), [['False', 'NoAgent']]);
+    assert.match(before.status.conditions![0]!.message!, /no podling agent supervises this pod/);
+
+    const proc = spawnAgent(['-l', `${AGENT_LABEL}=sigterm`], { PODLING_CLUSTER_NETWORK: cluster.name, PODLING_CLUSTER_SUBNET: cluster.subnet });
+    defer(() => { proc.child.kill('SIGKILL'); return proc.exited; }, 'the agent');
+    await eventually('the take-over', () => podContainers(engine, pod), (cs) => cs.every((c) => c.restartPolicy === 'no'), 20_000);
+    assert.equal((await pods.get(pod)).status.conditions?.map((c) => c.status), ['True']);
+
+    proc.child.kill('SIGTERM');
+    assert.is(await proc.exited, 0, proc.lines().join('\n'));
+    const policies = Object.fromEntries((await podContainers(engine, pod)).map((c) => [c.name, [c.state, c.restartPolicy]]));
+    assert.equal(policies, { infra: ['running', 'unless-stopped'], client: ['running', 'on-failure'] });
+    const last = decisions(proc).at(-1)!;
+    assert.equal([last.action, last.reason, last.handedBack], ['agent', 'Stopped', 2]);
+    const after = await pods.get(pod);
+    assert.is(after.status.phase, 'Running');
+    assert.equal(after.status.conditions?.map((c) => [c.status, c.reason]), [['False', 'NoAgent']], 'the lease went with the agent');
+  });
+}
+
+agent.run();
