@@ -1,6 +1,8 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
-import { ENGINE_RESTART } from '../pod/containers.js';
+import type { ContainerSummary } from '../engine/containers.js';
+import { ENGINE_RESTART, enginePolicy } from '../pod/containers.js';
+import { LABEL } from '../pod/labels.js';
 import { Gate } from '../pod/gate.js';
 import { attemptsByName } from '../pod/logs.js';
 import { readPods } from '../pod/read.js';
@@ -16,9 +18,14 @@ export async function handBack(engine: Engine): Promise<number> {
   const updates: Promise<void>[] = [];
   for (const pod of await readPods(engine)) {
     if (pod.deleting || !pod.spec) continue;
-    const policy = ENGINE_RESTART[pod.spec.spec.restartPolicy];
+    const spec = pod.spec;
     const newest = [...attemptsByName(pod.apps).values()].map((attempts) => attempts[0]!);
-    const targets = [...(pod.infra ? [[pod.infra.Id, 'unless-stopped'] as const] : []), ...newest.map((c) => [c.Id, policy] as const)];
+    const policyOf = (c: ContainerSummary) => {
+      const name = c.Labels?.[LABEL.container];
+      const init = spec.spec.initContainers?.find((i) => i.name === name);
+      return init ? enginePolicy(spec, init, { init: true }) : ENGINE_RESTART[spec.spec.restartPolicy];
+    };
+    const targets = [...(pod.infra ? [[pod.infra.Id, 'unless-stopped'] as const] : []), ...newest.map((c) => [c.Id, policyOf(c)] as const)];
     for (const [id, Name] of targets) {
       updates.push(gate.run(() => engine.containers.update(id, { RestartPolicy: { Name } })).then(() => {}, (err: unknown) => { if (!isNotFound(err)) throw err; }));
     }

@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 const Labels = z.record(z.string(), z.string());
 const PortBinding = z.strictObject({ HostIp: z.string().optional(), HostPort: z.string().optional() });
-const Mount = z.strictObject({
+export const Mount = z.strictObject({
   Target: z.string(),
   Source: z.string().optional(),
   Type: z.enum(['bind', 'volume', 'tmpfs', 'npipe']),
@@ -50,6 +50,7 @@ export const HostConfig = z.strictObject({
   LogConfig: z.strictObject({ Type: z.string(), Config: Labels.optional() }).optional(),
 });
 export type HostConfig = z.infer<typeof HostConfig>;
+export type Mount = z.infer<typeof Mount>;
 
 const EndpointSettings = z.strictObject({
   Aliases: z.array(z.string()).optional(),

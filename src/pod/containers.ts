@@ -3,7 +3,8 @@ import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
 import { LABEL, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
-import type { Container, Pod } from './spec.js';
+import type { Container, InitContainer, Pod } from './spec.js';
+import { infraMounts, mountsOf } from './volumes.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
 
@@ -20,6 +21,17 @@ export const ENGINE_RESTART: Record<Pod['spec']['restartPolicy'], 'unless-stoppe
 export interface AttemptInfo {
   attempt: number;
   supervised?: boolean;
+}
+
+/**
+ * The engine's restart policy for a container: none under an agent; an init container that runs
+ * to completion never gets one (the engine would run it again after a dockerd restart), a
+ * sidecar runs as long as the pod, as an app under Always does.
+ */
+export function enginePolicy(pod: Pod, container: Container | InitContainer, run: { supervised?: boolean; init?: boolean }): 'unless-stopped' | 'on-failure' | 'no' {
+  if (run.supervised) return 'no';
+  if (run.init) return container.restartPolicy === 'Always' ? 'unless-stopped' : 'no';
+  return ENGINE_RESTART[pod.spec.restartPolicy];
 }
 
 /** A container spec's identity: when it changes, the running container is not the one wanted. */
@@ -58,7 +70,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
   const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId) } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
@@ -71,6 +83,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       NetworkMode: network,
       IpcMode: 'shareable',
       RestartPolicy,
+      Mounts: infraMounts(pod, podId),
       PortBindings: portBindings(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
@@ -95,13 +108,17 @@ function portBindings(pod: Pod): Record<string, { HostIp?: string; HostPort?: st
 export interface AppAttempt extends AttemptInfo {
   sandboxAttempt: number;
   backoff?: Backoff;
+  /** An init container (role `init`): it runs before the apps. */
+  init?: boolean;
+  /** Host paths of the pod's volumes, for subPath mounts (see volumes.ts). */
+  mountpoints?: Map<string, string>;
 }
 
 /**
  * An app container joins the infra's network and IPC namespaces: localhost and one IP for all. It
  * carries the pod spec too, so a pod whose infra was removed can still be rebuilt from the engine.
  */
-export function appSpec(pod: Pod, podId: string, container: Container, infraId: string, creator: string, run: AppAttempt = { attempt: 0, sandboxAttempt: 0 }): ContainerSpec {
+export function appSpec(pod: Pod, podId: string, container: Container | InitContainer, infraId: string, creator: string, run: AppAttempt = { attempt: 0, sandboxAttempt: 0 }): ContainerSpec {
   const limits = container.resources?.limits;
   const requests = container.resources?.requests;
   const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
@@ -113,7 +130,7 @@ export function appSpec(pod: Pod, podId: string, container: Container, infraId: 
     Env: container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
     Labels: {
-      ...podLabels(pod, podId, 'app', creator),
+      ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
       [LABEL.container]: container.name,
       [LABEL.spec]: JSON.stringify(pod),
       [LABEL.attempt]: String(run.attempt),
@@ -124,7 +141,8 @@ export function appSpec(pod: Pod, podId: string, container: Container, infraId: 
     HostConfig: {
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
-      RestartPolicy: { Name: run.supervised ? 'no' : ENGINE_RESTART[pod.spec.restartPolicy] },
+      RestartPolicy: { Name: enginePolicy(pod, container, run) },
+      ...mountsOf(container, podId, run.mountpoints ?? new Map()),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,

@@ -3,12 +3,14 @@ import type { Engine } from '../engine/index.js';
 import { isConflict } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { PodFailedError, detailOf } from './errors.js';
-import { executeActions, ignoreMissing, type Made } from './execute.js';
+import { executeActions, ignoreMissing, type ExecuteOptions, type Made } from './execute.js';
 import { creatorTag } from './creator.js';
-import { infraName } from './labels.js';
+import { LABEL, infraName } from './labels.js';
+import { observePod } from './observe.js';
+import { readPods } from './read.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
-import type { Pod } from './spec.js';
+import { isSidecar, type Pod } from './spec.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -44,11 +46,14 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const id = options.id ?? newPodId();
   const creator = options.creator ?? creatorTag();
   const name = pod.metadata.name;
-  const actions = planPod({ pod, observed: { id, name, attempts: [] }, now: Date.now() });
+  const observed = { id, name, attempts: [], volumes: [] };
+  const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
+  const execute = { ...options, podId: id, creator };
   try {
-    const { infraId, started } = await executeActions(runtime, pod, { id, name, attempts: [] }, actions, { ...options, podId: id, creator }, made);
-    return { id, infraId: infraId!, appIds: started, network: made.network };
+    const first = await executeActions(runtime, pod, observed, actions, execute, made);
+    const appIds = actions.initializing ? await initialize(runtime, pod, id, execute, made) : first.started;
+    return { id, infraId: first.infraId!, appIds, network: made.network };
   } catch (err) {
     runtime.forget();
     await rollback(runtime.engine, made);
@@ -61,10 +66,45 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   }
 }
 
-/** Removes what a failed create made: apps before the infra (Podman insists), then the network. */
+/**
+ * The init containers, one at a time: each is waited for, then the plan says what is next (the
+ * next init container, a sidecar, or the apps), exactly as the agent would go on. Without an agent
+ * nothing retries, so a failed init container fails the create; with one, it backs off instead.
+ * Returns the app containers' ids once they are started.
+ */
+async function initialize(runtime: PodRuntime, pod: Pod, id: string, execute: ExecuteOptions, made: Made): Promise<Record<string, string>> {
+  const { engine } = runtime;
+  for (;;) {
+    const [record] = await readPods(engine, { labels: [`${LABEL.podId}=${id}`], signal: execute.signal });
+    if (!record) throw new PodFailedError(pod.metadata.name, 'InitContainerError', 'the pod vanished while its init containers ran');
+    const observed = await observePod(engine, record, execute);
+    const running = observed.attempts.find((a) => a.state === 'running' && isInit(pod, a.name) && !isSidecarNamed(pod, a.name));
+    if (running) {
+      await (await engine.containers.wait(running.id, { condition: 'not-running', signal: execute.signal })).exited;
+      continue;
+    }
+    const failed = observed.attempts.find((a) => isInit(pod, a.name) && a.state === 'exited' && a.exitCode !== 0);
+    if (failed) {
+      const tail = await (await engine.containers.logs(failed.id, { tail: 3, tty: false, signal: execute.signal })).text().catch(() => ({ stdout: '', stderr: '' }));
+      const said = `${tail.stderr}${tail.stdout}`.trim().split('\n').at(-1) ?? '';
+      throw new PodFailedError(pod.metadata.name, 'InitContainerError', `init container ${failed.name} exited ${failed.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`);
+    }
+    const actions = planPod({ pod, observed, now: Date.now() });
+    const { started } = await executeActions(runtime, pod, observed, actions, execute, made);
+    if (!actions.initializing) return started;
+  }
+}
+
+const isInit = (pod: Pod, name: string) => (pod.spec.initContainers ?? []).some((c) => c.name === name);
+const isSidecarNamed = (pod: Pod, name: string) => (pod.spec.initContainers ?? []).some((c) => c.name === name && isSidecar(c));
+
+/** Removes what a failed create made: apps before the infra (Podman insists), then the network and volumes. */
 async function rollback(engine: Engine, made: Made): Promise<void> {
   const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true }).catch(ignoreMissing);
   await Promise.all(made.apps.map(remove));
   if (made.infra) await remove(made.infra);
-  if (made.network) await engine.networks.remove(made.network).catch(ignoreMissing);
+  await Promise.all([
+    made.network && engine.networks.remove(made.network).catch(ignoreMissing),
+    ...(made.volumes ?? []).map((v) => engine.volumes.remove(v, { force: true }).catch(ignoreMissing)),
+  ]);
 }

@@ -28,6 +28,12 @@ export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteO
   // pod was read: one more look by the pod's id takes it too.
   const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`] });
   if (late) await removeAll(engine, late, { force: true });
+  // emptyDir volumes go with the pod, once no container of it holds them. Only a pod whose spec
+  // names volumes has any: the others pay no extra call.
+  if (pod.spec?.spec.volumes?.length) {
+    const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] } });
+    await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing)));
+  }
 }
 
 async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions): Promise<void> {

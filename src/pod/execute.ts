@@ -5,12 +5,13 @@ import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureImages } from './images.js';
-import { LABEL, appName, infraName, podNetworkName } from './labels.js';
+import { LABEL, appName, infraName, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
 import { isIsolated, type Pod } from './spec.js';
+import { makeVolumes, subPathVolumes } from './volumes.js';
 
 /**
  * Carries a plan (plan.ts) out, in the kubelet's fixed order: take restarts over from the engine,
@@ -20,6 +21,8 @@ import { isIsolated, type Pod } from './spec.js';
  */
 export interface ExecuteOptions {
   podId: string;
+  /** Host paths of the pod's volumes (filled in by the executor itself). */
+  mountpoints?: Map<string, string>;
   /** `host:pid` of this process; see LABEL.creator. */
   creator: string;
   /** An agent supervises: new containers get no engine restart policy. */
@@ -32,7 +35,7 @@ export interface ExecuteOptions {
 }
 
 /** Everything made so far, so a one-shot create can take it back (the agent never does). */
-export interface Made { network?: string; infra?: string; apps: string[] }
+export interface Made { network?: string; infra?: string; apps: string[]; volumes?: string[] }
 
 export interface Executed {
   infraId?: string;
@@ -48,6 +51,8 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   await Promise.all(actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)));
   let started: Record<string, string>;
   let infraId = observed.sandbox?.id;
+  const mountpoints = await step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made));
+  options = { ...options, mountpoints };
   if (actions.sandbox) {
     // The infra's name is the pod's lock, so the old one goes before the new one is made.
     if (observed.sandbox) await engine.containers.remove(observed.sandbox.id, { force: true, ...call }).catch(ignoreMissing);
@@ -128,14 +133,31 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
 }
 
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
-  const container = pod.spec.containers.find((c) => c.name === s.name)!;
-  const spec = appSpec(pod, options.podId, container, infraId, options.creator, { attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised });
+  const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);
+  const container = init ?? pod.spec.containers.find((c) => c.name === s.name)!;
+  const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
+    attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints,
+  });
   const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal });
   made.apps.push(Id);
   return [s.name, Id] as const;
 }
 
 const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/**
+ * The volumes the plan asks for, and the host paths of those mounted with a subPath by the
+ * containers starting now (a create of an existing volume returns it: no harm in asking again).
+ */
+async function ensureVolumes(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions, made: Made): Promise<Map<string, string>> {
+  const starting = names(actions.start);
+  const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => starting.has(c.name));
+  const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers)])];
+  if (!wanted.length) return new Map();
+  const mountpoints = await makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal);
+  made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v))];
+  return mountpoints;
+}
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
 async function joinCluster(runtime: PodRuntime, pod: Pod): Promise<{ name: string; aliases: string[] } | undefined> {

@@ -19,7 +19,7 @@ export function defaultPullPolicy(image: string): PullPolicy {
  */
 export async function ensureImages(engine: Engine, pod: Pod, containers: Set<string>, options: { signal?: AbortSignal; onProgress?: (image: string, message: ProgressMessage) => void } = {}): Promise<void> {
   const policies = new Map<string, PullPolicy>();
-  for (const c of pod.spec.containers) {
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     if (!containers.has(c.name)) continue;
     const policy = c.imagePullPolicy ?? defaultPullPolicy(c.image);
     const previous = policies.get(c.image);

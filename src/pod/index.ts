@@ -6,7 +6,7 @@ import { podLogs, selectContainers, type LogLine, type PodLogOptions } from './l
 import { prune, type PruneReport } from './prune.js';
 import { describe, describeCreated, findPod, readPods, summarize, type PodObject } from './read.js';
 import { matches, parseSelector } from './selector.js';
-import { parsePod, type Pod, type PodInput } from './spec.js';
+import { parsePod, PodSpecError, type Pod, type PodInput } from './spec.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
@@ -42,6 +42,7 @@ export class Pods {
    */
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
+    refuseProbes(pod);
     const id = this.defaults.newId?.(); // taken in call order, before any waiting
     return this.runtime.serial(pod.metadata.name, async () => {
       const created = await createPod(this.runtime, pod, { id, creator: this.defaults.creator, ...options });
@@ -101,6 +102,13 @@ export class Pods {
   prune(options: { all?: boolean } = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
+}
+
+/** Probes parse, but nothing runs them yet: refused, never silently ignored. */
+function refuseProbes(pod: Pod): void {
+  const problems = [...(pod.spec.initContainers ?? []).map((c, i) => [`initContainers.${i}`, c] as const), ...pod.spec.containers.map((c, i) => [`containers.${i}`, c] as const)]
+    .flatMap(([at, c]) => (['livenessProbe', 'readinessProbe', 'startupProbe'] as const).filter((f) => c[f]).map((f) => `spec.${at}.${f}: probes are not run yet by this version of Podling`));
+  if (problems.length) throw new PodSpecError(problems);
 }
 
 export { parsePod, loadPodFile, PodSpecError, type Pod, type PodInput } from './spec.js';

@@ -28,6 +28,8 @@ export const LABEL = {
    */
   backoff: 'podling.io/backoff',
   backoffSince: 'podling.io/backoff-since',
+  /** On an emptyDir volume: its name in the pod spec. */
+  volume: 'podling.io/volume-name',
   /** On a service's holder container: its name, and its spec as JSON. */
   service: 'podling.io/service-name',
   serviceSpec: 'podling.io/service-spec',
@@ -35,13 +37,15 @@ export const LABEL = {
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';
 
-export type Role = 'infra' | 'app';
+export type Role = 'infra' | 'app' | 'init';
 
 export function managedFilter(extra: string[] = []): { label: string[] } {
   return { label: [`${LABEL.managed}=true`, ...extra] };
 }
 
 export const podNetworkName = (podId: string) => `pod-${podId}`;
+/** An emptyDir of a pod: one engine volume per pod and volume name, removed with the pod. */
+export const volumeName = (podId: string, volume: string) => `podling-${podId}-${volume}`;
 /** The infra container's name doubles as the lock that keeps pod names unique on an engine. */
 export const infraName = (pod: string) => `podling_${pod}`;
 /**

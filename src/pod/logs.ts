@@ -21,7 +21,9 @@ export function selectContainers(pod: PodRecord, name?: string, options: { previ
   const order = pod.spec?.spec.containers.map((c) => c.name) ?? [];
   const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length); // unknown names last
   const all = [...attemptsByName(pod.apps)].sort(([a], [b]) => rank(a) - rank(b));
-  const wanted = name === undefined ? all : all.filter(([n]) => n === name);
+  // Without a name, the apps: init containers are asked for by name (`-c INIT`), as in kubectl.
+  const isInit = (attempts: ContainerSummary[]) => attempts[0]?.Labels?.[LABEL.role] === 'init';
+  const wanted = name === undefined ? all.filter(([, attempts]) => !isInit(attempts)) : all.filter(([n]) => n === name);
   if (!wanted.length) throw new PodError('not-found', `pod ${pod.name} has no container "${name}" (it has: ${all.map(([n]) => n).join(', ') || 'none'})`);
   return wanted.flatMap(([n, attempts]) => {
     const c = options.previous ? attempts[1] : attempts[0];

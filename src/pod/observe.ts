@@ -47,8 +47,10 @@ export interface ObservedPod {
   name: string;
   spec?: Pod;
   sandbox?: Sandbox;
-  /** Every app container attempt still on the engine, any state. */
+  /** Every app and init container attempt still on the engine, any state. */
   attempts: Attempt[];
+  /** The pod's emptyDir volumes that exist (spec names); unknown when not looked at. */
+  volumes?: string[];
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -93,14 +95,26 @@ export async function observePod(engine: Engine, record: PodRecord, options: { s
     if (isNotFound(err)) return undefined;
     throw err;
   });
-  const [infra, ...apps] = await Promise.all([record.infra ? inspect(record.infra.Id) : undefined, ...record.apps.map((c) => inspect(c.Id))]);
+  const wantsVolumes = (record.spec?.spec.volumes ?? []).length > 0;
+  const [volumes, infra, ...apps] = await Promise.all([
+    wantsVolumes ? podVolumes(engine, record.id, options) : [],
+    record.infra ? inspect(record.infra.Id) : undefined,
+    ...record.apps.map((c) => inspect(c.Id)),
+  ]);
   return {
     id: record.id,
     name: record.name,
     spec: record.spec,
     sandbox: infra && sandboxFrom(infra),
     attempts: apps.flatMap((c) => (c ? [attemptFrom(c)] : [])),
+    volumes,
   };
+}
+
+/** The spec names of a pod's emptyDir volumes on the engine. */
+async function podVolumes(engine: Engine, podId: string, options: { signal?: AbortSignal }): Promise<string[]> {
+  const volumes = await engine.volumes.list({ filters: { label: [`${LABEL.podId}=${podId}`] }, signal: options.signal });
+  return volumes.flatMap((v) => { const name = v.Labels?.[LABEL.volume]; return name ? [name] : []; });
 }
 
 /** The newest attempt of each container, by name. */

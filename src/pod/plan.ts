@@ -1,7 +1,7 @@
 import { restartDecision, type Backoff } from './backoff.js';
 import { containerHash } from './containers.js';
 import { latestAttempts, type Attempt, type ObservedPod } from './observe.js';
-import type { Container, Pod } from './spec.js';
+import { isSidecar, type Container, type InitContainer, type Pod } from './spec.js';
 
 /**
  * The one decision per pod, as the kubelet's computePodActions: desired spec + observed state +
@@ -28,10 +28,14 @@ export interface WaitingContainer { name: string; reason: 'CrashLoopBackOff'; un
 export interface PodActions {
   /** Make a new sandbox (the old infra, if any, is removed first): its attempt and why. */
   sandbox?: { attempt: number; reason: SandboxReason };
+  /** emptyDir volumes (spec names) to make before anything starts. */
+  volumes: string[];
   /** Stop these first (all of them when the sandbox is remade). */
   kill: KillAction[];
-  /** Then start these, in spec order. */
+  /** Then start these, in spec order: at most one init container, or sidecars, or the apps. */
   start: StartAction[];
+  /** Init containers are still to run in this sandbox: the apps wait (the pod is Pending). */
+  initializing?: boolean;
   /** Containers held back by their restart back-off, and until when. */
   waiting: WaitingContainer[];
   /** Exited attempts older than the one `lastState` shows: removed. */
@@ -54,21 +58,29 @@ const RUNNING = new Set(['running', 'restarting', 'paused']);
 const TERMINATED = new Set(['exited', 'dead']);
 
 export function planPod({ pod, observed, now, supervised = false }: PlanInput): PodActions {
-  const actions: PodActions = { kill: [], start: [], waiting: [], remove: [], takeOver: [] };
+  const actions: PodActions = { volumes: [], kill: [], start: [], waiting: [], remove: [], takeOver: [] };
   const latest = latestAttempts(observed.attempts);
   const reason = sandboxReason(observed, latest);
-  const wanted = new Set(pod.spec.containers.map((c) => c.name));
+  const wanted = new Set([...inits(pod), ...pod.spec.containers].map((c) => c.name));
   for (const a of latest.values()) {
     if (!wanted.has(a.name) && RUNNING.has(a.state)) actions.kill.push({ id: a.id, name: a.name, reason: 'NotInSpec' });
   }
   if (reason) planNewSandbox(pod, observed, latest, reason, now, actions);
-  else for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions);
+  else if (planInit(pod, observed.sandbox!.attempt, latest, now, actions)) {
+    for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions);
+  }
+  if (actions.sandbox || actions.start.length) {
+    const have = new Set(observed.volumes ?? []);
+    actions.volumes = (pod.spec.volumes ?? []).map((v) => v.name).filter((v) => !have.has(v));
+  }
   actions.remove = oldAttempts(observed.attempts, latest, new Set(actions.start.map((s) => s.name)));
   if (supervised) actions.takeOver = enginePolicies(observed, actions);
   const wakes = actions.waiting.map((w) => w.until);
   if (wakes.length) actions.wakeAt = Math.min(...wakes);
   return actions;
 }
+
+const inits = (pod: Pod): InitContainer[] => pod.spec.initContainers ?? [];
 
 /** Why the pod's sandbox is no longer the one its containers can live in, if it is not. */
 export function sandboxReason(observed: ObservedPod, latest: Map<string, Attempt>): SandboxReason | undefined {
@@ -104,7 +116,13 @@ function planNewSandbox(pod: Pod, observed: ObservedPod, latest: Map<string, Att
     if (RUNNING.has(a.state) && !actions.kill.some((k) => k.id === a.id)) actions.kill.push({ id: a.id, name: a.name, reason: 'SandboxChanged' });
   }
   if (!toRun.length) return;
-  actions.sandbox = { attempt: observed.sandbox ? observed.sandbox.attempt + 1 : nextSandboxAttempt(observed), reason };
+  const attempt = observed.sandbox ? observed.sandbox.attempt + 1 : nextSandboxAttempt(observed);
+  actions.sandbox = { attempt, reason };
+  // A new sandbox runs every init container again, from the first; the apps wait for them.
+  if (inits(pod).length) {
+    planInit(pod, attempt, latest, now, actions);
+    return;
+  }
   for (const c of toRun) {
     const last = latest.get(c.name);
     if (!last) {
@@ -115,6 +133,56 @@ function planNewSandbox(pod: Pod, observed: ObservedPod, latest: Map<string, Att
     const finished = TERMINATED.has(last.state) ? last.finishedAt ?? now : now;
     restartOrWait(c.name, last, finished, now, actions);
   }
+}
+
+/**
+ * The init containers of the sandbox `sandboxAttempt`, one at a time in order, as the kubelet runs
+ * them: each must exit 0 before the next starts; a sidecar (restartPolicy: Always) must have
+ * started, and then runs on beside the apps, restarted under back-off whenever it ends. Only runs
+ * in this sandbox count: a remade sandbox runs them all again. Once the apps have started in it,
+ * the pod is initialized for good (an init container removed since is not run again). True when
+ * the apps may run.
+ */
+function planInit(pod: Pod, sandboxAttempt: number, latest: Map<string, Attempt>, now: number, actions: PodActions): boolean {
+  const initialized = pod.spec.containers.some((c) => latest.get(c.name)?.sandboxAttempt === sandboxAttempt);
+  for (const c of inits(pod)) {
+    const found = latest.get(c.name);
+    const last = found?.sandboxAttempt === sandboxAttempt ? found : undefined;
+    if (initialized && !isSidecar(c)) continue;
+    if (!last) {
+      // Its first run in this sandbox. After a run in an earlier one that succeeded, at once;
+      // after a failure, under the back-off like any restart.
+      if (!found) actions.start.push({ name: c.name, attempt: 0 });
+      else if (found.state !== 'created' && TERMINATED.has(found.state) && found.exitCode !== 0) restartOrWait(c.name, found, found.finishedAt ?? now, now, actions);
+      else actions.start.push({ name: c.name, attempt: found.attempt + 1, backoff: found.backoff });
+      if (initialized) continue; // only a sidecar gets here then: it holds nothing up
+      actions.initializing = true;
+      return false;
+    }
+    if (last.state === 'created') {
+      actions.start.push({ name: c.name, attempt: last.attempt, backoff: last.backoff, existing: last.id });
+      if (initialized) continue;
+      actions.initializing = true;
+      return false;
+    }
+    if (isSidecar(c)) {
+      if (RUNNING.has(last.state)) continue; // started: the next one may go
+      restartOrWait(c.name, last, last.finishedAt ?? now, now, actions);
+      if (initialized) continue; // the apps already run: a sidecar's restart holds nothing up
+      actions.initializing = true;
+      return false;
+    }
+    if (RUNNING.has(last.state)) {
+      actions.initializing = true;
+      return false;
+    }
+    if (last.exitCode === 0) continue;
+    // A failed init container: under Never the pod has failed; else it runs again, backing off.
+    if (pod.spec.restartPolicy !== 'Never') restartOrWait(c.name, last, last.finishedAt ?? now, now, actions);
+    actions.initializing = true;
+    return false;
+  }
+  return true;
 }
 
 /** With the infra gone, the apps still say which sandbox attempt they last joined. */

@@ -43,8 +43,9 @@ export async function prune(engine: Engine, options: { all?: boolean } = {}): Pr
     await engine.networks.remove(n.Id).catch(ignoreMissing);
     report.networks.push(n.Name);
   }));
-  if (options.all) {
-    const volumes = await engine.volumes.list({ filters: managedFilter() });
+  {
+    // A pod's emptyDir volumes are orphans once no kept pod owns them; --all takes every managed one.
+    const volumes = (await engine.volumes.list({ filters: managedFilter() })).filter((v) => orphan(v.Labels) && ownedByNoLiveCreate(v.Labels));
     await Promise.all(volumes.map(async (v) => {
       await engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing);
       report.volumes.push(v.Name);

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Kubernetes resource quantities, the subset pods use: cpu as cores or millicores (`500m`, `0.5`,
  * `2`), memory as bytes with decimal (`128M`, `1G`, `500k`) or binary (`64Mi`, `1Gi`) suffixes.
@@ -34,3 +36,10 @@ export function parseMemory(value: string | number): number | string {
 export function cpuShares(nanoCpus: number): number {
   return Math.max(2, Math.round((nanoCpus / 1e9) * 1024));
 }
+
+/** A quantity field of a spec: a string or a number that `parse` accepts, kept as written. */
+export const quantity = (parse: (value: string | number) => number | string) =>
+  z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+    const parsed = parse(value);
+    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+  });

@@ -32,6 +32,7 @@ export interface PodObject {
     phase: Phase; reason?: string; podIP?: string; podIPs?: { ip: string }[]; startTime?: string;
     /** From an exact read (`get`): whether an agent supervises the pod (`podling.io/Supervised`). */
     conditions?: PodCondition[];
+    initContainerStatuses?: ContainerStatus[];
     containerStatuses: ContainerStatus[];
   };
 }
@@ -164,12 +165,20 @@ function hostAddress(): string | undefined {
 }
 
 function toObject(record: PodRecord, infra: ContainerView | undefined, views: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined, waiting: Map<string, Waiting>): PodObject {
-  const order = record.spec?.spec.containers.map((c) => c.name) ?? [];
+  const initSpecs = record.spec?.spec.initContainers ?? [];
+  const order = [...initSpecs, ...record.spec?.spec.containers ?? []].map((c) => c.name);
   // Newest attempt first within each container, then containers in the spec's order.
   views.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name) || (b.attempt ?? 0) - (a.attempt ?? 0));
-  const apps = views.filter((v, i) => views.findIndex((w) => w.name === v.name) === i);
+  const newest = views.filter((v, i) => views.findIndex((w) => w.name === v.name) === i);
+  const initNames = new Set(initSpecs.map((c) => c.name));
+  const apps = newest.filter((v) => !initNames.has(v.name) && !v.init);
+  const inits = newest.filter((v) => initNames.has(v.name) || v.init);
   const previous = (v: ContainerView) => views.find((w) => w.name === v.name && (w.attempt ?? 0) < (v.attempt ?? 0));
-  const { phase, reason } = phaseOf(infra, apps, order.length, record.spec?.spec.restartPolicy);
+  const status = (v: ContainerView) => containerStatus(v, previous(v), waiting.get(v.name));
+  const policy = record.spec?.spec.restartPolicy;
+  const expected = (record.spec?.spec.containers ?? []).length;
+  const init = initProgress(initSpecs, inits, apps.length > 0, waiting, policy);
+  const { phase, reason } = init ?? phaseOf(infra, apps, expected, policy);
   const podIP = ip || undefined;
   return {
     apiVersion: 'v1',
@@ -184,7 +193,33 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, views: Co
     spec: record.spec?.spec ?? { containers: apps.map((a) => ({ name: a.name, image: a.image })) },
     status: {
       phase, reason, podIP, podIPs: podIP ? [{ ip: podIP }] : undefined,
-      startTime: infra?.startedAt, containerStatuses: apps.map((a) => containerStatus(a, previous(a), waiting.get(a.name))),
+      startTime: infra?.startedAt,
+      ...(initSpecs.length ? { initContainerStatuses: inits.map(status) } : {}),
+      containerStatuses: apps.map(status),
     },
   };
+}
+
+/**
+ * While init containers run, the pod is Pending with kubectl's `Init:N/M` (N done of M), or
+ * `Init:Error` / `Init:CrashLoopBackOff` when one failed; a failed one under Never fails the pod.
+ * Undefined once the apps exist (the pod is initialized).
+ */
+function initProgress(specs: { name: string; restartPolicy?: string }[], views: ContainerView[], appsExist: boolean, waiting: Map<string, Waiting>, policy: string | undefined): { phase: Phase; reason: string } | undefined {
+  if (!specs.length || appsExist) return undefined;
+  let done = 0;
+  for (const spec of specs) {
+    const v = views.find((w) => w.name === spec.name);
+    const sidecar = spec.restartPolicy === 'Always';
+    if (v && ((sidecar && v.state === 'running') || (!sidecar && v.state === 'exited' && v.exitCode === 0))) {
+      done++;
+      continue;
+    }
+    if (v && v.state === 'exited' && v.exitCode !== 0) {
+      if (policy === 'Never' && !sidecar) return { phase: 'Failed', reason: 'Init:Error' };
+      return { phase: 'Pending', reason: waiting.has(spec.name) ? 'Init:CrashLoopBackOff' : 'Init:Error' };
+    }
+    break;
+  }
+  return { phase: 'Pending', reason: `Init:${done}/${specs.length}` };
 }

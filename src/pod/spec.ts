@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PodError } from './errors.js';
-import { parseCpu, parseMemory } from './quantity.js';
+import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
+import { parseCpu, parseMemory, quantity } from './quantity.js';
+import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
+
+export {
+  PROBE_FIELDS, PROBE_HANDLERS, probeHandler, probePort,
+  type ExecAction, type HTTPGetAction, type Probe, type ProbeHandler, type ProbeKind, type TCPSocketAction,
+} from './probe-spec.js';
+export { EmptyDir, sizeLimitBytes, VolumeMount } from './volume-spec.js';
 
 /**
  * The pod spec: a subset of Kubernetes' Pod, checked strictly. An unknown or misspelt field is an
@@ -29,12 +37,7 @@ export const validLabelValue = (value: string) => value === '' || (value.length 
 const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
 const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
 
-const Quantity = (parse: (v: string | number) => number | string) =>
-  z.union([z.string(), z.number()]).superRefine((value, ctx) => {
-    const parsed = parse(value);
-    if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
-  });
-const ResourceList = z.strictObject({ cpu: Quantity(parseCpu).optional(), memory: Quantity(parseMemory).optional() });
+const ResourceList = z.strictObject({ cpu: quantity(parseCpu).optional(), memory: quantity(parseMemory).optional() });
 
 const Port = z.strictObject({
   name: z.string().optional(),
@@ -44,7 +47,12 @@ const Port = z.strictObject({
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
 });
 
-export const Container = z.strictObject({
+/** A volume; as in Kubernetes, one without a source is an emptyDir (the only source supported yet). */
+export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeSources })
+  .transform(({ name, emptyDir }) => ({ name, emptyDir })); // the refused sources are never there
+export type Volume = z.infer<typeof Volume>;
+
+const containerShape = {
   name: dnsLabel('container name'),
   image: z.string().min(1, 'image must not be empty'),
   command: z.array(z.string()).optional(),
@@ -54,22 +62,93 @@ export const Container = z.strictObject({
   ports: z.array(Port).optional(),
   resources: z.strictObject({ limits: ResourceList.optional(), requests: ResourceList.optional() }).optional(),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
-});
+  volumeMounts: z.array(VolumeMount).optional(),
+  livenessProbe: probeSchema('liveness').optional(),
+  readinessProbe: probeSchema('readiness').optional(),
+  startupProbe: probeSchema('startup').optional(),
+};
+
+const APP_RESTART_POLICY = 'allowed only on init containers, where "Always" makes a sidecar; the pod\'s restart policy is spec.restartPolicy';
+const INIT_RESTART_POLICY = 'can only be "Always" (a sidecar that runs beside the app containers); an init container without it runs once, under spec.restartPolicy';
+
+/**
+ * App and init containers: one shape (so one type), with each kind's rules. Container-level
+ * `restartPolicy` exists only for init containers, whose `Always` makes a native sidecar.
+ */
+function containerSchema(kind: 'app' | 'init') {
+  return z.strictObject({
+    ...containerShape,
+    // Typed alike in both kinds, so code handling "a container" takes either; an app container never has it.
+    restartPolicy: z.literal('Always', { error: kind === 'app' ? APP_RESTART_POLICY : INIT_RESTART_POLICY }).optional(),
+  }).superRefine((c, ctx) => {
+    if (kind === 'app' && c.restartPolicy !== undefined) ctx.addIssue({ code: 'custom', path: ['restartPolicy'], message: APP_RESTART_POLICY });
+    checkProbes(c, kind === 'init' && !isSidecar(c), ctx);
+    checkMountPaths(c.volumeMounts ?? [], ctx);
+  });
+}
+
+export const Container = containerSchema('app');
 export type Container = z.infer<typeof Container>;
+/** An init container: run to completion before the apps, in order, or a sidecar (`restartPolicy: Always`). */
+export const InitContainer = containerSchema('init');
+export type InitContainer = z.infer<typeof InitContainer>;
+
+/** A native sidecar: an init container that starts before the apps and runs beside them. */
+export const isSidecar = (container: InitContainer) => container.restartPolicy === 'Always';
+
+type ContainerFields = z.infer<z.ZodObject<typeof containerShape>>;
+
+function checkProbes(c: ContainerFields, refused: boolean, ctx: z.RefinementCtx) {
+  for (const field of Object.values(PROBE_FIELDS)) {
+    const probe = c[field];
+    if (!probe) continue;
+    if (refused) {
+      ctx.addIssue({ code: 'custom', path: [field], message: 'probes are not allowed on init containers (only on a sidecar, restartPolicy: Always)' });
+      continue;
+    }
+    for (const type of ['httpGet', 'tcpSocket'] as const) {
+      const port = probe[type]?.port;
+      const problem = port === undefined ? undefined : unresolvedPort(c, port);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field, type, 'port'], message: problem });
+    }
+  }
+}
 
 export const PodSpec = z.strictObject({
+  initContainers: z.array(InitContainer).optional(),
   containers: z.array(Container).min(1, 'a pod needs at least one container'),
+  volumes: z.array(Volume).optional(),
   restartPolicy: z.enum(['Always', 'OnFailure', 'Never']).default('Always'),
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
-  const seen = new Set<string>();
-  spec.containers.forEach((c, i) => {
-    if (seen.has(c.name)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'name'], message: `duplicate container name "${c.name}"` });
-    seen.add(c.name);
-  });
+  checkNames(spec, ctx);
+  checkHostPorts(spec, ctx);
+  checkVolumes(spec, ctx);
+});
+export type PodSpec = z.infer<typeof PodSpec>;
+
+interface SpecFields { initContainers?: InitContainer[] | undefined; containers: Container[]; volumes?: Volume[] | undefined }
+
+/** Both lists of containers, each with the name of its field. */
+const containerLists = (spec: SpecFields) => [['initContainers', spec.initContainers ?? []], ['containers', spec.containers]] as const;
+
+/** Init and app containers share one set of names, as in Kubernetes. */
+function checkNames(spec: SpecFields, ctx: z.RefinementCtx) {
+  const seen = new Map<string, string>();
+  for (const [list, containers] of containerLists(spec)) {
+    containers.forEach((c, i) => {
+      const first = seen.get(c.name);
+      const across = first !== undefined && first !== list ? ' (init containers and containers share one set of names)' : '';
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [list, i, 'name'], message: `duplicate container name "${c.name}"${across}` });
+      else seen.set(c.name, list);
+    });
+  }
+}
+
+function checkHostPorts(spec: SpecFields, ctx: z.RefinementCtx) {
   const hostPorts = new Set<string>();
   spec.containers.forEach((c, i) => c.ports?.forEach((p, j) => {
     if (p.hostPort === undefined) return;
@@ -77,8 +156,21 @@ export const PodSpec = z.strictObject({
     if (hostPorts.has(key)) ctx.addIssue({ code: 'custom', path: ['containers', i, 'ports', j, 'hostPort'], message: `host port ${p.hostPort}/${p.protocol} is published twice` });
     hostPorts.add(key);
   }));
-});
-export type PodSpec = z.infer<typeof PodSpec>;
+}
+
+function checkVolumes(spec: SpecFields, ctx: z.RefinementCtx) {
+  const names = new Set<string>();
+  spec.volumes?.forEach((v, i) => {
+    if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['volumes', i, 'name'], message: `duplicate volume name "${v.name}"` });
+    names.add(v.name);
+  });
+  for (const [list, containers] of containerLists(spec)) {
+    containers.forEach((c, i) => c.volumeMounts?.forEach((mount, j) => {
+      if (names.has(mount.name)) return;
+      ctx.addIssue({ code: 'custom', path: [list, i, 'volumeMounts', j, 'name'], message: `the mount at "${mount.mountPath}" names volume "${mount.name}", which is not in spec.volumes` });
+    }));
+  }
+}
 
 export const Pod = z.strictObject({
   apiVersion: z.literal('v1').optional(),
@@ -136,10 +228,17 @@ function problems(issues: readonly z.core.$ZodIssue[]): string[] {
     }
     const where = at(issue.path);
     if (issue.code === 'invalid_type' && meant.has(where)) return []; // missing because misspelt: said above
+    if (issue.code === 'custom' && standsFor(issue).some((field) => meant.has(at([...issue.path, field])))) return [];
     // A record key's own message ("invalid label key") is inside; zod's outer one only says "Invalid key in record".
     const message = issue.code === 'invalid_key' ? issue.issues[0]?.message ?? issue.message : issue.message;
     return [where ? `${where}: ${message}` : message];
   });
+}
+
+/** The fields a custom "needs one of these" issue is about (`params.fields`), so a misspelling of one silences it. */
+function standsFor(issue: z.core.$ZodIssueCustom): string[] {
+  const fields: unknown = issue.params?.['fields'];
+  return Array.isArray(fields) ? fields.map(String) : [];
 }
 
 interface SchemaNode { _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode } } }

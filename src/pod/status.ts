@@ -18,6 +18,8 @@ export interface ContainerView {
   restartCount?: number;
   /** Podling's attempt number (LABEL.attempt): restarts made by making a new container. */
   attempt?: number;
+  /** An init container (LABEL.role `init`). */
+  init?: boolean;
   startedAt?: string;
   finishedAt?: string;
 }
@@ -47,13 +49,13 @@ const time = (value: string | undefined) => (value && value !== ZERO_TIME ? valu
 export function viewFromSummary(name: string, c: ContainerSummary): ContainerView {
   // The list answer has no exit code field; its Status text ("Exited (137) 3 seconds ago") does.
   const exit = /^Exited \((-?\d+)\)/.exec(c.Status ?? '');
-  return { id: c.Id, name, image: c.Image, state: c.State, exitCode: exit ? Number(exit[1]) : undefined, attempt: attemptOf(c.Labels) };
+  return { id: c.Id, name, image: c.Image, state: c.State, exitCode: exit ? Number(exit[1]) : undefined, attempt: attemptOf(c.Labels), init: c.Labels?.[LABEL.role] === 'init' };
 }
 
 export function viewFromInspect(name: string, c: ContainerInspect): ContainerView {
   return {
     id: c.Id, name, image: c.Config.Image ?? c.Image, state: c.State.Status,
-    exitCode: c.State.ExitCode, oomKilled: c.State.OOMKilled, restartCount: c.RestartCount, attempt: attemptOf(c.Config.Labels),
+    exitCode: c.State.ExitCode, oomKilled: c.State.OOMKilled, restartCount: c.RestartCount, attempt: attemptOf(c.Config.Labels), init: c.Config.Labels?.[LABEL.role] === 'init',
     startedAt: time(c.State.StartedAt), finishedAt: time(c.State.FinishedAt),
   };
 }

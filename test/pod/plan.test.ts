@@ -39,7 +39,7 @@ plan('a pod never created: one sandbox, every container at attempt 0, no back-of
 
 plan('a running pod as it should be: nothing to do', () => {
   const a = planPod({ pod: pod(), observed: observed(sandbox(), [attempt('app', 0, 'running')]), now: s(100) });
-  assert.equal(a, { kill: [], start: [], waiting: [], remove: [], takeOver: [] });
+  assert.equal(a, { volumes: [], kill: [], start: [], waiting: [], remove: [], takeOver: [] });
 });
 
 // Kubernetes' restart policies: which exit restarts a container.
@@ -175,6 +175,70 @@ plan('take-over covers older attempts too (after a dockerd restart the engine wo
   const a = planPod({ pod: pod(), observed: observed(sandbox(), attempts), now: s(30), supervised: true });
   assert.equal(a.remove, ['app0']);
   assert.equal(a.takeOver, ['app1']);
+});
+
+// Init containers: one at a time, each to exit 0, before the apps; sidecars start and run on.
+function initPod(policy: 'Always' | 'OnFailure' | 'Never' = 'Always', sidecar = false): Pod {
+  return parsePod({
+    metadata: { name: 'p' },
+    spec: {
+      restartPolicy: policy,
+      initContainers: [
+        { name: 'setup', image: 'img:1' },
+        { name: 'proxy', image: 'img:1', ...(sidecar ? { restartPolicy: 'Always' } : {}) },
+      ],
+      containers: [{ name: 'app', image: 'img:1' }],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    },
+  });
+}
+
+plan('a new pod with init containers: a sandbox and the first init container only, its volumes made first', () => {
+  const a = planPod({ pod: initPod(), observed: { ...observed(undefined, []), volumes: [] }, now: s(0) });
+  assert.equal(a.sandbox, { attempt: 0, reason: 'NoSandbox' });
+  assert.equal(started(a), ['setup#0']);
+  assert.equal(a.volumes, ['data']);
+  assert.is(a.initializing, true);
+});
+
+const INIT_CASES: Array<[string, 'Always' | 'OnFailure' | 'Never', boolean, Attempt[], string[], boolean, string[]?]> = [
+  ['the first init container still runs: wait for it', 'Always', false, [attempt('setup', 0, 'running')], [], true],
+  ['the first exited 0: the second starts', 'Always', false, [attempt('setup', 0, 'exited', { exitCode: 0 })], ['proxy#0'], true],
+  ['both exited 0: the apps start', 'Always', false, [attempt('setup', 0, 'exited', { exitCode: 0 }), attempt('proxy', 0, 'exited', { exitCode: 0 })], ['app#0'], false],
+  ['the first failed under OnFailure: it runs again (its first restart at once)', 'OnFailure', false, [attempt('setup', 0, 'exited', { exitCode: 2 })], ['setup#1 backoff 10s'], true],
+  ['the first failed under Never: nothing more (the pod has failed)', 'Never', false, [attempt('setup', 0, 'exited', { exitCode: 2 })], [], true],
+  ['a sidecar that has started lets the apps start, and keeps running', 'Always', true, [attempt('setup', 0, 'exited', { exitCode: 0 }), attempt('proxy', 0, 'running')], ['app#0'], false],
+  ['a sidecar that ended after the apps started is restarted and holds nothing up', 'Always', true,
+    [attempt('setup', 0, 'exited', { exitCode: 0 }), attempt('proxy', 0, 'exited', { exitCode: 1, finishedAt: s(5) }), attempt('app', 0, 'running')], ['proxy#1 backoff 10s'], false],
+  ['once the apps ran in this sandbox, a removed init container is not run again', 'Always', false, [attempt('app', 0, 'running')], [], false],
+];
+for (const [what, policy, sidecar, attempts, expected, initializing] of INIT_CASES) {
+  plan(`init: ${what}`, () => {
+    const a = planPod({ pod: initPod(policy, sidecar), observed: { ...observed(sandbox(), attempts), volumes: ['data'] }, now: s(6) });
+    assert.equal(started(a), expected);
+    assert.is(a.initializing ?? false, initializing);
+    assert.equal(a.volumes, [], 'the volume is there already');
+  });
+}
+
+plan('init: a remade sandbox runs every init container again from the first, the apps wait', () => {
+  const attempts = [
+    attempt('setup', 0, 'exited', { exitCode: 0 }), attempt('proxy', 0, 'exited', { exitCode: 0 }), attempt('app', 0, 'running'),
+  ];
+  const a = planPod({ pod: initPod(), observed: { ...observed(sandbox({ state: 'exited' }), attempts), volumes: ['data'] }, now: s(50) });
+  assert.equal(a.sandbox, { attempt: 1, reason: 'SandboxNotRunning' });
+  assert.equal(killed(a), ['app0:SandboxChanged']);
+  assert.equal(started(a), ['setup#1'], 'after a run that succeeded, at once and without advancing the back-off');
+  assert.is(a.initializing, true);
+});
+
+plan('init: in a remade sandbox, runs from the earlier sandbox do not count', () => {
+  const attempts = [
+    attempt('setup', 1, 'exited', { exitCode: 0, sandboxAttempt: 1 }), attempt('proxy', 0, 'exited', { exitCode: 0, sandboxAttempt: 0 }),
+    attempt('app', 0, 'exited', { sandboxAttempt: 0 }),
+  ];
+  const a = planPod({ pod: initPod(), observed: { ...observed(sandbox({ attempt: 1 }), attempts), volumes: ['data'] }, now: s(50) });
+  assert.equal(started(a), ['proxy#1']);
 });
 
 plan.run();

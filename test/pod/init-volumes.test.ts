@@ -1,0 +1,79 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PodFailedError } from '../../src/pod/index.js';
+import { containerId, IMAGE, labelled, rejection, testPods } from '../support/pods.js';
+import { scenario } from '../support/scenario.js';
+
+// Init containers run one at a time to completion before the apps, and emptyDir volumes carry
+// what they leave to the apps (fixtures/pod/init-volumes/).
+const initVolumes = suite('pod/init-volumes');
+
+const c = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
+  name, image: IMAGE, imagePullPolicy: 'IfNotPresent' as const, command: ['sh', '-c', script], ...extra,
+});
+
+scenario(initVolumes, 'an init container writes into an emptyDir that the app then serves; a Memory emptyDir keeps what the first init container wrote for the second; subPath mounts a directory of the volume', async ({ engine, defer }) => {
+  const pods = testPods(engine, 'pod/init-volumes serve');
+  const name = 'pt-init-serve';
+  defer(() => pods.delete(name, { force: true }), name);
+  const pod = await pods.create({
+    metadata: { name },
+    spec: {
+      initContainers: [
+        c('write', 'mkdir -p /www/site && echo "made by init" > /www/site/index.html && echo secret > /scratch/token', {
+          volumeMounts: [{ name: 'www', mountPath: '/www' }, { name: 'scratch', mountPath: '/scratch' }],
+        }),
+        c('check', 'test "$(cat /scratch/token)" = secret && df -k /scratch | tail -1 > /www/scratch-df', {
+          volumeMounts: [{ name: 'www', mountPath: '/www' }, { name: 'scratch', mountPath: '/scratch' }],
+        }),
+      ],
+      containers: [
+        c('web', 'exec httpd -f -p 80 -h /site', { volumeMounts: [{ name: 'www', mountPath: '/site', subPath: 'site', readOnly: true }] }),
+        c('reader', 'sleep 3600', { volumeMounts: [{ name: 'www', mountPath: '/www' }] }),
+      ],
+      volumes: [{ name: 'www', emptyDir: {} }, { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }],
+    },
+  });
+  assert.is(pod.status.phase, 'Running');
+  const reader = containerId(pod, 'reader');
+  const fetched = await engine.exec.run(reader, ['busybox', 'timeout', '3', 'wget', '-qO-', 'http://localhost/index.html']);
+  assert.is(fetched.stdout, 'made by init\n', fetched.stderr);
+  const df = await engine.exec.run(reader, ['cat', '/www/scratch-df']);
+  assert.match(df.stdout, /^tmpfs\s+8192\s/, 'the Memory emptyDir is a tmpfs of its sizeLimit, and the second init container saw the first one\'s file');
+  const readOnly = await engine.exec.run(containerId(pod, 'web'), ['sh', '-c', 'echo x > /site/index.html']);
+  assert.is.not(readOnly.exitCode, 0, 'a readOnly mount cannot be written');
+
+  const got = await pods.get(name);
+  assert.equal(got.status.initContainerStatuses?.map((s) => [s.name, 'terminated' in s.state && s.state.terminated.reason]), [['write', 'Completed'], ['check', 'Completed']]);
+  assert.equal(got.status.containerStatuses.map((s) => s.name), ['web', 'reader']);
+  const lines: string[] = [];
+  for await (const line of pods.logs(name)) lines.push(line.container);
+  assert.ok(lines.every((l) => l === 'web' || l === 'reader'), 'logs without -c are the apps\'');
+
+  const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-name=${name}`] } });
+  assert.equal(volumes.map((v) => v.Labels?.['podling.io/volume-name']).sort(), ['scratch', 'www']);
+  await pods.delete(name, { force: true });
+  assert.equal(await engine.volumes.list({ filters: { label: [`podling.io/pod-name=${name}`] } }), [], 'the volumes went with the pod');
+});
+
+scenario(initVolumes, 'an init container that fails makes the create fail with InitContainerError, its exit code and last line, and takes everything back, volumes included', async ({ engine, defer }) => {
+  const pods = testPods(engine, 'pod/init-volumes fails');
+  const name = 'pt-init-fails';
+  defer(() => pods.delete(name, { force: true }), name);
+  const err = await rejection(pods.create({
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      initContainers: [c('migrate', 'echo "cannot reach the database" >&2; exit 3', { volumeMounts: [{ name: 'cache', mountPath: '/cache' }] })],
+      containers: [c('app', 'sleep 3600')],
+      volumes: [{ name: 'cache', emptyDir: {} }],
+    },
+  }));
+  assert.instance(err, PodFailedError);
+  assert.is((err as PodFailedError).reason, 'InitContainerError');
+  assert.match((err as PodFailedError).detail, 'init container migrate exited 3: cannot reach the database');
+  assert.equal(await labelled(engine, `podling.io/pod-name=${name}`), { containers: [], networks: [] });
+  assert.equal(await engine.volumes.list({ filters: { label: [`podling.io/pod-name=${name}`] } }), []);
+});
+
+initVolumes.run();
