@@ -7,10 +7,10 @@ Usage: podling <command> [options]
 
 Commands:
   pod create NAME --container ... | -f FILE   run a pod
-  pod get POD [-o json|yaml]                  show one pod (by name or id)
-  pod list [-l SELECTOR] [-o wide|json]       list pods
+  pod get POD [-o json|yaml] [-w]             show one pod (by name or id); -w: a line per change
+  pod list [-l SELECTOR] [-o wide|json] [-w]  list pods; -w: then a line per change, as kubectl get -w
   pod delete POD...                           stop and remove pods
-  pod logs POD [-c NAME] [--tail N] [-f]      print container logs
+  pod logs POD [-c NAME] [--tail N] [-f] [-p] print container logs (-p: the previous attempt)
   pod exec POD [-c NAME] [-i] -- CMD...       run a command in a pod's container
   service create NAME --selector K=V --port P [--target-port T] [--protocol tcp|udp]
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
@@ -56,17 +56,23 @@ Options:
   --isolated              join no cluster network: no other pod can reach this one
   --host-network          use the host's network namespace (ports are the host's)
   -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)`,
-  'pod get': `Usage: podling pod get POD [-o json|yaml]`,
-  'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json]
+  'pod get': `Usage: podling pod get POD [-o json|yaml] [-w]
 
-  -l, --selector SELECTOR   app=web,tier!=db,canary,!legacy`,
+  -w, --watch   the pod as a table line, then a line per change until interrupted`,
+  'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json] [-w]
+
+  -l, --selector SELECTOR   app=web,tier!=db,canary,!legacy
+  -w, --watch               the table, then a line per change until interrupted (as kubectl get -w;
+                            -o json: one {type, object} per line)`,
   'pod delete': `Usage: podling pod delete POD... [--grace-period SECONDS] [--force]
 
   --grace-period N   seconds between SIGTERM and SIGKILL (default 30)
   --force            no grace period`,
-  'pod logs': `Usage: podling pod logs POD [-c NAME] [--tail N] [-f]
+  'pod logs': `Usage: podling pod logs POD [-c NAME] [--tail N] [-f] [-p]
 
-Lines are prefixed with the container name when the pod has several.`,
+Lines are prefixed with the container name when the pod has several. Init containers are shown
+when named with -c.
+  -p, --previous   the attempt before the current one (the container restarted)`,
   'pod exec': `Usage: podling pod exec POD [-c NAME] [-i] [-t] -- CMD [ARG...]
 
 The command's exit code becomes podling's.

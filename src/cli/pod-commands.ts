@@ -1,26 +1,77 @@
 import { parseArgs } from 'node:util';
 import type { Pods } from '../pod/index.js';
-import { formatPod, podTable } from './print.js';
+import { PodNotFoundError } from '../pod/index.js';
+import { formatPod, podRow, podTable, POD_HEAD, rowLike, table, widthsOf } from './print.js';
 import { UsageError } from './usage.js';
 
 export async function podGet(pods: Pods, argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, watch: { type: 'boolean', short: 'w' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('pod get takes exactly one POD (name or id)');
   if (values.output && !['json', 'yaml'].includes(values.output)) throw new UsageError(`-o ${values.output}: use json or yaml`);
+  if (values.watch) {
+    if (values.output === 'yaml') throw new UsageError('-w prints a line per change: use the table or -o json');
+    return watchTable(pods, { name: positionals[0]! }, values.output, true);
+  }
   console.log(await formatPod(await pods.get(positionals[0]!), values.output));
   return 0;
 }
 
 export async function podList(pods: Pods, argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { selector: { type: 'string', short: 'l' }, output: { type: 'string', short: 'o' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { selector: { type: 'string', short: 'l' }, output: { type: 'string', short: 'o' }, watch: { type: 'boolean', short: 'w' } }, allowPositionals: true });
   if (positionals.length) throw new UsageError(`pod list takes no arguments (got ${positionals.join(' ')})`);
   if (values.output && !['wide', 'json'].includes(values.output)) throw new UsageError(`-o ${values.output}: use wide or json`);
+  if (values.watch) return watchTable(pods, { selector: values.selector }, values.output);
   const list = await pods.list({ selector: values.selector });
   if (values.output === 'json') console.log(JSON.stringify({ apiVersion: 'v1', kind: 'PodList', items: list }, null, 2));
   else if (!list.length) console.error('no pods');
   else console.log(podTable(list, values.output === 'wide'));
   return 0;
 }
+
+/**
+ * `-w`: the pods as a table, then a line per change until interrupted, as `kubectl get -w` prints
+ * them (a pod gone is printed once more as Deleted); `-o json` prints one object per line, each
+ * with its change type. One pod that does not exist is not-found, as without -w.
+ */
+async function watchTable(pods: Pods, filter: { selector?: string; name?: string }, output: string | undefined, one = false): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { pods: now, changes } = await pods.watch({ ...filter, signal: stop.signal });
+    if (one && !now.length) throw new PodNotFoundError(filter.name!);
+    const wide = output === 'wide';
+    const rows = [POD_HEAD(wide), ...now.map((p) => podRow(p, wide))];
+    const widths = widthsOf(rows);
+    if (output === 'json') for (const pod of now) console.log(JSON.stringify({ type: 'ADDED', object: pod }));
+    else console.log(table(rows));
+    // A change the table would not show (a container's state name, say) prints no line.
+    const printed = new Map(now.map((p) => [p.metadata.name, rowKey(podRow(p, wide))]));
+    try {
+      for await (const change of changes) {
+        if (output === 'json') {
+          console.log(JSON.stringify({ type: change.type, object: change.pod }));
+          continue;
+        }
+        const row = podRow(change.pod, wide, change.type === 'DELETED' ? 'Deleted' : undefined);
+        if (printed.get(change.pod.metadata.name) === rowKey(row)) continue;
+        printed.set(change.pod.metadata.name, rowKey(row));
+        console.log(rowLike(widths, row));
+      }
+    } catch (err) {
+      if (!stop.signal.aborted) throw err;
+    }
+    return 0;
+  } finally {
+    stop.abort(); // closes the events subscription, whether or not the changes were read
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A row without its AGE column, which changes by itself. */
+const rowKey = (row: string[]) => row.filter((_, i) => i !== 5).join('\t');
 
 export async function podDelete(pods: Pods, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { 'grace-period': { type: 'string' }, force: { type: 'boolean' } }, allowPositionals: true });
@@ -37,13 +88,14 @@ export async function podDelete(pods: Pods, argv: string[]): Promise<number> {
 }
 
 export async function podLogs(pods: Pods, argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { container: { type: 'string', short: 'c' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { container: { type: 'string', short: 'c' }, tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' }, previous: { type: 'boolean', short: 'p' } }, allowPositionals: true });
+  if (values.previous && values.follow) throw new UsageError('--previous reads an attempt that has ended: it cannot be followed (-f)');
   if (positionals.length !== 1) throw new UsageError('pod logs takes exactly one POD');
   const tail = values.tail === undefined ? undefined : Number(values.tail);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail ${values.tail}: a whole number of lines`);
   const pod = await pods.get(positionals[0]!);
   const prefix = values.container === undefined && pod.status.containerStatuses.length > 1;
-  for await (const line of pods.logs(positionals[0]!, { container: values.container, tail, follow: values.follow })) {
+  for await (const line of pods.logs(positionals[0]!, { container: values.container, tail, follow: values.follow, previous: values.previous })) {
     (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${prefix ? `[${line.container}] ` : ''}${line.text}\n`);
   }
   return 0;

@@ -21,13 +21,33 @@ function ready(pod: PodObject): string {
 
 const restarts = (pod: PodObject) => String(pod.status.containerStatuses.reduce((n, c) => n + c.restartCount, 0));
 
-export function podTable(pods: PodObject[], wide: boolean): string {
-  const head = ['NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
-  const rows = pods.map((p) => [
-    p.metadata.name, p.metadata.uid, ready(p), p.status.reason ? `${p.status.phase} (${p.status.reason})` : p.status.phase, restarts(p), age(p.metadata.creationTimestamp),
+export const POD_HEAD = (wide: boolean) => ['NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
+
+/** kubectl's STATUS: the reason a container waits (CrashLoopBackOff), else the pod's phase and reason. */
+function statusText(p: PodObject): string {
+  const waiting = p.status.containerStatuses.map((c) => ('waiting' in c.state ? c.state.waiting.reason : undefined)).find((r) => r && r !== 'ContainerCreating');
+  if (waiting) return waiting;
+  return p.status.reason ? (p.status.reason.startsWith('Init:') ? p.status.reason : `${p.status.phase} (${p.status.reason})`) : p.status.phase;
+}
+
+export function podRow(p: PodObject, wide: boolean, status = statusText(p)): string[] {
+  return [
+    p.metadata.name, p.metadata.uid, ready(p), status, restarts(p), age(p.metadata.creationTimestamp),
     ...(wide ? [p.status.podIP ?? '<none>', p.status.containerStatuses.map((c) => c.name).join(','), Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
-  ]);
-  return table([head, ...rows]);
+  ];
+}
+
+export function podTable(pods: PodObject[], wide: boolean): string {
+  return table([POD_HEAD(wide), ...pods.map((p) => podRow(p, wide))]);
+}
+
+/** A row laid out to the columns of a table printed before (as `kubectl get -w` lines up its changes). */
+export function rowLike(widths: number[], row: string[]): string {
+  return row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ').trimEnd();
+}
+
+export function widthsOf(rows: string[][]): number[] {
+  return rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
 }
 
 /** YAML for `-o yaml`, loaded only then: the CLI's cold start should not pay for it. */

@@ -10,6 +10,7 @@ import { parsePod, PodSpecError, type Pod, type PodInput } from './spec.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
+import { watchPods, type PodChange } from './watch.js';
 import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
 
 export interface PodsOptions {
@@ -60,6 +61,12 @@ export class Pods {
     const requirements = options.selector === undefined ? [] : parseSelector(options.selector);
     const records = await readPods(this.engine, options);
     return records.map(summarize).filter((p) => matches(requirements, p.metadata.labels));
+  }
+
+  /** The pods (by selector or name) now, and each change as it happens until the signal aborts (see watch.ts). */
+  watch(options: { selector?: string; name?: string; signal?: AbortSignal } = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
+    const requirements = options.selector === undefined ? [] : parseSelector(options.selector);
+    return watchPods(this.engine, { ...options, requirements });
   }
 
   async delete(ref: string, options: DeleteOptions & Signal = {}): Promise<void> {
@@ -115,6 +122,7 @@ export { parsePod, loadPodFile, PodSpecError, type Pod, type PodInput } from './
 export { PodError, PodFailedError, PodNotFoundError, type PodErrorKind } from './errors.js';
 export { SelectorError, parseSelector } from './selector.js';
 export type { PodObject } from './read.js';
+export type { PodChange } from './watch.js';
 export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
 export { ServiceError, ServiceSpecError, type ServiceObject } from './services.js';
