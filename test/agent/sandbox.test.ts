@@ -70,6 +70,46 @@ if (mode === 'live') {
     const local = await eventually('localhost in the rebuilt sandbox', () => fetchFrom(engine, containerId(after, 'sidecar'), 'http://localhost/'), (r) => r.exitCode === 0, 10_000);
     assert.is(local.stdout.trim(), 'hello from as-gone');
   });
+
+  scenario(sandbox, 'a remade sandbox runs the init containers again from the first, keeps what a disk emptyDir holds, and restarts a sidecar beside the app', async ({ engine, name, defer, track }) => {
+    const cluster = { name: track.network(name('cluster')), subnet: subnet(37) };
+    const pods = agentPods(engine, 'agent/sandbox init', cluster);
+    const pod = 'as-init';
+    defer(() => pods.delete(pod, { force: true }).catch(() => {}), pod);
+    const image = '127.0.0.1:5000/podling-test/busybox:latest';
+    const c = (cname: string, script: string, extra: Record<string, unknown> = {}) => ({ name: cname, image, imagePullPolicy: 'IfNotPresent' as const, command: ['sh', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }], ...extra });
+    await pods.create({
+      metadata: { name: pod, labels: { [AGENT_LABEL]: 'init' } },
+      spec: {
+        initContainers: [
+          c('count', 'echo run >> /data/runs'),
+          c('helper', 'echo helper > /data/helper; exec sleep 3600', { restartPolicy: 'Always' }),
+        ],
+        containers: [c('app', 'sleep 3600')],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      },
+    });
+    const running = startAgent(engine, 'init', cluster);
+    defer(() => running.stop(), 'the agent');
+    await eventually('the take-over', () => podContainers(engine, pod), (cs) => cs.filter((x) => x.state === 'running').every((x) => x.restartPolicy === 'no'));
+    const runs = async () => (await engine.exec.run(containerId(await pods.get(pod), 'app'), ['cat', '/data/runs'])).stdout;
+    assert.is(await runs(), 'run\n');
+
+    // The sidecar ends: it is restarted beside the app, which keeps running.
+    const appBefore = containerId(await pods.get(pod), 'app');
+    const helper = (await podContainers(engine, pod)).find((x) => x.name === 'helper' && x.state === 'running')!;
+    await engine.containers.kill(helper.id);
+    await eventually('the sidecar restarted', () => podContainers(engine, pod), (cs) => cs.some((x) => x.name === 'helper' && x.attempt === 1 && x.state === 'running'), 20_000);
+    assert.is(containerId(await pods.get(pod), 'app'), appBefore, 'the app was not touched');
+
+    const infra = (await podContainers(engine, pod)).find((x) => x.role === 'infra')!;
+    await engine.containers.kill(infra.id);
+    const after = await runningAgain(engine, pods, pod, infra.id);
+    assert.is(await runs(), 'run\nrun\n', 'the init container ran again, and the volume kept the first run');
+    assert.equal(after.status.initContainerStatuses?.map((x) => [x.name, Object.keys(x.state)[0]]), [['count', 'terminated'], ['helper', 'running']]);
+    const order = running.decisions.filter((d) => d.pod === pod && d.action === 'start' && (d.attempt as number) >= 1).map((d) => d.container);
+    assert.equal(order.slice(-3), ['count', 'helper', 'app'], `in order after the sandbox: ${order}`);
+  });
 }
 
 sandbox.run();
