@@ -12,7 +12,10 @@ import { observePod } from '../pod/observe.js';
 import { planPod } from '../pod/plan.js';
 import { readPods, type PodRecord } from '../pod/read.js';
 import { PodRuntime } from '../pod/runtime.js';
+import { syncAliases } from '../pod/aliases.js';
+import { readServices } from '../pod/services.js';
 import { decisionsOf, type Log } from './decisions.js';
+import { Prober } from './prober.js';
 import { handBack } from './handback.js';
 
 /**
@@ -53,6 +56,7 @@ export class Agent {
   private readonly fingerprints = new Map<string, string>();
   private readonly selector: Requirement[];
   private signal?: AbortSignal;
+  private prober?: Prober;
 
   constructor(readonly engine: Engine, private readonly options: AgentOptions) {
     this.runtime = new PodRuntime(engine, clusterNetworkFrom(process.env, options.cluster));
@@ -96,6 +100,11 @@ export class Agent {
     // Every engine call of every sync listens on this one signal: many at once is expected.
     setMaxListeners(0, signal);
     this.signal = signal;
+    this.prober = new Prober(this.engine, {
+      resync: (pod) => this.schedule(pod),
+      // After the sync in hand, in the pod's own queue: never beside a remake of its sandbox.
+      onReadiness: (pod, podId) => { void this.runtime.serial(pod, async () => syncAliases(this.engine, this.runtime.cluster.name, await readServices(this.engine), { podId, signal })).catch((err: unknown) => this.failed(pod, err)); },
+    }, this.log, signal);
     const release = await acquireLease(this.engine, await this.runtime.ensureInfraImage(this.options.infraImage), { holder: this.creator, signal });
     this.log({ pod: '', action: 'agent', reason: 'Started', holder: this.creator });
     try {
@@ -103,6 +112,7 @@ export class Agent {
     } finally {
       for (const timer of this.timers.values()) clearTimeout(timer);
       this.timers.clear();
+      this.prober.stop();
       await this.settle();
       // Pods stay; restarts go back to the engine, so a pod no agent supervises is no worse off.
       const handed = await handBack(this.engine).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
@@ -180,7 +190,11 @@ export class Agent {
     if (beingCreated(record, this.creator)) return this.wakeAt(name, Date.now() + 1000);
     this.fingerprints.set(name, fingerprint(record));
     const observed = await observePod(this.engine, record, { signal: this.signal });
-    const actions = planPod({ pod: record.spec, observed, now: Date.now(), supervised: true });
+    await this.prober!.track(name, record.spec, observed);
+    const actions = planPod({
+      pod: record.spec, observed, now: Date.now(), supervised: true,
+      unhealthy: this.prober!.unhealthy(name), notStarted: this.prober!.notStarted(name),
+    });
     const said = this.saidWaits.get(name) ?? new Set<string>();
     this.saidWaits.set(name, said);
     for (const decision of decisionsOf(name, actions, said)) this.log(decision);
@@ -209,6 +223,7 @@ export class Agent {
   }
 
   private forget(pod: string): void {
+    this.prober?.forget(pod);
     clearTimeout(this.timers.get(pod));
     this.timers.delete(pod);
     this.fingerprints.delete(pod);

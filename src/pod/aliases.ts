@@ -1,6 +1,8 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
-import { readPods } from './read.js';
+import { LABEL } from './labels.js';
+import { isReady, readPods, summarize, type PodRecord } from './read.js';
+import { hasGatingProbes, readProbeStatus } from './readiness.js';
 import { matches, type Requirement } from './selector.js';
 import type { Pod } from './spec.js';
 import { isIsolated } from './spec.js';
@@ -9,9 +11,12 @@ interface ServiceLike { name: string; selector: Record<string, string> }
 
 const requirementsOf = (s: ServiceLike): Requirement[] => Object.entries(s.selector).map(([key, value]) => ({ key, op: '=', value }));
 
-/** A pod's DNS names on the cluster network: its own name and every service that selects it. */
-export function aliasesFor(pod: Pod, services: ServiceLike[]): string[] {
-  return [pod.metadata.name, ...services.filter((s) => matches(requirementsOf(s), pod.metadata.labels)).map((s) => s.name)];
+/**
+ * A pod's DNS names on the cluster network: its own name, and every service that selects it while
+ * the pod is ready (a pod whose readiness is probed starts unready: only its own name).
+ */
+export function aliasesFor(pod: Pod, services: ServiceLike[], ready = !hasGatingProbes(pod)): string[] {
+  return [pod.metadata.name, ...(ready ? services.filter((s) => matches(requirementsOf(s), pod.metadata.labels)).map((s) => s.name) : [])];
 }
 
 /**
@@ -23,8 +28,8 @@ export function aliasesFor(pod: Pod, services: ServiceLike[]): string[] {
  * aliases): pods on another cluster, isolated or elsewhere are not ours to touch, and a pod that
  * goes away meanwhile (another process deleting it) is skipped, not a failure of the sync.
  */
-export async function syncAliases(engine: Engine, cluster: string, services: ServiceLike[]): Promise<void> {
-  const pods = await readPods(engine);
+export async function syncAliases(engine: Engine, cluster: string, services: ServiceLike[], options: { podId?: string; signal?: AbortSignal } = {}): Promise<void> {
+  const pods = await readPods(engine, { labels: options.podId ? [`${LABEL.podId}=${options.podId}`] : [], signal: options.signal });
   await Promise.all(pods.map(async (record) => {
     const infra = record.infra;
     if (!infra || !record.spec || isIsolated(record.spec) || infra.State !== 'running') return;
@@ -33,7 +38,7 @@ export async function syncAliases(engine: Engine, cluster: string, services: Ser
       const detail = await engine.containers.inspect(infra.Id);
       const endpoint = detail.NetworkSettings.Networks?.[cluster];
       if (!endpoint?.IPAddress) return;
-      const want = aliasesFor(record.spec, services);
+      const want = aliasesFor(record.spec, services, await readyForServices(engine, record, options.signal));
       // The engine adds the short container id to the aliases it reports; it is not ours to manage.
       const have = (endpoint.Aliases ?? []).filter((a) => a !== detail.Id.slice(0, 12));
       if (sameSet(want, have)) return;
@@ -43,6 +48,12 @@ export async function syncAliases(engine: Engine, cluster: string, services: Ser
       if (!isNotFound(err)) throw err;
     }
   }));
+}
+
+/** Ready as service endpoints take it: a pod whose readiness is probed by what the agent found. */
+async function readyForServices(engine: Engine, record: PodRecord, signal?: AbortSignal): Promise<boolean> {
+  if (!record.spec || !hasGatingProbes(record.spec) || !record.infra) return true;
+  return isReady(summarize(record, await readProbeStatus(engine, record.infra.Id, signal)));
 }
 
 function sameSet(a: string[], b: string[]): boolean {

@@ -4,9 +4,9 @@ import { createPod, type CreateOptions } from './create.js';
 import { deletePod, type DeleteOptions } from './delete.js';
 import { podLogs, selectContainers, type LogLine, type PodLogOptions } from './logs.js';
 import { prune, type PruneReport } from './prune.js';
-import { describe, describeCreated, findPod, readPods, summarize, type PodObject } from './read.js';
+import { describe, describeCreated, findPod, readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, parseSelector } from './selector.js';
-import { parsePod, PodSpecError, type Pod, type PodInput } from './spec.js';
+import { parsePod, type Pod, type PodInput } from './spec.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
@@ -43,7 +43,6 @@ export class Pods {
    */
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
-    refuseProbes(pod);
     const id = this.defaults.newId?.(); // taken in call order, before any waiting
     return this.runtime.serial(pod.metadata.name, async () => {
       const created = await createPod(this.runtime, pod, { id, creator: this.defaults.creator, ...options });
@@ -60,7 +59,7 @@ export class Pods {
   async list(options: { selector?: string; signal?: AbortSignal } = {}): Promise<PodObject[]> {
     const requirements = options.selector === undefined ? [] : parseSelector(options.selector);
     const records = await readPods(this.engine, options);
-    return records.map(summarize).filter((p) => matches(requirements, p.metadata.labels));
+    return (await summarizeAll(this.engine, records, options)).filter((p) => matches(requirements, p.metadata.labels));
   }
 
   /** The pods (by selector or name) now, and each change as it happens until the signal aborts (see watch.ts). */
@@ -109,13 +108,6 @@ export class Pods {
   prune(options: { all?: boolean } = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
-}
-
-/** Probes parse, but nothing runs them yet: refused, never silently ignored. */
-function refuseProbes(pod: Pod): void {
-  const problems = [...(pod.spec.initContainers ?? []).map((c, i) => [`initContainers.${i}`, c] as const), ...pod.spec.containers.map((c, i) => [`containers.${i}`, c] as const)]
-    .flatMap(([at, c]) => (['livenessProbe', 'readinessProbe', 'startupProbe'] as const).filter((f) => c[f]).map((f) => `spec.${at}.${f}: probes are not run yet by this version of Podling`));
-  if (problems.length) throw new PodSpecError(problems);
 }
 
 export { parsePod, loadPodFile, PodSpecError, type Pod, type PodInput } from './spec.js';

@@ -10,7 +10,7 @@ import { isSidecar, type Container, type InitContainer, type Pod } from './spec.
  */
 
 export type SandboxReason = 'NoSandbox' | 'SandboxNotRunning' | 'SandboxRestarted';
-export type KillReason = 'SandboxChanged' | 'SpecChanged' | 'NotInSpec';
+export type KillReason = 'SandboxChanged' | 'SpecChanged' | 'NotInSpec' | 'Unhealthy';
 
 export interface StartAction {
   name: string;
@@ -52,12 +52,16 @@ export interface PlanInput {
   now: number;
   /** An agent supervises: the engine's restart policies are to be switched off. */
   supervised?: boolean;
+  /** Container ids whose liveness (or startup) probe failed: they are killed, and restart under the policy. */
+  unhealthy?: Set<string>;
+  /** Running container ids whose startup probe has not passed yet: a sidecar among them holds the next init container. */
+  notStarted?: Set<string>;
 }
 
 const RUNNING = new Set(['running', 'restarting', 'paused']);
 const TERMINATED = new Set(['exited', 'dead']);
 
-export function planPod({ pod, observed, now, supervised = false }: PlanInput): PodActions {
+export function planPod({ pod, observed, now, supervised = false, unhealthy = new Set(), notStarted = new Set() }: PlanInput): PodActions {
   const actions: PodActions = { volumes: [], kill: [], start: [], waiting: [], remove: [], takeOver: [] };
   const latest = latestAttempts(observed.attempts);
   const reason = sandboxReason(observed, latest);
@@ -66,8 +70,8 @@ export function planPod({ pod, observed, now, supervised = false }: PlanInput): 
     if (!wanted.has(a.name) && RUNNING.has(a.state)) actions.kill.push({ id: a.id, name: a.name, reason: 'NotInSpec' });
   }
   if (reason) planNewSandbox(pod, observed, latest, reason, now, actions);
-  else if (planInit(pod, observed.sandbox!.attempt, latest, now, actions)) {
-    for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions);
+  else if (planInit(pod, observed.sandbox!.attempt, latest, now, actions, notStarted, unhealthy)) {
+    for (const c of pod.spec.containers) planContainer(pod, c, latest.get(c.name), now, actions, unhealthy);
   }
   if (actions.sandbox || actions.start.length) {
     const have = new Set(observed.volumes ?? []);
@@ -120,7 +124,7 @@ function planNewSandbox(pod: Pod, observed: ObservedPod, latest: Map<string, Att
   actions.sandbox = { attempt, reason };
   // A new sandbox runs every init container again, from the first; the apps wait for them.
   if (inits(pod).length) {
-    planInit(pod, attempt, latest, now, actions);
+    planInit(pod, attempt, latest, now, actions, new Set(), new Set());
     return;
   }
   for (const c of toRun) {
@@ -143,7 +147,7 @@ function planNewSandbox(pod: Pod, observed: ObservedPod, latest: Map<string, Att
  * the pod is initialized for good (an init container removed since is not run again). True when
  * the apps may run.
  */
-function planInit(pod: Pod, sandboxAttempt: number, latest: Map<string, Attempt>, now: number, actions: PodActions): boolean {
+function planInit(pod: Pod, sandboxAttempt: number, latest: Map<string, Attempt>, now: number, actions: PodActions, notStarted: Set<string>, unhealthy: Set<string>): boolean {
   const initialized = pod.spec.containers.some((c) => latest.get(c.name)?.sandboxAttempt === sandboxAttempt);
   for (const c of inits(pod)) {
     const found = latest.get(c.name);
@@ -166,6 +170,11 @@ function planInit(pod: Pod, sandboxAttempt: number, latest: Map<string, Attempt>
       return false;
     }
     if (isSidecar(c)) {
+      if (RUNNING.has(last.state) && unhealthy.has(last.id)) actions.kill.push({ id: last.id, name: c.name, reason: 'Unhealthy' });
+      else if (RUNNING.has(last.state) && notStarted.has(last.id) && !initialized) {
+        actions.initializing = true; // running, but its startup probe has not passed: the next one waits
+        return false;
+      }
       if (RUNNING.has(last.state)) continue; // started: the next one may go
       restartOrWait(c.name, last, last.finishedAt ?? now, now, actions);
       if (initialized) continue; // the apps already run: a sidecar's restart holds nothing up
@@ -190,7 +199,7 @@ function nextSandboxAttempt(observed: ObservedPod): number {
   return observed.attempts.length ? Math.max(...observed.attempts.map((a) => a.sandboxAttempt)) + 1 : 0;
 }
 
-function planContainer(pod: Pod, c: Container, last: Attempt | undefined, now: number, actions: PodActions): void {
+function planContainer(pod: Pod, c: Container, last: Attempt | undefined, now: number, actions: PodActions, unhealthy: Set<string>): void {
   if (!last) {
     actions.start.push({ name: c.name, attempt: 0 });
     return;
@@ -200,6 +209,11 @@ function planContainer(pod: Pod, c: Container, last: Attempt | undefined, now: n
     return;
   }
   if (RUNNING.has(last.state)) {
+    // Its liveness probe failed: killed now; the next sync restarts it under the policy and back-off.
+    if (unhealthy.has(last.id)) {
+      actions.kill.push({ id: last.id, name: c.name, reason: 'Unhealthy' });
+      return;
+    }
     if (last.hash !== undefined && last.hash !== containerHash(c)) {
       actions.kill.push({ id: last.id, name: c.name, reason: 'SpecChanged' });
       actions.start.push({ name: c.name, attempt: last.attempt + 1, backoff: last.backoff });

@@ -6,6 +6,7 @@ import { PodNotFoundError } from './errors.js';
 import { ANNOTATION_POD_IP, LABEL, isDeletingName, managedFilter, podNetworkName } from './labels.js';
 import { Pod } from './spec.js';
 import { leaseHolder, type LeaseHolder } from './lease.js';
+import { hasGatingProbes, probeFlags, readProbeStatus, type ProbeStatus } from './readiness.js';
 import { attemptFrom, sandboxFrom } from './observe.js';
 import { planPod } from './plan.js';
 import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
@@ -85,10 +86,24 @@ export async function findPod(engine: Engine, ref: string, options: { signal?: A
 const containerName = (c: ContainerSummary) => c.Labels?.[LABEL.container] ?? c.Names[0]?.replace(/^\//, '') ?? c.Id;
 
 /** The pod object from list summaries alone: one engine call for any number of pods. */
-export function summarize(record: PodRecord): PodObject {
+export function summarize(record: PodRecord, probes?: ProbeStatus): PodObject {
   const infra = record.infra && viewFromSummary('infra', record.infra);
   const apps = record.apps.map((c) => viewFromSummary(containerName(c), c));
-  return toObject(record, infra, apps, podAddress(record.infra?.NetworkSettings?.Networks, record.id, record.spec), record.infra && new Date(record.infra.Created * 1000).toISOString(), new Map());
+  return toObject(record, infra, apps, podAddress(record.infra?.NetworkSettings?.Networks, record.id, record.spec), record.infra && new Date(record.infra.Created * 1000).toISOString(), new Map(), probes);
+}
+
+/**
+ * Pods from list summaries, with the probe results the agent keeps in the engine read for the
+ * pods whose readiness depends on them (one archive read each; pods without such probes cost
+ * nothing more).
+ */
+export async function summarizeAll(engine: Engine, records: PodRecord[], options: { signal?: AbortSignal } = {}): Promise<PodObject[]> {
+  return Promise.all(records.map(async (r) => summarize(r, await probeStatusOf(engine, r, r.infra?.Id, options))));
+}
+
+function probeStatusOf(engine: Engine, record: PodRecord, infraId: string | undefined, options: { signal?: AbortSignal }): Promise<ProbeStatus | undefined> {
+  if (!infraId || !record.spec || !hasGatingProbes(record.spec)) return Promise.resolve(undefined);
+  return readProbeStatus(engine, infraId, options.signal);
 }
 
 /** The pod object from inspects: exact start/finish times, OOM kills and restart counts. */
@@ -103,8 +118,9 @@ export function describeCreated(engine: Engine, pod: Pod, made: { id: string; in
 }
 
 async function inspectPod(engine: Engine, record: PodRecord, infraId: string | undefined, apps: { name: string; id: string }[], options: { signal?: AbortSignal }): Promise<PodObject> {
-  const [supervisor, infraDetail, ...appDetails] = await Promise.all([
+  const [supervisor, probes, infraDetail, ...appDetails] = await Promise.all([
     leaseHolder(engine, options),
+    probeStatusOf(engine, record, infraId, options),
     infraId ? inspectOrNone(engine, infraId, options) : undefined,
     ...apps.map((a) => inspectOrNone(engine, a.id, options)),
   ]);
@@ -114,10 +130,26 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
   const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
   // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
-  const object = toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)));
-  object.status.conditions = [supervised(supervisor)];
+  const object = toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)), probes);
+  object.status.conditions = [...readinessConditions(object), supervised(supervisor)];
   return object;
 }
+
+/** Kubernetes' Initialized, ContainersReady and Ready, from the statuses just made. */
+function readinessConditions(pod: PodObject): PodCondition[] {
+  const initialized = !pod.status.reason?.startsWith('Init:');
+  const notReady = pod.status.containerStatuses.filter((c) => !c.ready).map((c) => c.name);
+  const ready = initialized && pod.status.phase === 'Running' && pod.status.containerStatuses.length > 0 && !notReady.length;
+  const why = notReady.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` } : {};
+  return [
+    { type: 'Initialized', status: initialized ? 'True' : 'False', ...(initialized ? {} : { reason: 'ContainersNotInitialized' }) },
+    { type: 'ContainersReady', status: ready ? 'True' : 'False', ...(ready ? {} : why) },
+    { type: 'Ready', status: ready ? 'True' : 'False', ...(ready ? {} : why) },
+  ];
+}
+
+/** Whether the pod counts as ready (every container ready): what service endpoints and DNS take. */
+export const isReady = (pod: PodObject) => pod.status.phase === 'Running' && pod.status.containerStatuses.length > 0 && pod.status.containerStatuses.every((c) => c.ready);
 
 /** Whether an agent holds the engine's lease: without one, only the engine's own restart policies act. */
 function supervised(holder: LeaseHolder | undefined): PodCondition {
@@ -164,7 +196,7 @@ function hostAddress(): string | undefined {
   return '127.0.0.1';
 }
 
-function toObject(record: PodRecord, infra: ContainerView | undefined, views: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined, waiting: Map<string, Waiting>): PodObject {
+function toObject(record: PodRecord, infra: ContainerView | undefined, views: ContainerView[], ip: string | undefined, creationTimestamp: string | undefined, waiting: Map<string, Waiting>, probes?: ProbeStatus): PodObject {
   const initSpecs = record.spec?.spec.initContainers ?? [];
   const order = [...initSpecs, ...record.spec?.spec.containers ?? []].map((c) => c.name);
   // Newest attempt first within each container, then containers in the spec's order.
@@ -174,7 +206,9 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, views: Co
   const apps = newest.filter((v) => !initNames.has(v.name) && !v.init);
   const inits = newest.filter((v) => initNames.has(v.name) || v.init);
   const previous = (v: ContainerView) => views.find((w) => w.name === v.name && (w.attempt ?? 0) < (v.attempt ?? 0));
-  const status = (v: ContainerView) => containerStatus(v, previous(v), waiting.get(v.name));
+  const specs = [...initSpecs, ...record.spec?.spec.containers ?? []];
+  const flags = (v: ContainerView) => probeFlags(specs.find((c) => c.name === v.name), v.id, v.state === 'running', probes);
+  const status = (v: ContainerView) => containerStatus(v, previous(v), waiting.get(v.name), flags(v));
   const policy = record.spec?.spec.restartPolicy;
   const expected = (record.spec?.spec.containers ?? []).length;
   const init = initProgress(initSpecs, inits, apps.length > 0, waiting, policy);

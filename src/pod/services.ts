@@ -5,7 +5,7 @@ import { PodError } from './errors.js';
 import { LABEL, managedFilter } from './labels.js';
 import { ANNOTATION_ISOLATED, dnsLabel, validKey, validLabelValue } from './spec.js';
 import { matches, type Requirement } from './selector.js';
-import { readPods, summarize, type PodObject } from './read.js';
+import { isReady, readPods, summarizeAll, type PodObject } from './read.js';
 import { syncAliases } from './aliases.js';
 import type { PodRuntime } from './runtime.js';
 
@@ -98,7 +98,7 @@ export async function readServices(engine: Engine): Promise<(ServiceSpec & { cre
 /** Endpoints of every service, from one read of the pods. */
 export async function listServices(engine: Engine): Promise<ServiceObject[]> {
   const [services, records] = await Promise.all([readServices(engine), readPods(engine)]);
-  const pods = records.map(summarize);
+  const pods = await summarizeAll(engine, records);
   return services.map((s) => toObject(s, pods));
 }
 
@@ -126,7 +126,7 @@ function toObject(s: ServiceSpec & { created?: string }, pods: PodObject[]): Ser
   // Exactly the pods whose cluster endpoint carries the service's name, so the list is what DNS
   // answers: isolated and hostNetwork pods have no endpoint on the cluster network.
   const endpoints = pods
-    .filter((p) => p.status.phase === 'Running' && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true'
+    .filter((p) => isReady(p) && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true'
       && !('hostNetwork' in p.spec && p.spec.hostNetwork) && matches(requirements, p.metadata.labels))
     .map((p) => `${p.status.podIP}:${targetPort}`)
     .sort();

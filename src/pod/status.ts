@@ -67,7 +67,7 @@ const TERMINATED = new Set(['exited', 'dead']);
  * A container's status from its newest attempt, the one before it (`lastState`) and, when the
  * restart back-off holds it, why it waits. Restarts count Podling's attempts and the engine's own.
  */
-export function containerStatus(view: ContainerView, previous?: ContainerView, waiting?: Waiting): ContainerStatus {
+export function containerStatus(view: ContainerView, previous?: ContainerView, waiting?: Waiting, probes?: { ready: boolean; started: boolean }): ContainerStatus {
   const base = {
     name: view.name, image: view.image, containerID: `docker://${view.id}`,
     restartCount: (view.attempt ?? 0) + (view.restartCount ?? 0),
@@ -79,7 +79,9 @@ export function containerStatus(view: ContainerView, previous?: ContainerView, w
     return { ...base, ...last, ready: false, started: false, state: { waiting } };
   }
   if (RUNNING.has(view.state)) {
-    return { ...base, ready: view.state === 'running', started: true, state: { running: { startedAt: view.startedAt } } };
+    // Without probes a running container is ready and started; with them, as the agent found.
+    const { ready, started } = probes ?? { ready: true, started: true };
+    return { ...base, ready: view.state === 'running' && ready, started, state: { running: { startedAt: view.startedAt } } };
   }
   if (TERMINATED.has(view.state)) return { ...base, ready: false, started: false, state: { terminated: terminated(view) } };
   return { ...base, ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } } };

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/index.js';
 import { LABEL, managedFilter } from './labels.js';
-import { readPods, summarize, type PodObject } from './read.js';
+import { readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, type Requirement } from './selector.js';
 
 /** A change to a pod, as `kubectl get -w` shows them: the pod as it is now, or gone. */
@@ -17,7 +17,7 @@ export async function watchPods(engine: Engine, options: { requirements?: Requir
   const keep = (pod: PodObject) => (options.name === undefined || pod.metadata.name === options.name || pod.metadata.uid === options.name)
     && matches(options.requirements ?? [], pod.metadata.labels);
   const events = await engine.system.events({ filters: { type: ['container'], ...managedFilter() }, signal: options.signal });
-  const read = async (labels: string[] = []) => (await readPods(engine, { labels, signal: options.signal })).map(summarize).filter(keep);
+  const read = async (labels: string[] = []) => (await summarizeAll(engine, await readPods(engine, { labels, signal: options.signal }), options)).filter(keep);
   let pods: PodObject[];
   try {
     pods = await read();
