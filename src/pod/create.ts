@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine/index.js';
 import { isConflict } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
-import { PodFailedError, detailOf } from './errors.js';
+import { isPodlingError } from '../errors.js';
+import { PodError, PodFailedError, detailOf, throwIfAborted } from './errors.js';
 import { executeActions, ignoreMissing, type ExecuteOptions, type Made } from './execute.js';
 import { creatorTag } from './creator.js';
 import { LABEL, infraName } from './labels.js';
@@ -46,6 +47,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const id = options.id ?? newPodId();
   const creator = options.creator ?? creatorTag();
   const name = pod.metadata.name;
+  throwIfAborted(options.signal, `pod ${name}`);
   const observed = { id, name, attempts: [], volumes: [] };
   const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
@@ -57,6 +59,8 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   } catch (err) {
     runtime.forget();
     await rollback(runtime.engine, made);
+    // Asked to stop: what was made is gone, and the caller hears its own abort, not a pod failure.
+    if (options.signal?.aborted) throw isPodlingError(err, 'aborted') ? err : new PodError('aborted', `pod ${name}: create aborted`, { cause: err });
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
     // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.
     if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(name)}`)) {

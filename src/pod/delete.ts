@@ -9,6 +9,7 @@ export interface DeleteOptions {
   gracePeriod?: number;
   /** No grace at all: kill and remove. */
   force?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -22,31 +23,33 @@ export interface DeleteOptions {
  */
 export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteOptions = {}): Promise<void> {
   // Marked first, so an agent watching the pod's containers die does not bring it back.
-  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(pod.name)).catch(ignoreMissing);
+  const call = { signal: options.signal };
+  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(pod.name), call).catch(ignoreMissing);
   await removeAll(engine, pod, options);
   // An agent's sync already under way when the mark went on may have made a container since the
   // pod was read: one more look by the pod's id takes it too.
-  const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`] });
-  if (late) await removeAll(engine, late, { force: true });
+  const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`], ...call });
+  if (late) await removeAll(engine, late, { force: true, ...call });
   // emptyDir volumes go with the pod, once no container of it holds them. Only a pod whose spec
   // names volumes has any: the others pay no extra call.
   if (pod.spec?.spec.volumes?.length) {
-    const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] } });
-    await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing)));
+    const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] }, ...call });
+    await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true, ...call }).catch(ignoreMissing)));
   }
 }
 
 async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions): Promise<void> {
   const grace = options.force ? 0 : options.gracePeriod ?? 30;
+  const call = { signal: options.signal };
   /** Stops a running container within the grace; false when it is left running (no grace: force-removed). */
   const stop = async (c: ContainerSummary): Promise<boolean> => {
     if (c.State !== 'running' && c.State !== 'restarting') return true;
     if (grace === 0) return false;
-    await engine.containers.stop(c.Id, { grace }).catch(ignoreMissing);
+    await engine.containers.stop(c.Id, { grace, ...call }).catch(ignoreMissing);
     return true;
   };
-  const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true }).catch(ignoreMissing);
-  const removeNetwork = () => engine.networks.remove(podNetworkName(pod.id)).catch(ignoreMissing);
+  const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true, ...call }).catch(ignoreMissing);
+  const removeNetwork = () => engine.networks.remove(podNetworkName(pod.id), call).catch(ignoreMissing);
   const apps = allSettled(pod.apps.map(async (c) => { await stop(c); await remove(c.Id); }));
   const infra = pod.infra;
   if (!infra) {

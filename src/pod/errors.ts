@@ -7,9 +7,10 @@ import { isEngineError } from '../engine/errors.js';
  * - `invalid`: what the caller handed over is wrong; nothing was sent to the engine;
  * - `not-found` / `already-exists`: a pod or service by that name;
  * - `failed`: a pod could not be run and was rolled back;
- * - `held`: another agent supervises this engine.
+ * - `held`: another agent supervises this engine;
+ * - `aborted`: the caller's signal stopped it (what it had made is taken back).
  */
-export type PodErrorKind = 'invalid' | 'not-found' | 'already-exists' | 'failed' | 'held';
+export type PodErrorKind = 'invalid' | 'not-found' | 'already-exists' | 'failed' | 'held' | 'aborted';
 
 export class PodError extends PodlingError<PodErrorKind> {
   override readonly name: string = 'PodError';
@@ -40,4 +41,9 @@ export class PodNotFoundError extends PodError {
 export function detailOf(err: unknown): string {
   if (isEngineError(err)) return err.daemonMessage ?? err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Before shared work that takes no signal of its own (the infra image, found once for everyone). */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new PodError('aborted', `${what}: aborted`, { cause: signal.reason });
 }

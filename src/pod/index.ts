@@ -89,23 +89,23 @@ export class Pods {
   }
 
   /** A service: pods selected by label, reachable under its name from every pod on the cluster network. */
-  createService(spec: { name: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }): Promise<ServiceObject> {
-    return createService(this.runtime, spec);
+  createService(spec: { name: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }, options: Signal = {}): Promise<ServiceObject> {
+    return createService(this.runtime, spec, options);
   }
 
-  getService(name: string): Promise<ServiceObject> {
-    return getService(this.engine, name);
+  getService(name: string, options: Signal = {}): Promise<ServiceObject> {
+    return getService(this.engine, name, options);
   }
 
-  listServices(): Promise<ServiceObject[]> {
-    return listServices(this.engine);
+  listServices(options: Signal = {}): Promise<ServiceObject[]> {
+    return listServices(this.engine, options);
   }
 
-  deleteService(name: string): Promise<void> {
-    return deleteService(this.engine, name, this.cluster.name);
+  deleteService(name: string, options: Signal = {}): Promise<void> {
+    return deleteService(this.engine, name, this.cluster.name, options);
   }
 
-  prune(options: { all?: boolean } = {}): Promise<PruneReport> {
+  prune(options: { all?: boolean } & Signal = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
 }

@@ -14,19 +14,20 @@ export interface PruneReport { pods: string[]; containers: string[]; networks: s
  * and the pod never got all its containers running). With `all`, every managed object goes.
  * Objects without the `podling.io/managed` label are never touched.
  */
-export async function prune(engine: Engine, options: { all?: boolean } = {}): Promise<PruneReport> {
+export async function prune(engine: Engine, options: { all?: boolean; signal?: AbortSignal } = {}): Promise<PruneReport> {
   const report: PruneReport = { pods: [], containers: [], networks: [], volumes: [] };
-  const pods = await readPods(engine);
+  const call = { signal: options.signal };
+  const pods = await readPods(engine, call);
   const doomed = pods.filter((p) => options.all || !p.infra || halfMade(p) || p.deleting);
   await Promise.all(doomed.map(async (p) => {
-    await deletePod(engine, p, { force: true });
+    await deletePod(engine, p, { force: true, ...call });
     report.pods.push(p.name);
   }));
   const kept = new Set(pods.filter((p) => !doomed.includes(p)).map((p) => p.id));
   // What is left: managed objects that belong to no kept pod (a network made before the process died).
   const [containers, networks] = await Promise.all([
-    engine.containers.list({ all: true, filters: managedFilter() }),
-    engine.networks.list({ filters: managedFilter() }),
+    engine.containers.list({ all: true, filters: managedFilter(), ...call }),
+    engine.networks.list({ filters: managedFilter(), ...call }),
   ]);
   // Without --all only objects that name a pod are candidates: anything else managed is not ours to judge.
   const orphan = (labels: Record<string, string> | null | undefined) => {
@@ -45,7 +46,7 @@ export async function prune(engine: Engine, options: { all?: boolean } = {}): Pr
   }));
   {
     // A pod's emptyDir volumes are orphans once no kept pod owns them; --all takes every managed one.
-    const volumes = (await engine.volumes.list({ filters: managedFilter() })).filter((v) => orphan(v.Labels) && ownedByNoLiveCreate(v.Labels));
+    const volumes = (await engine.volumes.list({ filters: managedFilter(), ...call })).filter((v) => orphan(v.Labels) && ownedByNoLiveCreate(v.Labels));
     await Promise.all(volumes.map(async (v) => {
       await engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing);
       report.volumes.push(v.Name);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
-import { PodError } from './errors.js';
+import { PodError, throwIfAborted } from './errors.js';
 import { LABEL, managedFilter } from './labels.js';
 import { ANNOTATION_ISOLATED, dnsLabel, validKey, validLabelValue } from './spec.js';
 import { matches, type Requirement } from './selector.js';
@@ -65,27 +65,30 @@ export function parseService(value: unknown): ServiceSpec {
 
 export const selectorOf = (spec: ServiceSpec): Requirement[] => Object.entries(spec.selector).map(([key, value]) => ({ key, op: '=', value }));
 
-export async function createService(runtime: PodRuntime, input: unknown): Promise<ServiceObject> {
+type Signal = { signal?: AbortSignal };
+
+export async function createService(runtime: PodRuntime, input: unknown, options: Signal = {}): Promise<ServiceObject> {
   const { engine } = runtime;
   const cluster = runtime.cluster.name;
   const spec = parseService(input);
+  throwIfAborted(options.signal, `service ${spec.name}`);
   const image = await runtime.ensureInfraImage();
   try {
     await engine.containers.create({
       Image: image,
       Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'service', [LABEL.service]: spec.name, [LABEL.serviceSpec]: JSON.stringify(spec) },
       HostConfig: { NetworkMode: 'none' },
-    }, { name: serviceContainer(spec.name) });
+    }, { name: serviceContainer(spec.name), ...options });
   } catch (err) {
     if (isConflict(err)) throw new ServiceError('already-exists', `service "${spec.name}" already exists`);
     throw err;
   }
-  await syncAliases(engine, cluster, await readServices(engine));
-  return getService(engine, spec.name);
+  await syncAliases(engine, cluster, await readServices(engine, options), options);
+  return getService(engine, spec.name, options);
 }
 
-export async function readServices(engine: Engine): Promise<(ServiceSpec & { created?: string })[]> {
-  const containers = await engine.containers.list({ all: true, filters: managedFilter([`${LABEL.type}=service`]) });
+export async function readServices(engine: Engine, options: Signal = {}): Promise<(ServiceSpec & { created?: string })[]> {
+  const containers = await engine.containers.list({ all: true, filters: managedFilter([`${LABEL.type}=service`]), ...options });
   return containers.flatMap((c) => {
     try {
       return [{ ...ServiceSpec.parse(JSON.parse(c.Labels?.[LABEL.serviceSpec] ?? '')), created: new Date(c.Created * 1000).toISOString() }];
@@ -96,28 +99,28 @@ export async function readServices(engine: Engine): Promise<(ServiceSpec & { cre
 }
 
 /** Endpoints of every service, from one read of the pods. */
-export async function listServices(engine: Engine): Promise<ServiceObject[]> {
-  const [services, records] = await Promise.all([readServices(engine), readPods(engine)]);
-  const pods = await summarizeAll(engine, records);
+export async function listServices(engine: Engine, options: Signal = {}): Promise<ServiceObject[]> {
+  const [services, records] = await Promise.all([readServices(engine, options), readPods(engine, options)]);
+  const pods = await summarizeAll(engine, records, options);
   return services.map((s) => toObject(s, pods));
 }
 
-export async function getService(engine: Engine, name: string): Promise<ServiceObject> {
+export async function getService(engine: Engine, name: string, options: Signal = {}): Promise<ServiceObject> {
   if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
-  const found = (await listServices(engine)).find((s) => s.metadata.name === name);
+  const found = (await listServices(engine, options)).find((s) => s.metadata.name === name);
   if (!found) throw new ServiceError('not-found', `service "${name}" not found`);
   return found;
 }
 
-export async function deleteService(engine: Engine, name: string, cluster: string): Promise<void> {
+export async function deleteService(engine: Engine, name: string, cluster: string, options: Signal = {}): Promise<void> {
   if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
   try {
-    await engine.containers.remove(serviceContainer(name), { force: true });
+    await engine.containers.remove(serviceContainer(name), { force: true, ...options });
   } catch (err) {
     if (isNotFound(err)) throw new ServiceError('not-found', `service "${name}" not found`);
     throw err;
   }
-  await syncAliases(engine, cluster, await readServices(engine));
+  await syncAliases(engine, cluster, await readServices(engine, options), options);
 }
 
 function toObject(s: ServiceSpec & { created?: string }, pods: PodObject[]): ServiceObject {

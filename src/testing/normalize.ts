@@ -64,10 +64,39 @@ function rewriteBytes(data: Buffer, where: Where, rewrite: Rewrite): Buffer {
 }
 
 /**
- * Applies `rewrite` to every text of an exchange. Tar archives are left alone: their headers carry
- * checksums, and ids inside them are file content the test put there, not the engine's.
+ * The file contents of a tar archive, rewritten in place: headers (with their checksums) are left
+ * as they are, and a same-length edit of a file's content keeps the archive valid byte for byte.
+ * Only `known` ids are replaced there: ids the engine itself gave out elsewhere in the recording
+ * (a client that writes a container's own id into a file it uploads, as the pod agent writes its
+ * probe results, and reads back); any other hex in a file is the test's own content.
  */
-function rewriteExchange(exchange: Exchange, rewrite: Rewrite): Exchange {
+function rewriteTarContents(data: Buffer, known: Rewrite): Buffer {
+  const out = Buffer.from(data);
+  for (let at = 0; at + 512 <= out.length;) {
+    const header = out.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break; // the end-of-archive blocks
+    const size = parseInt(header.toString('latin1', 124, 136).replace(/\0.*$/, '').trim() || '0', 8);
+    const start = at + 512;
+    const content = out.subarray(start, Math.min(start + size, out.length));
+    const rewritten = Buffer.from(known(content.toString('latin1'), 'request-body'), 'latin1');
+    if (rewritten.length === content.length) rewritten.copy(out, start);
+    at = start + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+/** `data` cut at the same lengths as `like` (a same-length rewrite keeps the chunk boundaries). */
+function resplit(data: Buffer, like: Buffer[]): Buffer[] {
+  let at = 0;
+  return like.map((piece) => data.subarray(at, (at += piece.length)));
+}
+
+/**
+ * Applies `rewrite` to every text of an exchange. Tar archives keep their headers (they carry
+ * checksums); in an uploaded archive's file contents, only ids the engine gave out are replaced
+ * (see rewriteTarContents), with `known` when given.
+ */
+function rewriteExchange(exchange: Exchange, rewrite: Rewrite, known?: Rewrite): Exchange {
   const { request, response, upgrade } = exchange;
   const headers = (list: HeaderList, where: Where): HeaderList => list.map(([name, value]) => [name, rewrite(value, where, name)]);
   const requestTar = isTar(request.body, header(request.headers, 'content-type'));
@@ -77,13 +106,13 @@ function rewriteExchange(exchange: Exchange, rewrite: Rewrite): Exchange {
       method: request.method,
       target: rewrite(request.target, 'target'),
       headers: headers(request.headers, 'request-header'),
-      body: requestTar ? request.body : rewriteBytes(request.body, 'request-body', rewrite),
+      body: requestTar ? (known ? rewriteTarContents(request.body, known) : request.body) : rewriteBytes(request.body, 'request-body', rewrite),
     },
     ...(response && {
       response: {
         ...response,
         headers: headers(response.headers, 'response-header'),
-        pieces: responseTar ? response.pieces : response.pieces.map((piece) => rewriteBytes(piece, 'response-body', rewrite)),
+        pieces: responseTar ? (known ? resplit(rewriteTarContents(Buffer.concat(response.pieces), known), response.pieces) : response.pieces) : response.pieces.map((piece) => rewriteBytes(piece, 'response-body', rewrite)),
       },
     }),
     ...(upgrade && {
@@ -180,5 +209,5 @@ export function normalizeExchanges(exchanges: Exchange[], options: NormalizeOpti
   const redacted = exchanges.map(redactExchange);
   const ids = idRewrite(redacted);
   const times = timeRewrite(options.offset);
-  return redacted.map((exchange) => rewriteExchange(exchange, (text, where, name) => times(ids(text, where, name), where, name)));
+  return redacted.map((exchange) => rewriteExchange(exchange, (text, where, name) => times(ids(text, where, name), where, name), ids));
 }

@@ -4,6 +4,8 @@ import { encodeFixture } from '../../src/testing/codec.js';
 import { EPOCH, fakeId, normalizeExchanges, REDACTED, shiftRfc3339 } from '../../src/testing/normalize.js';
 import { startReplayer } from '../../src/testing/replayer.js';
 import { roundTrip, tapped } from '../support/wire.js';
+import { Readable } from 'node:stream';
+import { pack, unpack } from '../../src/engine/streams/tar.js';
 
 const normalize = suite('testing/normalize');
 
@@ -87,6 +89,33 @@ normalize('a normalised fixture replays: the client uses the fake ids it was giv
     assert.equal(replayer.misses, []);
   } finally {
     await replayer.close();
+  }
+});
+
+normalize('in an uploaded or downloaded archive, ids the engine gave out are replaced inside file contents, headers and other hex untouched, the archive still valid', async () => {
+  const other = 'c4'.repeat(32);
+  const tarOf = async (text: string) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack([{ name: 'status.json', content: text }])) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  const upload = await tarOf(JSON.stringify({ id: ID, other }));
+  const http = (head: string, body: Buffer) => Buffer.concat([Buffer.from(`${head}Content-Type: application/x-tar\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+  const exchanges = normalizeExchanges(tapped([
+    ['client', 'POST /v1.41/containers/create HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}'],
+    ['engine', json(201, { Id: ID })],
+    ['client', http(`PUT /v1.41/containers/${ID}/archive?path=/ HTTP/1.1\r\n`, upload)],
+    ['engine', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'],
+    ['client', `GET /v1.41/containers/${ID}/archive?path=/status.json HTTP/1.1\r\n\r\n`],
+    ['engine', http('HTTP/1.1 200 OK\r\n', upload)],
+  ]), { offset: OFFSET });
+  const sent = exchanges[1]!.request.body;
+  const got = Buffer.concat(exchanges[2]!.response!.pieces);
+  for (const tar of [sent, got]) {
+    assert.is(tar.length, upload.length, 'same length');
+    assert.equal(tar.subarray(0, 512), upload.subarray(0, 512), 'the header (and its checksum) untouched');
+    const [entry] = await unpack(Readable.from([tar]));
+    assert.equal(JSON.parse(entry!.content.toString('utf8')), { id: fakeId(1), other }, 'the engine\'s id replaced; other hex is the test\'s own');
   }
 });
 
