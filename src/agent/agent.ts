@@ -40,7 +40,8 @@ export interface AgentOptions {
 }
 
 /** Container actions that can change what a pod needs; exec_* and health_status do not. */
-const RELEVANT = new Set(['create', 'start', 'die', 'destroy', 'restart', 'oom', 'kill', 'stop', 'rename', 'pause', 'unpause']);
+// kill and stop are always followed by die: syncing on them too would only sync twice.
+const RELEVANT = new Set(['create', 'start', 'die', 'destroy', 'restart', 'oom', 'rename', 'pause', 'unpause']);
 const RETRY_MIN = 1000;
 const RETRY_MAX = 30_000;
 
@@ -54,6 +55,10 @@ export class Agent {
   private readonly retries = new Map<string, number>();
   private readonly saidWaits = new Map<string, Set<string>>();
   private readonly fingerprints = new Map<string, string>();
+  /** Pods (by id) the selector does not take: their events cost nothing (a pod's labels never change). */
+  private readonly foreign = new Set<string>();
+  /** A pod just read by a relist: its first sync starts from that reading instead of reading it again. */
+  private readonly fresh = new Map<string, PodRecord>();
   private readonly selector: Requirement[];
   private signal?: AbortSignal;
   private prober?: Prober;
@@ -115,7 +120,7 @@ export class Agent {
       this.prober.stop();
       await this.settle();
       // Pods stay; restarts go back to the engine, so a pod no agent supervises is no worse off.
-      const handed = await handBack(this.engine).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
+      const handed = await handBack(this.engine, (pod) => this.mine(pod)).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
       await release().catch(() => {});
       this.log({ pod: '', action: 'agent', reason: 'Stopped', handedBack: handed });
     }
@@ -144,7 +149,10 @@ export class Agent {
     this.runtime.observe(event);
     if (event.Type !== 'container' || !RELEVANT.has(event.Action)) return;
     const pod = event.Actor.Attributes?.[LABEL.podName];
-    if (pod && event.Actor.Attributes?.[LABEL.managed] === 'true') this.schedule(pod);
+    const id = event.Actor.Attributes?.[LABEL.podId];
+    if (!pod || event.Actor.Attributes?.[LABEL.managed] !== 'true' || (id && this.foreign.has(id))) return;
+    this.fresh.delete(pod); // something changed since the relist: read it again
+    this.schedule(pod);
   }
 
   /**
@@ -152,11 +160,16 @@ export class Agent {
    * changed on the periodic safety net (an idle engine then costs one list call a minute).
    */
   private async relist(all: boolean): Promise<void> {
-    const pods = (await readPods(this.engine, { signal: this.signal })).filter((p) => this.mine(p));
+    const listed = await readPods(this.engine, { signal: this.signal });
+    for (const p of listed) if (!this.mine(p)) this.foreign.add(p.id);
+    const pods = listed.filter((p) => this.mine(p));
     const names = new Set(pods.map((p) => p.name));
     for (const pod of pods) {
       const print = fingerprint(pod);
-      if (all || this.fingerprints.get(pod.name) !== print) this.schedule(pod.name);
+      if (all || this.fingerprints.get(pod.name) !== print) {
+        this.fresh.set(pod.name, pod);
+        this.schedule(pod.name);
+      }
       this.fingerprints.set(pod.name, print);
     }
     for (const name of this.fingerprints.keys()) if (!names.has(name)) this.forget(name);
@@ -185,7 +198,10 @@ export class Agent {
   }
 
   private async sync(name: string): Promise<void> {
-    const [record] = await readPods(this.engine, { labels: [`${LABEL.podName}=${name}`], signal: this.signal });
+    const given = this.fresh.get(name);
+    this.fresh.delete(name);
+    const [record] = given ? [given] : await readPods(this.engine, { labels: [`${LABEL.podName}=${name}`], signal: this.signal });
+    if (record && record.spec && !this.mine(record)) this.foreign.add(record.id);
     if (!record || record.deleting || !record.spec || !this.mine(record)) return this.forget(name);
     if (beingCreated(record, this.creator)) return this.wakeAt(name, Date.now() + 1000);
     this.fingerprints.set(name, fingerprint(record));
@@ -227,6 +243,7 @@ export class Agent {
     clearTimeout(this.timers.get(pod));
     this.timers.delete(pod);
     this.fingerprints.delete(pod);
+    this.fresh.delete(pod);
     this.saidWaits.delete(pod);
     this.retries.delete(pod);
   }

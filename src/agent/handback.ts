@@ -5,7 +5,7 @@ import { ENGINE_RESTART, enginePolicy } from '../pod/containers.js';
 import { LABEL } from '../pod/labels.js';
 import { Gate } from '../pod/gate.js';
 import { attemptsByName } from '../pod/logs.js';
-import { readPods } from '../pod/read.js';
+import { readPods, type PodRecord } from '../pod/read.js';
 
 /**
  * When the agent stops, the engine's own restart policies go back on, so pods without an agent
@@ -13,11 +13,11 @@ import { readPods } from '../pod/read.js';
  * container's newest attempt gets one: an older attempt with a policy would be started by the
  * engine beside it. Returns how many containers were handed back.
  */
-export async function handBack(engine: Engine): Promise<number> {
+export async function handBack(engine: Engine, mine: (pod: PodRecord) => boolean = () => true): Promise<number> {
   const gate = new Gate(8);
   const updates: Promise<void>[] = [];
   for (const pod of await readPods(engine)) {
-    if (pod.deleting || !pod.spec) continue;
+    if (pod.deleting || !pod.spec || !mine(pod)) continue; // only the pods this agent supervised
     const spec = pod.spec;
     const newest = [...attemptsByName(pod.apps).values()].map((attempts) => attempts[0]!);
     const policyOf = (c: ContainerSummary) => {

@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   podId: string;
   /** Host paths of the pod's volumes (filled in by the executor itself). */
   mountpoints?: Map<string, string>;
+  /** The pod's own network, known to exist already (a remade sandbox). */
+  network?: string;
   /** `host:pid` of this process; see LABEL.creator. */
   creator: string;
   /** An agent supervises: new containers get no engine restart policy. */
@@ -48,15 +50,21 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   const call = { signal: options.signal };
   await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
   const grace = options.grace ?? 30;
-  await Promise.all(actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)));
+  const old = actions.sandbox ? observed.sandbox : undefined;
+  await Promise.all([
+    ...actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)),
+    // The infra's name is the pod's lock, so the old one goes before the new one is made (alongside
+    // the kills: the apps hold their namespace themselves until they stop).
+    old && engine.containers.remove(old.id, { force: true, ...call }).catch(ignoreMissing),
+  ]);
   let started: Record<string, string>;
   let infraId = observed.sandbox?.id;
   const mountpoints = await step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made));
   options = { ...options, mountpoints };
   if (actions.sandbox) {
-    // The infra's name is the pod's lock, so the old one goes before the new one is made.
-    if (observed.sandbox) await engine.containers.remove(observed.sandbox.id, { force: true, ...call }).catch(ignoreMissing);
-    ({ infraId, started } = await startInNewSandbox(runtime, pod, actions, options, made));
+    // A remade sandbox finds the pod's own network still there when the old infra was on it.
+    const network = old && podNetworkName(options.podId) in old.networks ? podNetworkName(options.podId) : undefined;
+    ({ infraId, started } = await startInNewSandbox(runtime, pod, actions, { ...options, network }, made));
   } else {
     if (actions.start.length && !infraId) throw new Error(`pod ${pod.metadata.name}: no sandbox to start containers in`);
     started = await startContainers(runtime, pod, actions.start, infraId!, observed.sandbox?.attempt ?? 0, options, made);
@@ -89,7 +97,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
     const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
     const network = begin('NetworkCreateError', async () => {
-      if (!pod.spec.hostNetwork) made.network = await ensureNetwork(engine, pod, options);
+      if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
     });
     const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod));
     // Without the cluster network the infra is created on the pod's own network, so that comes first.
