@@ -5,12 +5,14 @@
  * Writes bench/RESULTS.md and bench/results.json.
  *
  * Environment: PODLING_BENCH_SERVICES=0|1 (the service-DNS rows; default: run them when the run is
- * still inside its time budget), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the
- * per-module PODLING_BENCH_* round counts.
+ * still inside its time budget), PODLING_BENCH_AGENT=0 (skip the agent's supervision rows, about
+ * four minutes), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the per-module
+ * PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
+import { AGENT_CLUSTER_NAME, agentBench, agentLeftovers, type AgentBenchResult } from './agent.js';
 import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
@@ -110,7 +112,7 @@ function streamRows(logs: LogsResult, pull: PullResult): Row[] {
 
 interface LeakReport { containers: string[]; networks: string[]; volumes: string[]; registryManifest: boolean }
 
-/** What this run may have left: Podling objects it created, every bench-labelled object of this process, and the bench's cluster network. */
+/** What this run may have left: Podling objects it created, every bench-labelled object of this process, the bench's cluster networks, and the agent bench's pods, lease and network. */
 async function leaks(): Promise<LeakReport> {
   const engine = new podling.Engine({ socketPath: SOCKET });
   try {
@@ -120,10 +122,11 @@ async function leaks(): Promise<LeakReport> {
     const cluster = await engine.networks.inspect(BENCH_CLUSTER.name).then(() => [BENCH_CLUSTER.name], () => []);
     const volumes = (await Promise.all(['podling.io/managed=true', `${BENCH_MANAGED}=true`].map((l) => engine.volumes.list({ filters: { label: [l] } })))).flat()
       .filter((v) => v.Labels?.['podling.io/creator'] === CREATOR || v.Labels?.[BENCH_CREATOR] === CREATOR);
+    const agent = await agentLeftovers(engine);
     const head = await request(`http://${REGISTRY}/v2/${PULL_REPO}/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
     await head.body.dump();
     return {
-      containers: containers.map((c) => `${c.Names[0] ?? c.Id}`), networks: [...networks.map((n) => n.Name), ...cluster], volumes: volumes.map((v) => v.Name),
+      containers: [...containers.map((c) => `${c.Names[0] ?? c.Id}`), ...agent.containers], networks: [...networks.map((n) => n.Name), ...cluster, ...agent.networks], volumes: volumes.map((v) => v.Name),
       registryManifest: head.statusCode === 200,
     };
   } finally {
@@ -238,6 +241,19 @@ async function main(): Promise<void> {
   } else {
     skipped.push(`services (${wantServices === '0' ? 'PODLING_BENCH_SERVICES=0' : `the run was already ${elapsedS().toFixed(0)} s in; budget ${SERVICES_BY_S} s`})`);
   }
+  let agent: AgentBenchResult | undefined;
+  if (process.env.PODLING_BENCH_AGENT !== '0') {
+    log('agent');
+    try {
+      agent = await agentBench(SOCKET, log);
+      rows.push(...agent.rows);
+      skipped.push(...agent.skipped.map((s) => `agent: ${s}`));
+    } catch (err) {
+      skipped.push(`agent (failed: ${(err as Error).message})`);
+    }
+  } else {
+    skipped.push('agent (PODLING_BENCH_AGENT=0)');
+  }
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -256,7 +272,7 @@ async function main(): Promise<void> {
     '',
     targetList(rows),
     '',
-    `Left behind: ${leftCount === 0 ? 'nothing' : `${left.containers.length} containers (${left.containers.join(', ')}), ${left.networks.length} networks (${left.networks.join(', ')}), ${left.volumes.length} volumes`} of this run (podling.io or podling-bench.io labels with this run's creator, and the bench cluster network ${BENCH_CLUSTER.name}). Registry: the manifest of ${PULL_REF} was ${left.registryManifest ? '**still present**' : 'deleted through the registry API'}; its blobs (~100 MB, the same bytes every run, reused by the next) stay in the repository ${PULL_REPO} until an offline garbage collection of the registry.`,
+    `Left behind: ${leftCount === 0 ? 'nothing' : `${left.containers.length} containers (${left.containers.join(', ')}), ${left.networks.length} networks (${left.networks.join(', ')}), ${left.volumes.length} volumes`} of this run (podling.io or podling-bench.io labels with this run's creator, the bench cluster network ${BENCH_CLUSTER.name}, and the agent bench's pods, whoever made their containers, its agent's lease and its network ${AGENT_CLUSTER_NAME}). Registry: the manifest of ${PULL_REF} was ${left.registryManifest ? '**still present**' : 'deleted through the registry API'}; its blobs (~100 MB, the same bytes every run, reused by the next) stay in the repository ${PULL_REPO} until an offline garbage collection of the registry.`,
     '',
     '## Results',
     '',
@@ -265,12 +281,13 @@ async function main(): Promise<void> {
     ...podNotes(pods),
     ...scaleNotes(scale),
     ...footprintNotes(inst, cold),
+    ...(agent?.notes ?? []),
   ].join('\n');
   writeFileSync(new URL('RESULTS.md', import.meta.url), md);
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, logs, pull, install: inst, coldStart: cold, leftBehind: left,
+    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {
