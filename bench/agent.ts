@@ -19,8 +19,7 @@
  *     `node` process idling beside it in the same window.
  *
  * The agent only ever sees these pods: `-l podling.io/bench=agent`, and every pod here carries that
- * label (other users' pods on the shared engine are only ever read; see STOP_SIGNAL for why the
- * agents are killed rather than stopped), on a cluster network of its own
+ * label (other users' pods on the shared engine are only ever read), on a cluster network of its own
  * (podling-bench-agent, 10.216.0.0/16). Pods made while an agent runs are made as an agent makes
  * them (`supervised`: no engine restart policy), so every restart measured is the agent's; the
  * idle pods are made as `pod create` makes them, so the initial sync takes them over.
