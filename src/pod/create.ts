@@ -30,6 +30,8 @@ export interface CreatedPod {
   id: string;
   infraId: string;
   appIds: Record<string, string>;
+  /** The init containers' ids, by name (their newest attempts). */
+  initIds?: Record<string, string>;
   network?: string;
 }
 
@@ -54,8 +56,10 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const execute = { ...options, podId: id, creator };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
-    const appIds = actions.initializing ? await initialize(runtime, pod, id, execute, made) : first.started;
-    return { id, infraId: first.infraId!, appIds, network: made.network };
+    const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, execute, made) } : first.started;
+    const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
+    const pick = (init: boolean) => Object.fromEntries(Object.entries(started).filter(([n]) => inits.has(n) === init));
+    return { id, infraId: first.infraId!, appIds: pick(false), initIds: pick(true), network: made.network };
   } catch (err) {
     runtime.forget();
     await rollback(runtime.engine, made);
@@ -74,10 +78,11 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
  * The init containers, one at a time: each is waited for, then the plan says what is next (the
  * next init container, a sidecar, or the apps), exactly as the agent would go on. Without an agent
  * nothing retries, so a failed init container fails the create; with one, it backs off instead.
- * Returns the app containers' ids once they are started.
+ * Returns the ids of every container it started (init containers and apps), by name.
  */
 async function initialize(runtime: PodRuntime, pod: Pod, id: string, execute: ExecuteOptions, made: Made): Promise<Record<string, string>> {
   const { engine } = runtime;
+  const all: Record<string, string> = {};
   for (;;) {
     const [record] = await readPods(engine, { labels: [`${LABEL.podId}=${id}`], signal: execute.signal });
     if (!record) throw new PodFailedError(pod.metadata.name, 'InitContainerError', 'the pod vanished while its init containers ran');
@@ -95,7 +100,8 @@ async function initialize(runtime: PodRuntime, pod: Pod, id: string, execute: Ex
     }
     const actions = planPod({ pod, observed, now: Date.now() });
     const { started } = await executeActions(runtime, pod, observed, actions, execute, made);
-    if (!actions.initializing) return started;
+    Object.assign(all, started);
+    if (!actions.initializing) return all;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './execute.js';
-import { deletingName, podNetworkName } from './labels.js';
+import { LABEL, deletingName, podNetworkName } from './labels.js';
 import { readPods, type PodRecord } from './read.js';
 
 export interface DeleteOptions {
@@ -50,7 +50,15 @@ async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions)
   };
   const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true, ...call }).catch(ignoreMissing);
   const removeNetwork = () => engine.networks.remove(podNetworkName(pod.id), call).catch(ignoreMissing);
-  const apps = allSettled(pod.apps.map(async (c) => { await stop(c); await remove(c.Id); }));
+  // Sidecars (init containers that run on) stop after the apps, as Kubernetes stops them: an app's
+  // last requests may still go through its proxy or log shipper.
+  const isSidecar = (c: ContainerSummary) => c.Labels?.[LABEL.role] === 'init';
+  const main = allSettled(pod.apps.filter((c) => !isSidecar(c)).map(async (c) => { await stop(c); await remove(c.Id); }));
+  const apps = allSettled([main, ...pod.apps.filter(isSidecar).map(async (c) => {
+    await main.catch(() => {});
+    await stop(c);
+    await remove(c.Id);
+  })]);
   const infra = pod.infra;
   if (!infra) {
     await apps;

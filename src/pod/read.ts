@@ -112,9 +112,10 @@ export function describe(engine: Engine, record: PodRecord, options: { signal?: 
 }
 
 /** The same for a pod just created, from the ids its create returned: no list call. */
-export function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
+export function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string>; initIds?: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
   const record: PodRecord = { id: made.id, name: pod.metadata.name, apps: [], spec: pod };
-  return inspectPod(engine, record, made.infraId, Object.entries(made.appIds).map(([name, id]) => ({ name, id })), options);
+  const containers = { ...made.initIds, ...made.appIds };
+  return inspectPod(engine, record, made.infraId, Object.entries(containers).map(([name, id]) => ({ name, id })), options);
 }
 
 async function inspectPod(engine: Engine, record: PodRecord, infraId: string | undefined, apps: { name: string; id: string }[], options: { signal?: AbortSignal }): Promise<PodObject> {

@@ -76,4 +76,25 @@ scenario(initVolumes, 'an init container that fails makes the create fail with I
   assert.equal(await engine.volumes.list({ filters: { label: [`podling.io/pod-name=${name}`] } }), []);
 });
 
+scenario(initVolumes, 'a sidecar starts before the app and runs beside it; on delete it is stopped after the app', async ({ engine, now, defer }) => {
+  const pods = testPods(engine, 'pod/init-volumes sidecar');
+  const name = 'pt-sidecar';
+  defer(() => pods.delete(name, { force: true }), name);
+  const pod = await pods.create({
+    metadata: { name },
+    spec: {
+      initContainers: [c('proxy', 'exec sleep 3600', { restartPolicy: 'Always' })],
+      containers: [c('app', 'exec sleep 3600')],
+    },
+  });
+  assert.equal(pod.status.initContainerStatuses?.map((s) => [s.name, Object.keys(s.state)[0]]), [['proxy', 'running']]);
+  const [proxy, app] = [pod.status.initContainerStatuses![0]!.containerID.slice(9), containerId(pod, 'app')];
+  const since = now() - 1;
+  await pods.delete(name, { gracePeriod: 5 });
+  const events = await engine.system.events({ since, until: now() + 1, filters: { event: ['die'], container: [proxy, app] } });
+  const died: string[] = [];
+  for await (const e of events) died.push(e.Actor.ID === app ? 'app' : 'proxy');
+  assert.equal(died, ['app', 'proxy'], 'the app stops first, its sidecar after');
+});
+
 initVolumes.run();
