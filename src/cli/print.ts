@@ -1,4 +1,5 @@
 import type { PodObject } from '../pod/read.js';
+import type { ContainerStatus } from '../pod/status.js';
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -59,6 +60,8 @@ export async function toYaml(value: unknown): Promise<string> {
 export async function formatPod(pod: PodObject, format: string | undefined): Promise<string> {
   if (format === 'json') return JSON.stringify(pod, null, 2);
   if (format === 'yaml') return toYaml(pod);
+  const conditions = pod.status.conditions ?? [];
+  const supervised = conditions.find((c) => c.type === 'podling.io/Supervised');
   const lines = [
     `Name:        ${pod.metadata.name}`,
     `ID:          ${pod.metadata.uid}`,
@@ -66,12 +69,19 @@ export async function formatPod(pod: PodObject, format: string | undefined): Pro
     `IP:          ${pod.status.podIP ?? '<none>'}`,
     `Started:     ${pod.status.startTime ?? '<not started>'}`,
     `Labels:      ${Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'}`,
-    'Containers:',
+    ...(supervised ? [`Supervised:  ${supervised.status === 'True' ? `yes (${supervised.message})` : `no: ${supervised.message}`}`] : []),
+    ...(conditions.length > 1 ? [`Conditions:  ${conditions.filter((c) => c !== supervised).map((c) => `${c.type}=${c.status}`).join(' ')}`] : []),
   ];
-  for (const c of pod.status.containerStatuses) {
-    const [state, detail] = Object.entries(c.state)[0]!;
-    const extra = state === 'terminated' ? ` (exit ${(detail as { exitCode: number }).exitCode}, ${(detail as { reason: string }).reason})` : state === 'waiting' ? ` (${(detail as { reason: string }).reason})` : '';
-    lines.push(`  ${c.name.padEnd(16)} ${c.image.padEnd(40)} ${state}${extra}, restarts ${c.restartCount}`);
-  }
+  const block = (title: string, statuses: ContainerStatus[]) => {
+    lines.push(title);
+    for (const c of statuses) {
+      const [state, detail] = Object.entries(c.state)[0]!;
+      const extra = state === 'terminated' ? ` (exit ${(detail as { exitCode: number }).exitCode}, ${(detail as { reason: string }).reason})` : state === 'waiting' ? ` (${(detail as { reason: string }).reason})` : '';
+      const last = c.lastState ? `, last exit ${c.lastState.terminated.exitCode} (${c.lastState.terminated.reason})` : '';
+      lines.push(`  ${c.name.padEnd(16)} ${c.image.padEnd(40)} ${state}${extra}${state === 'running' ? (c.ready ? ', ready' : ', not ready') : ''}, restarts ${c.restartCount}${last}`);
+    }
+  };
+  if (pod.status.initContainerStatuses?.length) block('Init containers:', pod.status.initContainerStatuses);
+  block('Containers:', pod.status.containerStatuses);
   return lines.join('\n');
 }

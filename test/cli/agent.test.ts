@@ -5,7 +5,7 @@ import { Agent } from '../../src/agent/agent.js';
 import { isPodlingError } from '../../src/errors.js';
 import type { PodObject } from '../../src/pod/index.js';
 import { AGENT_LABEL, agentPods, eventually, podContainers, statusOf } from '../support/agent.js';
-import { ensureBundle, runMain, startCli } from '../support/cli.js';
+import { ensureBundle, runCli, runMain, startCli } from '../support/cli.js';
 import { clientPod, subnet } from '../support/cluster.js';
 import { rejection } from '../support/pods.js';
 import { mode, scenario, unit } from '../support/scenario.js';
@@ -118,6 +118,7 @@ if (mode === 'live') {
     defer(() => { proc.child.kill('SIGKILL'); return proc.exited; }, 'the agent');
     await eventually('the take-over', () => podContainers(engine, pod), (cs) => cs.every((c) => c.restartPolicy === 'no'), 20_000);
     assert.is(supervisedBy(await pods.get(pod)), 'True');
+    assert.match((await runCli(['pod', 'get', pod])).stdout, /\nSupervised:\s+yes \(podling agent \S+:\d+ supervises this pod\)\n/);
 
     proc.child.kill('SIGTERM');
     assert.is(await proc.exited, 0, proc.lines().join('\n'));
@@ -128,6 +129,9 @@ if (mode === 'live') {
     const after = await pods.get(pod);
     assert.is(after.status.phase, 'Running');
     assert.is(supervisedBy(after), 'False', 'the lease went with the agent');
+    const text = (await runCli(['pod', 'get', pod])).stdout;
+    assert.match(text, /\nSupervised:\s+no: no podling agent supervises this pod: only the engine's own restart policies act/);
+    assert.match(text, /\nConditions:\s+Initialized=True ContainersReady=True Ready=True\n/);
   });
 }
 
