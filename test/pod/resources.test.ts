@@ -4,7 +4,7 @@ import type { Engine } from '../../src/engine/index.js';
 import type { PodObject, Pods } from '../../src/pod/index.js';
 import type { Mode } from '../../src/testing/index.js';
 import { scenario } from '../support/scenario.js';
-import { containerId, IMAGE, poll, removePods, sleeper, testPods } from '../support/pods.js';
+import { containerId, IMAGE, poll, sleeper, testPods } from '../support/pods.js';
 
 // Resource limits reach the engine and the kernel, and a container that outgrows its memory limit
 // is OOM-killed and reported as Kubernetes reports it (fixtures/pod/resources/).
@@ -12,27 +12,24 @@ const resources = suite('pod/resources');
 
 const MiB = 1024 * 1024;
 
-scenario(resources, 'cpu and memory limits and a cpu request become NanoCpus, Memory, MemorySwap and CpuShares, and the cgroup enforces the memory limit', async ({ engine }) => {
+scenario(resources, 'cpu and memory limits and a cpu request become NanoCpus, Memory, MemorySwap and CpuShares, and the cgroup enforces the memory limit', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/resources limits');
+  defer(() => pods.delete('pt-limits', { force: true }), 'pt-limits');
   const pod = await pods.create({
     metadata: { name: 'pt-limits' },
     spec: { containers: [sleeper('limited', { resources: { limits: { cpu: '500m', memory: '32Mi' }, requests: { cpu: '250m' } } }), sleeper('free')] },
   });
-  try {
-    const limited = await engine.containers.inspect(containerId(pod, 'limited'));
-    assert.is(limited.HostConfig.NanoCpus, 500_000_000);
-    assert.is(limited.HostConfig.Memory, 32 * MiB);
-    assert.is(limited.HostConfig.MemorySwap, 32 * MiB, 'no swap beyond the limit');
-    assert.is(limited.HostConfig.CpuShares, 256);
-    const free = await engine.containers.inspect(containerId(pod, 'free'));
-    assert.is(free.HostConfig.NanoCpus || 0, 0, 'limits stay on the container that names them');
-    assert.is(free.HostConfig.Memory || 0, 0);
-    // cgroup v2 names the file memory.max, v1 memory.limit_in_bytes.
-    const cgroup = await engine.exec.run(containerId(pod, 'limited'), ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
-    assert.is(cgroup.stdout.trim(), String(32 * MiB));
-  } finally {
-    await removePods(pods, 'pt-limits');
-  }
+  const limited = await engine.containers.inspect(containerId(pod, 'limited'));
+  assert.is(limited.HostConfig.NanoCpus, 500_000_000);
+  assert.is(limited.HostConfig.Memory, 32 * MiB);
+  assert.is(limited.HostConfig.MemorySwap, 32 * MiB, 'no swap beyond the limit');
+  assert.is(limited.HostConfig.CpuShares, 256);
+  const free = await engine.containers.inspect(containerId(pod, 'free'));
+  assert.is(free.HostConfig.NanoCpus || 0, 0, 'limits stay on the container that names them');
+  assert.is(free.HostConfig.Memory || 0, 0);
+  // cgroup v2 names the file memory.max, v1 memory.limit_in_bytes.
+  const cgroup = await engine.exec.run(containerId(pod, 'limited'), ['sh', '-c', 'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes']);
+  assert.is(cgroup.stdout.trim(), String(32 * MiB));
 });
 
 const terminated = (pod: PodObject, name: string) => {
@@ -64,26 +61,23 @@ async function oomKilledPod(pods: Pods, engine: Engine, mode: Mode): Promise<{ p
     const engineSays = (await engine.containers.inspect(containerId(created, 'hog'))).State;
     if (engineSays.OOMKilled || attempt === 3) return { pod, created };
     assert.is(engineSays.ExitCode, 137, 'killed all the same');
-    await removePods(pods, 'pt-oom');
+    await pods.delete('pt-oom', { force: true });
   }
 }
 
-scenario(resources, 'a container that allocates past its memory limit is OOMKilled with exit code 137 and the pod is Failed under restartPolicy Never', async ({ engine, mode }) => {
+scenario(resources, 'a container that allocates past its memory limit is OOMKilled with exit code 137 and the pod is Failed under restartPolicy Never', async ({ engine, mode, defer }) => {
   const pods = testPods(engine, 'pod/resources oom');
-  try {
-    const { pod, created } = await oomKilledPod(pods, engine, mode);
-    assert.equal({ ...terminated(pod, 'hog'), startedAt: undefined, finishedAt: undefined }, { exitCode: 137, reason: 'OOMKilled', startedAt: undefined, finishedAt: undefined });
-    assert.is(pod.status.phase, 'Running', 'the bystander still runs');
-    const bystander = await engine.containers.inspect(containerId(created, 'bystander'));
-    assert.is(bystander.State.OOMKilled, false, 'only the container over its own limit is killed');
-    // Once nothing runs, the pod is Failed, and says why.
-    await engine.containers.kill(containerId(created, 'bystander'));
-    const after = await poll(mode, () => pods.get('pt-oom'), (p) => p.status.phase !== 'Running', 50, 100);
-    assert.is(after.status.phase, 'Failed');
-    assert.is(after.status.reason, 'OOMKilled');
-  } finally {
-    await removePods(pods, 'pt-oom');
-  }
+  defer(() => pods.delete('pt-oom', { force: true }), 'pt-oom');
+  const { pod, created } = await oomKilledPod(pods, engine, mode);
+  assert.equal({ ...terminated(pod, 'hog'), startedAt: undefined, finishedAt: undefined }, { exitCode: 137, reason: 'OOMKilled', startedAt: undefined, finishedAt: undefined });
+  assert.is(pod.status.phase, 'Running', 'the bystander still runs');
+  const bystander = await engine.containers.inspect(containerId(created, 'bystander'));
+  assert.is(bystander.State.OOMKilled, false, 'only the container over its own limit is killed');
+  // Once nothing runs, the pod is Failed, and says why.
+  await engine.containers.kill(containerId(created, 'bystander'));
+  const after = await poll(mode, () => pods.get('pt-oom'), (p) => p.status.phase !== 'Running', 50, 100);
+  assert.is(after.status.phase, 'Failed');
+  assert.is(after.status.reason, 'OOMKilled');
 });
 
 resources.run();

@@ -4,9 +4,9 @@ import type { Engine } from '../../src/engine/index.js';
 import { ANNOTATION_ISOLATED, ServiceError, ServiceSpecError, type ServiceObject } from '../../src/pod/index.js';
 import { scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
-import { containerId, poll, rejection, removePods } from '../support/pods.js';
+import { containerId, poll, rejection } from '../support/pods.js';
 import {
-  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, fetchFrom, lookupUntil, removeCluster, removeServices, subnet, webPod,
+  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, fetchFrom, lookupUntil, removeCluster, subnet, webPod,
 } from '../support/cluster.js';
 
 // Services: a name and a label selector; endpoints from the engine when asked, the name resolved by
@@ -39,138 +39,131 @@ async function serving(engine: Engine, mode: Parameters<typeof poll>[0], client:
 const sorted = (...values: string[]) => [...values].sort();
 const distinct = (values: string[]) => [...new Set(values)].sort();
 
-scenario(services, 'requests to a service name reach every selected pod; a deleted pod leaves endpoints and DNS, a later one joins both, and deleting the service takes the name away', async ({ engine, mode, name }) => {
-  const cl = { name: name('cluster'), subnet: subnet(11) };
+scenario(services, 'requests to a service name reach every selected pod; a deleted pod leaves endpoints and DNS, a later one joins both, and deleting the service takes the name away', async ({ engine, mode, name, track, defer }) => {
+  const cl = { name: track.network(name('cluster')), subnet: subnet(11) };
   const pods = clusterPods(engine, 'pod/services balance', cl);
   const labels = { app: 'web', test: 'svct-balance' };
   const names = ['svct-web-1', 'svct-web-2', 'svct-web-3', 'svct-client'];
-  try {
-    const ip1 = (await pods.create(webPod('svct-web-1', { labels }))).status.podIP!;
-    const ip2 = (await pods.create(webPod('svct-web-2', { labels }))).status.podIP!;
-    const client = containerId(await pods.create(clientPod('svct-client')), 'client');
-    await serving(engine, mode, client, [ip1, ip2]);
+  for (const pod of names) defer(() => pods.delete(pod, { force: true }), pod);
+  const ip1 = (await pods.create(webPod('svct-web-1', { labels }))).status.podIP!;
+  const ip2 = (await pods.create(webPod('svct-web-2', { labels }))).status.podIP!;
+  const client = containerId(await pods.create(clientPod('svct-client')), 'client');
+  await serving(engine, mode, client, [ip1, ip2]);
 
-    const svc = await pods.createService({ name: 'web-service', selector: labels, port: 80 });
-    assert.equal(svc, {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'web-service', creationTimestamp: svc.metadata.creationTimestamp },
-      spec: { selector: labels, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
-      endpoints: sorted(`${ip1}:80`, `${ip2}:80`),
-    });
-    assert.match(svc.metadata.creationTimestamp ?? '', /^\d{4}-\d\d-\d\dT/);
-    // The name went onto both pods' cluster endpoints, and each kept its address doing so.
-    assert.equal(await clusterAliases(engine, cl.name), {
-      'podling_svct-client': ['svct-client'],
-      'podling_svct-web-1': ['svct-web-1', 'web-service'],
-      'podling_svct-web-2': ['svct-web-2', 'web-service'],
-    });
-    assert.is(await clusterAddress(engine, 'svct-web-1', cl.name), ip1);
-    assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
-    assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.length === 2), sorted(ip1, ip2));
+  defer(() => pods.deleteService('web-service'), 'service web-service');
+  const svc = await pods.createService({ name: 'web-service', selector: labels, port: 80 });
+  assert.equal(svc, {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: 'web-service', creationTimestamp: svc.metadata.creationTimestamp },
+    spec: { selector: labels, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
+    endpoints: sorted(`${ip1}:80`, `${ip2}:80`),
+  });
+  assert.match(svc.metadata.creationTimestamp ?? '', /^\d{4}-\d\d-\d\dT/);
+  // The name went onto both pods' cluster endpoints, and each kept its address doing so.
+  assert.equal(await clusterAliases(engine, cl.name), {
+    'podling_svct-client': ['svct-client'],
+    'podling_svct-web-1': ['svct-web-1', 'web-service'],
+    'podling_svct-web-2': ['svct-web-2', 'web-service'],
+  });
+  assert.is(await clusterAddress(engine, 'svct-web-1', cl.name), ip1);
+  assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
+  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.length === 2), sorted(ip1, ip2));
 
-    // Docker's DNS shuffles the answer: twenty requests by the name reach both pods, and only them.
-    assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-1', 'svct-web-2']);
-    assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip1}:80`, `${ip2}:80`));
+  // Docker's DNS shuffles the answer: twenty requests by the name reach both pods, and only them.
+  assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-1', 'svct-web-2']);
+  assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip1}:80`, `${ip2}:80`));
 
-    // A deleted pod leaves the endpoints at once, and the name's answer.
-    await pods.delete('svct-web-1', { force: true });
-    assert.equal((await pods.getService('web-service')).endpoints, [`${ip2}:80`]);
-    assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => !ips.includes(ip1)), [ip2]);
-    assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 3)), ['svct-web-2']);
+  // A deleted pod leaves the endpoints at once, and the name's answer.
+  await pods.delete('svct-web-1', { force: true });
+  assert.equal((await pods.getService('web-service')).endpoints, [`${ip2}:80`]);
+  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => !ips.includes(ip1)), [ip2]);
+  assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 3)), ['svct-web-2']);
 
-    // A pod made later carries the name from its create: endpoints and DNS both have it.
-    const web3 = await pods.create(webPod('svct-web-3', { labels }));
-    const ip3 = web3.status.podIP!;
-    assert.equal((await clusterAliases(engine, cl.name))['podling_svct-web-3'], ['svct-web-3', 'web-service']);
-    assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip2}:80`, `${ip3}:80`));
-    assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.includes(ip3)), sorted(ip2, ip3));
-    await serving(engine, mode, client, [ip3]);
-    assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-2', 'svct-web-3']);
+  // A pod made later carries the name from its create: endpoints and DNS both have it.
+  const web3 = await pods.create(webPod('svct-web-3', { labels }));
+  const ip3 = web3.status.podIP!;
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-web-3'], ['svct-web-3', 'web-service']);
+  assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip2}:80`, `${ip3}:80`));
+  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.includes(ip3)), sorted(ip2, ip3));
+  await serving(engine, mode, client, [ip3]);
+  assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-2', 'svct-web-3']);
 
-    // Deleting the service takes the name off every pod; each keeps its address and its own name.
-    await pods.deleteService('web-service');
-    const gone = await rejection(pods.getService('web-service'));
-    assert.instance(gone, ServiceError);
-    assert.is((gone as Error).message, 'service "web-service" not found');
-    assert.ok(!(await pods.listServices()).some((s) => s.metadata.name === 'web-service'));
-    assert.equal(await clusterAliases(engine, cl.name), {
-      'podling_svct-client': ['svct-client'],
-      'podling_svct-web-2': ['svct-web-2'],
-      'podling_svct-web-3': ['svct-web-3'],
-    });
-    assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
-    assert.is(await clusterAddress(engine, 'svct-web-3', cl.name), ip3);
-    assert.equal(await lookupUntil(mode, engine, client, 'svct-web-3', (ips) => ips.length > 0), [ip3]);
-    const byName = await fetchFrom(engine, client, 'http://svct-web-3:80/');
-    assert.is(byName.stdout, 'svct-web-3\n', byName.stderr);
+  // Deleting the service takes the name off every pod; each keeps its address and its own name.
+  await pods.deleteService('web-service');
+  const gone = await rejection(pods.getService('web-service'));
+  assert.instance(gone, ServiceError);
+  assert.is((gone as Error).message, 'service "web-service" not found');
+  assert.ok(!(await pods.listServices()).some((s) => s.metadata.name === 'web-service'));
+  assert.equal(await clusterAliases(engine, cl.name), {
+    'podling_svct-client': ['svct-client'],
+    'podling_svct-web-2': ['svct-web-2'],
+    'podling_svct-web-3': ['svct-web-3'],
+  });
+  assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
+  assert.is(await clusterAddress(engine, 'svct-web-3', cl.name), ip3);
+  assert.equal(await lookupUntil(mode, engine, client, 'svct-web-3', (ips) => ips.length > 0), [ip3]);
+  const byName = await fetchFrom(engine, client, 'http://svct-web-3:80/');
+  assert.is(byName.stdout, 'svct-web-3\n', byName.stderr);
 
-    await removePods(pods, ...names);
-    await removeCluster(engine, cl.name);
-    await assertNothingLeft(engine, { pods: names, services: ['web-service'], cluster: cl.name });
-  } finally {
-    await removeServices(pods, 'web-service');
-    await removePods(pods, ...names);
-    await removeCluster(engine, cl.name);
-  }
+  // svct-web-1 was deleted above.
+  for (const pod of ['svct-web-2', 'svct-web-3', 'svct-client']) await pods.delete(pod, { force: true });
+  await removeCluster(engine, cl.name);
+  await assertNothingLeft(engine, { pods: names, services: ['web-service'], cluster: cl.name });
 });
 
-scenario(services, 'endpoints are the target port of each running pod matching the whole selector, never an isolated, hostNetwork or finished one, and only those pods carry the name', async ({ engine, mode, name }) => {
-  const cl = { name: name('cluster'), subnet: subnet(12) };
+scenario(services, 'endpoints are the target port of each running pod matching the whole selector, never an isolated, hostNetwork or finished one, and only those pods carry the name', async ({ engine, mode, name, track, defer }) => {
+  const cl = { name: track.network(name('cluster')), subnet: subnet(12) };
   const pods = clusterPods(engine, 'pod/services endpoints', cl);
   const selector = { app: 'api', tier: 'be', test: 'svct-endpoints' };
   const names = ['svct-ep-match', 'svct-ep-other', 'svct-ep-iso', 'svct-ep-host', 'svct-ep-done', 'svct-ep-later'];
-  try {
-    const match = await pods.create(clientPod('svct-ep-match', { labels: selector }));
-    await pods.create(clientPod('svct-ep-other', { labels: { ...selector, tier: 'fe' } }));
-    await pods.create(clientPod('svct-ep-iso', { labels: selector, annotations: { [ANNOTATION_ISOLATED]: 'true' } }));
-    await pods.create(clientPod('svct-ep-host', { labels: selector, hostNetwork: true }));
-    await pods.create(clientPod('svct-ep-done', { labels: selector, restartPolicy: 'Never', command: ['true'] }));
-    const done = await poll(mode, () => pods.get('svct-ep-done'), (p) => p.status.phase === 'Succeeded', 50, 100);
-    assert.is(done.status.phase, 'Succeeded');
+  for (const pod of names) defer(() => pods.delete(pod, { force: true }), pod);
+  const match = await pods.create(clientPod('svct-ep-match', { labels: selector }));
+  await pods.create(clientPod('svct-ep-other', { labels: { ...selector, tier: 'fe' } }));
+  await pods.create(clientPod('svct-ep-iso', { labels: selector, annotations: { [ANNOTATION_ISOLATED]: 'true' } }));
+  await pods.create(clientPod('svct-ep-host', { labels: selector, hostNetwork: true }));
+  await pods.create(clientPod('svct-ep-done', { labels: selector, restartPolicy: 'Never', command: ['true'] }));
+  const done = await poll(mode, () => pods.get('svct-ep-done'), (p) => p.status.phase === 'Succeeded', 50, 100);
+  assert.is(done.status.phase, 'Succeeded');
 
-    // Giving pods the name inspects the infra of each running pod on this cluster network, and of
-    // no other pod (not the isolated or hostNetwork ones, nor other tests' pods on the engine).
-    const onCluster = await Promise.all(['svct-ep-match', 'svct-ep-other', 'svct-ep-done'].map(async (n) => (await engine.containers.inspect(`podling_${n}`)).Id));
-    let svc: ServiceObject | undefined;
-    const sent = await requestsDuring(async () => { svc = await pods.createService({ name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' }); });
-    const inspected = sent.flatMap((r) => /^GET \/v[\d.]+\/containers\/([0-9a-f]{64})\/json$/.exec(r)?.[1] ?? []);
-    assert.equal(inspected.sort(), onCluster.sort());
-    if (!svc) throw new Error('unreachable');
-    assert.equal(svc.spec, { selector, ports: [{ port: 80, targetPort: 8080, protocol: 'UDP' }] });
-    assert.equal(svc.endpoints, [`${match.status.podIP}:8080`]);
-    const aliases = await clusterAliases(engine, cl.name);
-    assert.equal(aliases['podling_svct-ep-match'], ['svct-api', 'svct-ep-match']);
-    assert.equal(aliases['podling_svct-ep-other'], ['svct-ep-other']);
-    assert.is(aliases['podling_svct-ep-iso'], undefined, 'an isolated pod is not on the cluster network');
-    assert.is(aliases['podling_svct-ep-host'], undefined, 'a hostNetwork pod is not on the cluster network');
+  // Giving pods the name inspects the infra of each running pod on this cluster network, and of
+  // no other pod (not the isolated or hostNetwork ones, nor other tests' pods on the engine).
+  const onCluster = await Promise.all(['svct-ep-match', 'svct-ep-other', 'svct-ep-done'].map(async (n) => (await engine.containers.inspect(`podling_${n}`)).Id));
+  let svc: ServiceObject | undefined;
+  defer(() => pods.deleteService('svct-api'), 'service svct-api');
+  const sent = await requestsDuring(async () => { svc = await pods.createService({ name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' }); });
+  const inspected = sent.flatMap((r) => /^GET \/v[\d.]+\/containers\/([0-9a-f]{64})\/json$/.exec(r)?.[1] ?? []);
+  assert.equal(inspected.sort(), onCluster.sort());
+  if (!svc) throw new Error('unreachable');
+  assert.equal(svc.spec, { selector, ports: [{ port: 80, targetPort: 8080, protocol: 'UDP' }] });
+  assert.equal(svc.endpoints, [`${match.status.podIP}:8080`]);
+  const aliases = await clusterAliases(engine, cl.name);
+  assert.equal(aliases['podling_svct-ep-match'], ['svct-api', 'svct-ep-match']);
+  assert.equal(aliases['podling_svct-ep-other'], ['svct-ep-other']);
+  assert.is(aliases['podling_svct-ep-iso'], undefined, 'an isolated pod is not on the cluster network');
+  assert.is(aliases['podling_svct-ep-host'], undefined, 'a hostNetwork pod is not on the cluster network');
 
-    // The service is the labels of a container that never runs and has no network.
-    const holder = await engine.containers.inspect('podling_service_svct-api');
-    assert.is(holder.State.Status, 'created');
-    assert.is(holder.HostConfig.NetworkMode, 'none');
-    assert.is(holder.Config.Labels?.['podling.io/managed'], 'true');
-    assert.is(holder.Config.Labels?.['podling.io/type'], 'service');
-    assert.is(holder.Config.Labels?.['podling.io/service-name'], 'svct-api');
-    assert.equal(JSON.parse(holder.Config.Labels?.['podling.io/service-spec'] ?? ''), { name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' });
+  // The service is the labels of a container that never runs and has no network.
+  const holder = await engine.containers.inspect('podling_service_svct-api');
+  assert.is(holder.State.Status, 'created');
+  assert.is(holder.HostConfig.NetworkMode, 'none');
+  assert.is(holder.Config.Labels?.['podling.io/managed'], 'true');
+  assert.is(holder.Config.Labels?.['podling.io/type'], 'service');
+  assert.is(holder.Config.Labels?.['podling.io/service-name'], 'svct-api');
+  assert.equal(JSON.parse(holder.Config.Labels?.['podling.io/service-spec'] ?? ''), { name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' });
 
-    // A matching pod made after the service joins, with the name from its create.
-    const later = await pods.create(clientPod('svct-ep-later', { labels: selector }));
-    assert.equal((await clusterAliases(engine, cl.name))['podling_svct-ep-later'], ['svct-api', 'svct-ep-later']);
-    const expected = sorted(`${match.status.podIP}:8080`, `${later.status.podIP}:8080`);
-    assert.equal((await pods.getService('svct-api')).endpoints, expected);
-    const listed = (await pods.listServices()).find((s) => s.metadata.name === 'svct-api');
-    assert.equal(listed, await pods.getService('svct-api'));
-    assert.equal(listed?.endpoints, expected);
+  // A matching pod made after the service joins, with the name from its create.
+  const later = await pods.create(clientPod('svct-ep-later', { labels: selector }));
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-ep-later'], ['svct-api', 'svct-ep-later']);
+  const expected = sorted(`${match.status.podIP}:8080`, `${later.status.podIP}:8080`);
+  assert.equal((await pods.getService('svct-api')).endpoints, expected);
+  const listed = (await pods.listServices()).find((s) => s.metadata.name === 'svct-api');
+  assert.equal(listed, await pods.getService('svct-api'));
+  assert.equal(listed?.endpoints, expected);
 
-    await pods.deleteService('svct-api');
-    await removePods(pods, ...names);
-    await removeCluster(engine, cl.name);
-    await assertNothingLeft(engine, { pods: names, services: ['svct-api'], cluster: cl.name });
-  } finally {
-    await removeServices(pods, 'svct-api');
-    await removePods(pods, ...names);
-    await removeCluster(engine, cl.name);
-  }
+  await pods.deleteService('svct-api');
+  for (const pod of names) await pods.delete(pod, { force: true });
+  await removeCluster(engine, cl.name);
+  await assertNothingLeft(engine, { pods: names, services: ['svct-api'], cluster: cl.name });
 });
 
 scenario(services, 'a bad service, or a bad name to get or delete, is refused with one error naming the problem and no request is sent', async ({ engine, name }) => {
@@ -203,46 +196,42 @@ scenario(services, 'a bad service, or a bad name to get or delete, is refused wi
   }
 });
 
-scenario(services, 'a second service of a taken name is refused and changes nothing; get and delete of a service that does not exist are not found', async ({ engine, name }) => {
-  const cl = { name: name('cluster'), subnet: subnet(14) };
+scenario(services, 'a second service of a taken name is refused and changes nothing; get and delete of a service that does not exist are not found', async ({ engine, name, track, defer }) => {
+  const cl = { name: track.network(name('cluster')), subnet: subnet(14) };
   const pods = clusterPods(engine, 'pod/services duplicate', cl);
   const labels = { test: 'svct-dup' };
-  try {
-    const pod = await pods.create(clientPod('svct-dup', { labels }));
-    const first = await pods.createService({ name: 'svct-dup-svc', selector: labels, port: 80 });
-    assert.equal(first.endpoints, [`${pod.status.podIP}:80`]);
+  defer(() => pods.delete('svct-dup', { force: true }), 'svct-dup');
+  const pod = await pods.create(clientPod('svct-dup', { labels }));
+  defer(() => pods.deleteService('svct-dup-svc'), 'service svct-dup-svc');
+  const first = await pods.createService({ name: 'svct-dup-svc', selector: labels, port: 80 });
+  assert.equal(first.endpoints, [`${pod.status.podIP}:80`]);
 
-    let err: unknown;
-    const sent = await requestsDuring(async () => {
-      err = await rejection(pods.createService({ name: 'svct-dup-svc', selector: { test: 'svct-other' }, port: 81 }));
-    });
-    assert.instance(err, ServiceError);
-    assert.is((err as Error).message, 'service "svct-dup-svc" already exists');
-    // One refused create, and nothing that changes anything else (no network (dis)connects, no removal).
-    assert.equal(sent.filter((r) => !r.startsWith('GET ')).map((r) => r.replace(/^POST \/v[\d.]+/, 'POST ')), ['POST /containers/create?name=podling_service_svct-dup-svc']);
-    const now: ServiceObject = await pods.getService('svct-dup-svc');
-    assert.equal(now, first);
-    assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup', 'svct-dup-svc']);
+  let err: unknown;
+  const sent = await requestsDuring(async () => {
+    err = await rejection(pods.createService({ name: 'svct-dup-svc', selector: { test: 'svct-other' }, port: 81 }));
+  });
+  assert.instance(err, ServiceError);
+  assert.is((err as Error).message, 'service "svct-dup-svc" already exists');
+  // One refused create, and nothing that changes anything else (no network (dis)connects, no removal).
+  assert.equal(sent.filter((r) => !r.startsWith('GET ')).map((r) => r.replace(/^POST \/v[\d.]+/, 'POST ')), ['POST /containers/create?name=podling_service_svct-dup-svc']);
+  const now: ServiceObject = await pods.getService('svct-dup-svc');
+  assert.equal(now, first);
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup', 'svct-dup-svc']);
 
-    for (const call of [() => pods.getService('svct-nope'), () => pods.deleteService('svct-nope')]) {
-      const missing = await rejection(call());
-      assert.instance(missing, ServiceError);
-      assert.is((missing as Error).message, 'service "svct-nope" not found');
-    }
-
-    await pods.deleteService('svct-dup-svc');
-    const again = await rejection(pods.deleteService('svct-dup-svc'));
-    assert.is((again as Error).message, 'service "svct-dup-svc" not found');
-    assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup']);
-
-    await removePods(pods, 'svct-dup');
-    await removeCluster(engine, cl.name);
-    await assertNothingLeft(engine, { pods: ['svct-dup'], services: ['svct-dup-svc'], cluster: cl.name });
-  } finally {
-    await removeServices(pods, 'svct-dup-svc');
-    await removePods(pods, 'svct-dup');
-    await removeCluster(engine, cl.name);
+  for (const call of [() => pods.getService('svct-nope'), () => pods.deleteService('svct-nope')]) {
+    const missing = await rejection(call());
+    assert.instance(missing, ServiceError);
+    assert.is((missing as Error).message, 'service "svct-nope" not found');
   }
+
+  await pods.deleteService('svct-dup-svc');
+  const again = await rejection(pods.deleteService('svct-dup-svc'));
+  assert.is((again as Error).message, 'service "svct-dup-svc" not found');
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup']);
+
+  await pods.delete('svct-dup', { force: true });
+  await removeCluster(engine, cl.name);
+  await assertNothingLeft(engine, { pods: ['svct-dup'], services: ['svct-dup-svc'], cluster: cl.name });
 });
 
 services.run();

@@ -63,7 +63,7 @@ export async function assertGone(engine: Engine, pod: string): Promise<void> {
 }
 
 /**
- * Force-deletes pods by name for `finally` blocks: a pod already gone is fine. One at a time: each
+ * Force-deletes pods by name, for a test's teardown: a pod already gone is fine. One at a time: each
  * delete lists the pods first, and concurrent lists would each see a different moment, which a
  * replay cannot tell apart.
  */
