@@ -615,12 +615,17 @@ export interface IdleResult {
 
 const RELEVANT = new Set(['create', 'start', 'die', 'destroy', 'restart', 'oom', 'kill', 'stop', 'rename', 'pause', 'unpause']);
 
-/** Until the agent has synced every one of `names` and then made no call for this run's pods for 2 s. */
-async function initialSync(counter: CallCounter, from: number, names: Set<string>, maxMs: number): Promise<boolean> {
+/**
+ * Until the agent has synced every one of `names` and then made no call for this run's pods for 2 s.
+ * A pod counts as synced once a call names it (a list by its name) or one of its containers (an
+ * inspect or update by id: a first sync after a relist reads no list of its own).
+ */
+async function initialSync(counter: CallCounter, from: number, names: Set<string>, maxMs: number, podOfId: Map<string, string>): Promise<boolean> {
   const until = now() + maxMs;
+  const podOf = (c: ProxiedCall) => podOfCall(c) ?? podOfId.get(/\/containers\/([0-9a-f]{64})\//.exec(c.path)?.[1] ?? '');
   while (now() < until) {
     const calls = counter.own(from);
-    const synced = new Set(calls.map(podOfCall).filter((p): p is string => p !== undefined && names.has(p)));
+    const synced = new Set(calls.map(podOf).filter((p): p is string => p !== undefined && names.has(p)));
     if (synced.size >= names.size && now() - (calls.at(-1)?.at ?? 0) >= 2000) return true;
     await sleep(200);
   }
@@ -692,7 +697,9 @@ async function idleBench(engine: Engine, pods: Pods, events: EventLog, counter: 
     try {
       const startedAt = await agent.started;
       const cpuStart = cpuMs(agent.pid);
-      const finished = await initialSync(counter, from, live, 180_000);
+      const containers = await engine.containers.list({ all: true, filters: { label: [`${L.managed}=true`] } });
+      const podOfId = new Map(containers.flatMap((c) => { const pod = c.Labels?.[L.pod]; return pod ? [[c.Id, pod] as const] : []; }));
+      const finished = await initialSync(counter, from, live, 180_000, podOfId);
       const syncCalls = counter.own(from);
       const initial = { ms: (syncCalls.at(-1)?.at ?? startedAt) - startedAt, calls: syncCalls.length, kinds: countKinds(syncCalls), cpuMs: cpuMs(agent.pid) - cpuStart, finished };
       const hwmAfterSync = memoryMB(agent.pid).hwm;
