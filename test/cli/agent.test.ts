@@ -133,6 +133,29 @@ if (mode === 'live') {
     assert.match(text, /\nSupervised:\s+no: no podling agent supervises this pod: only the engine's own restart policies act/);
     assert.match(text, /\nConditions:\s+Initialized=True ContainersReady=True Ready=True\n/);
   });
+
+  scenario(agent, 'agent --once does one pass (a failed container restarted), hands restarts back, releases the lease and exits 0', async ({ engine, name, defer, track }) => {
+    await ensureBundle();
+    const cluster = { name: track.network(name('cluster')), subnet: subnet(41) };
+    const pods = agentPods(engine, 'cli/agent once', cluster);
+    const pod = 'ca-once';
+    defer(() => pods.delete(pod, { force: true }).catch(() => {}), pod);
+    await pods.create(clientPod(pod, { labels: { [AGENT_LABEL]: 'once' }, restartPolicy: 'OnFailure', command: ['sh', '-c', 'sleep 1; exit 1'] }));
+    // The engine's own on-failure would restart it meanwhile: switched off, it stays exited, as a
+    // pod an agent once took over and then lost its agent (SIGKILLed) does.
+    const client = (await podContainers(engine, pod)).find((c) => c.name === 'client')!;
+    await engine.containers.update(client.id, { RestartPolicy: { Name: 'no' } });
+    await eventually('the exit', () => podContainers(engine, pod), (cs) => cs.find((c) => c.id === client.id)?.state === 'exited', 20_000);
+    const result = await runCli(['agent', '--once', '--log-format', 'json', '-l', `${AGENT_LABEL}=once`], { env: { PODLING_CLUSTER_NETWORK: cluster.name, PODLING_CLUSTER_SUBNET: cluster.subnet }, timeout: 30_000 });
+    assert.is(result.code, 0, result.stderr + result.stdout);
+    const said = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(said.some((d) => d.pod === pod && d.action === 'start' && d.attempt === 1), result.stdout);
+    assert.equal([said.at(-1)?.action, said.at(-1)?.reason], ['agent', 'Stopped']);
+    const after = await podContainers(engine, pod);
+    assert.equal(after.filter((c) => c.name === 'client').map((c) => c.attempt).sort(), [0, 1]);
+    assert.is(after.find((c) => c.name === 'client' && c.attempt === 1)?.restartPolicy, 'on-failure', 'the newest attempt handed back to the engine');
+    assert.is(supervisedBy(await pods.get(pod)), 'False', 'the lease released');
+  });
 }
 
 agent.run();

@@ -97,4 +97,18 @@ scenario(initVolumes, 'a sidecar starts before the app and runs beside it; on de
   assert.equal(died, ['app', 'proxy'], 'the app stops first, its sidecar after');
 });
 
+scenario(initVolumes, 'prune removes an emptyDir volume whose pod is gone, and keeps one whose pod is there', async ({ engine, defer, track }) => {
+  const pods = testPods(engine, 'pod/init-volumes prune');
+  const name = 'pt-prune-kept';
+  defer(() => pods.delete(name, { force: true }), name);
+  await pods.create({ metadata: { name }, spec: { containers: [c('app', 'sleep 3600', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })], volumes: [{ name: 'data', emptyDir: {} }] } });
+  // What a create killed midway leaves: a pod's volume, its pod never made.
+  const orphan = track.volume('podling-0rphan0000-data');
+  await engine.volumes.create({ Name: orphan, Labels: { 'podling.io/managed': 'true', 'podling.io/pod-id': '0rphan0000', 'podling.io/pod-name': 'pt-never-made', 'podling.io/type': 'emptyDir', 'podling.io/volume-name': 'data' } });
+  const report = await pods.prune();
+  assert.equal(report.volumes, [orphan]);
+  const left = await engine.volumes.list({ filters: { label: ['podling.io/type=emptyDir'] } });
+  assert.equal(left.map((v) => v.Labels?.['podling.io/pod-name']), [name], 'the live pod\'s volume stays');
+});
+
 initVolumes.run();
