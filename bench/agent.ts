@@ -983,8 +983,9 @@ function wasteful(s: Supervision | undefined, idle: IdleResult | undefined): str
     const sandbox = medianOf(s.sandbox);
     if (sandbox) {
       const decided = sandbox.timeline.find((l) => l.includes('decides: sandbox'));
-      const stop = sandbox.calls.some((c) => callKind(c).endsWith('/stop'));
-      items.push(`A remade sandbox decides only at ${decided ? decided.trim().split(' ')[0] : '?'} ms after the kill: its sync's inspects wait for the engine to finish tearing down the killed infra's networks; then it stops the old app${stop ? '' : ' (no stop seen)'} and removes the old infra one after the other before the new infra can be made (the infra's name is the pod's lock), and a \`POST /networks/create\` of the pod network, which still exists, answers 409 every time.`);
+      // Said from this run's calls: what the remake did, not what it once did.
+      const networkCreates = sandbox.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/networks/create')).length;
+      items.push(`A remade sandbox decides only at ${decided ? decided.trim().split(' ')[0] : '?'} ms after the kill: its sync's inspects wait for the engine to finish tearing down the killed infra's networks; the new infra can only be made once the old one is removed (the infra's name is the pod's lock)${networkCreates ? `; it asked to create the pod network ${networkCreates} time(s), though that network still exists` : ''}.`);
     }
   }
   return items.length ? ['What looks slow or wasteful in the agent (from this run\'s counts):', '', ...items.map((i) => `- ${i}`), ''] : [];
