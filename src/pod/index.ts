@@ -68,9 +68,12 @@ export class Pods {
     return watchPods(this.engine, { ...options, requirements });
   }
 
+  /**
+   * Queued under the name it was asked by (a pod's name, the usual case, queues it behind a create
+   * of that name), and read once, when its turn comes: what it deletes is what is there then.
+   */
   async delete(ref: string, options: DeleteOptions & Signal = {}): Promise<void> {
-    const record = await findPod(this.engine, ref, options);
-    await this.runtime.serial(record.name, async () => deletePod(this.engine, await findPod(this.engine, ref, options), options));
+    await this.runtime.serial(ref, async () => deletePod(this.engine, await findPod(this.engine, ref, options), options));
   }
 
   async *logs(ref: string, options: PodLogOptions = {}): AsyncGenerator<LogLine> {
