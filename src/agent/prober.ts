@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
-import { podNetworkName } from '../pod/labels.js';
 import { latestAttempts, type ObservedPod } from '../pod/observe.js';
+import { addressOn } from '../pod/read.js';
 import { readProbeStatus, writeProbeStatus, type ContainerProbeStatus, type ProbeStatus } from '../pod/readiness.js';
 import type { Container, InitContainer, Pod } from '../pod/spec.js';
 import type { Log } from './decisions.js';
@@ -179,10 +179,7 @@ function failureOf(c: Probed): string | undefined {
   return c.probes.worker('readiness')?.lastFailure ?? c.probes.worker('startup')?.lastFailure ?? c.probes.worker('liveness')?.lastFailure;
 }
 
-/** Where the pod answers: its address on the cluster network when it has one, else on its own network; the host's for hostNetwork. */
+/** Where the pod answers, as `status.podIP` says; a hostNetwork pod on this host's loopback (the agent runs beside it). */
 function addressOf(pod: Pod, observed: ObservedPod): string | undefined {
-  if (pod.spec.hostNetwork) return '127.0.0.1';
-  const networks = observed.sandbox?.networks ?? {};
-  const own = podNetworkName(observed.id);
-  return Object.entries(networks).find(([n, ip]) => n !== own && ip)?.[1] ?? networks[own];
+  return pod.spec.hostNetwork ? '127.0.0.1' : addressOn(observed.sandbox?.networks ?? {}, observed.id);
 }

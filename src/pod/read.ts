@@ -182,9 +182,13 @@ function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSign
  */
 function podAddress(networks: Record<string, { IPAddress?: string }> | null | undefined, podId: string, spec: Pod | undefined): string | undefined {
   if (spec?.spec.hostNetwork) return hostAddress();
+  return addressOn(Object.fromEntries(Object.entries(networks ?? {}).map(([name, e]) => [name, e.IPAddress])), podId);
+}
+
+/** Of a pod's networks and its address on each: the cluster network's when it has one, else its own network's. */
+export function addressOn(networks: Record<string, string | undefined>, podId: string): string | undefined {
   const own = podNetworkName(podId);
-  const shared = Object.entries(networks ?? {}).find(([name, endpoint]) => name !== own && endpoint.IPAddress)?.[1].IPAddress;
-  return shared || networks?.[own]?.IPAddress || undefined;
+  return Object.entries(networks).find(([name, ip]) => name !== own && ip)?.[1] || networks[own] || undefined;
 }
 
 /** This machine's first external IPv4 address, skipping the engine's own bridges. */
