@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Pods } from '../pod/index.js';
+import { podNotices } from '../pod/fields.js';
 import { ANNOTATION_ISOLATED, loadPodFile, type PodInput } from '../pod/spec.js';
 import { parseContainerFlag, parsePortFlag, parseScoped } from './container-flag.js';
 import { formatPod } from './print.js';
@@ -31,7 +32,9 @@ export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
     const given = shaping.filter((k) => values[k] !== undefined && (!Array.isArray(values[k]) || (values[k] as string[]).length));
     // Silently dropping, say, --isolated would leave a pod reachable that its owner believes is not.
     if (given.length || positionals.length) throw new UsageError(`-f FILE takes the whole pod from the file: no NAME or ${given.map((k) => `--${k}`).join(', ') || '--container'} with it`);
-    input = await loadPodFile(values.file);
+    const pod = await loadPodFile(values.file);
+    for (const line of podNotices(pod)) console.error(`notice: ${line}`);
+    input = pod;
   } else {
     input = podFromFlags(positionals, values);
   }

@@ -22,6 +22,7 @@ export const HostConfig = z.strictObject({
   CpuPeriod: z.number().int().nonnegative().optional(),
   Memory: z.number().int().nonnegative().optional(),
   MemorySwap: z.number().int().optional(),
+  MemoryReservation: z.number().int().nonnegative().optional(),
   PidsLimit: z.number().int().optional(),
   PortBindings: z.record(z.string(), z.array(PortBinding)).optional(),
   PublishAllPorts: z.boolean().optional(),

@@ -57,6 +57,7 @@ interface InspectUnchecked {
     CpuPeriod?: number;
     Memory?: number;
     MemorySwap?: number;
+    MemoryReservation?: number;
     PidsLimit?: number | null;
     PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
     Init?: boolean | null;

@@ -123,6 +123,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
   const requests = container.resources?.requests;
   const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
   const cpuRequest = requests?.cpu === undefined ? undefined : (parseCpu(requests.cpu) as number);
+  const memoryRequest = requests?.memory === undefined ? undefined : (parseMemory(requests.memory) as number);
   return {
     Image: container.image,
     Entrypoint: container.command,
@@ -151,6 +152,9 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       Memory: memory,
       // No swap beyond the limit, as on a kubelet: a limit that swap can stretch is no limit.
       MemorySwap: memory,
+      // A soft limit the kernel reclaims down to under memory pressure: the nearest a single
+      // engine has to a scheduler's guarantee.
+      MemoryReservation: memoryRequest,
     },
   };
 }

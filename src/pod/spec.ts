@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PodError } from './errors.js';
+import { SERVER_SET_META, tableShape } from './fields.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
@@ -39,16 +40,28 @@ const Annotations = z.record(z.string().refine(validKey, { message: 'invalid ann
 
 const ResourceList = z.strictObject({ cpu: quantity(parseCpu).optional(), memory: quantity(parseMemory).optional() });
 
+/** As in Kubernetes, a request above its limit is an error: the container could never be given it. */
+const Resources = z.strictObject({ limits: ResourceList.optional(), requests: ResourceList.optional(), ...tableShape('ResourceRequirements') })
+  .superRefine((r, ctx) => {
+    for (const [key, parse] of [['cpu', parseCpu], ['memory', parseMemory]] as const) {
+      const [limit, request] = [r.limits?.[key], r.requests?.[key]].map((q) => (q === undefined ? undefined : parse(q)));
+      if (typeof limit === 'number' && typeof request === 'number' && request > limit) {
+        ctx.addIssue({ code: 'custom', path: ['requests', key], message: `request ${r.requests?.[key]} is above the limit ${r.limits?.[key]}` });
+      }
+    }
+  });
+
 const Port = z.strictObject({
   name: z.string().optional(),
   containerPort: z.number().int().min(1).max(65535),
   hostPort: z.number().int().min(1).max(65535).optional(),
   hostIP: z.union([z.ipv4(), z.ipv6()]).optional(),
   protocol: z.enum(['TCP', 'UDP', 'SCTP']).default('TCP'),
+  ...tableShape('ContainerPort'),
 });
 
 /** A volume; as in Kubernetes, one without a source is an emptyDir (the only source supported yet). */
-export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeSources })
+export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeSources, ...tableShape('Volume') })
   .transform(({ name, emptyDir }) => ({ name, emptyDir })); // the refused sources are never there
 export type Volume = z.infer<typeof Volume>;
 
@@ -57,15 +70,16 @@ const containerShape = {
   image: z.string().min(1, 'image must not be empty'),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'invalid environment variable name'), value: z.string().default('') })).optional(),
+  env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'invalid environment variable name'), value: z.string().default(''), ...tableShape('EnvVar') })).optional(),
   workingDir: z.string().optional(),
   ports: z.array(Port).optional(),
-  resources: z.strictObject({ limits: ResourceList.optional(), requests: ResourceList.optional() }).optional(),
+  resources: Resources.optional(),
   imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).optional(),
   volumeMounts: z.array(VolumeMount).optional(),
   livenessProbe: probeSchema('liveness').optional(),
   readinessProbe: probeSchema('readiness').optional(),
   startupProbe: probeSchema('startup').optional(),
+  ...tableShape('Container'),
 };
 
 const APP_RESTART_POLICY = 'allowed only on init containers, where "Always" makes a sidecar; the pod\'s restart policy is spec.restartPolicy';
@@ -122,6 +136,7 @@ export const PodSpec = z.strictObject({
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
+  ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
   checkNames(spec, ctx);
@@ -172,6 +187,12 @@ function checkVolumes(spec: SpecFields, ctx: z.RefinementCtx) {
   }
 }
 
+// Server-set metadata (uid, creationTimestamp …) and status are accepted, as the API server
+// accepts them, so what `pod get -o yaml` prints can be created again; they are dropped here.
+const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
+const dropServerSet = <T extends Record<string, unknown>>(value: T) =>
+  Object.fromEntries(Object.entries(value).filter(([field, v]) => v !== undefined && !SERVER_SET_META.includes(field))) as T;
+
 export const Pod = z.strictObject({
   apiVersion: z.literal('v1').optional(),
   kind: z.literal('Pod').optional(),
@@ -179,9 +200,12 @@ export const Pod = z.strictObject({
     name: dnsLabel('pod name'),
     labels: Labels.optional(),
     annotations: Annotations.optional(),
-  }),
+    ...serverSet,
+    ...tableShape('ObjectMeta'),
+  }).transform(dropServerSet),
   spec: PodSpec,
-});
+  status: z.unknown().optional(),
+}).transform(({ status: _status, ...pod }) => pod);
 export type Pod = z.infer<typeof Pod>;
 export type PodInput = z.input<typeof Pod>;
 

@@ -1,9 +1,10 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { tableShape } from './fields.js';
 import { parseMemory, quantity } from './quantity.js';
 
 /**
- * Volumes and their mounts, as far as Podling supports them: emptyDir only, yet. The volume's name
+ * Volumes and their mounts, as far as Podling supports them (see fields.ts). The volume's name
  * and the checks across containers (a mount naming no volume) are in spec.ts.
  */
 
@@ -35,20 +36,9 @@ export const VolumeMount = z.strictObject({
   mountPath: z.string().superRefine(problemCheck(mountPathProblem)),
   readOnly: z.boolean().default(false),
   subPath: z.string().superRefine(problemCheck(subPathProblem)).optional(),
+  ...tableShape('VolumeMount'),
 });
 export type VolumeMount = z.infer<typeof VolumeMount>;
-
-// The rest of Kubernetes' volume sources, named so the refusal says what is missing rather than
-// "unknown field".
-const UNSUPPORTED_VOLUME_SOURCES = [
-  'hostPath', 'configMap', 'secret', 'persistentVolumeClaim', 'projected', 'downwardAPI', 'ephemeral', 'image', 'csi',
-  'nfs', 'iscsi', 'rbd', 'cephfs', 'cinder', 'fc', 'flexVolume', 'flocker', 'glusterfs', 'gitRepo', 'quobyte', 'scaleIO',
-  'storageos', 'portworxVolume', 'photonPersistentDisk', 'vsphereVolume', 'azureDisk', 'azureFile', 'awsElasticBlockStore',
-  'gcePersistentDisk',
-] as const;
-const unsupportedSources = Object.fromEntries(UNSUPPORTED_VOLUME_SOURCES.map((source) =>
-  [source, z.never({ error: `${source} volumes are not supported: only emptyDir is, yet` }).optional()])) as
-  Record<(typeof UNSUPPORTED_VOLUME_SOURCES)[number], z.ZodOptional<z.ZodNever>>;
 
 export const EmptyDir = z.strictObject({
   medium: z.enum(['', 'Memory'], { error: 'must be "" (the engine\'s disk) or "Memory" (a tmpfs)' }).default(''),
@@ -56,8 +46,11 @@ export const EmptyDir = z.strictObject({
 });
 export type EmptyDir = z.infer<typeof EmptyDir>;
 
-/** A volume's sources, for spec.ts to add the name to: as in Kubernetes, no source means an emptyDir. */
-export const volumeSources = { emptyDir: EmptyDir.prefault({}), ...unsupportedSources };
+/**
+ * A volume's sources, for spec.ts to add the name and the table's other sources (fields.ts) to:
+ * as in Kubernetes, no source means an emptyDir.
+ */
+export const volumeSources = { emptyDir: EmptyDir.prefault({}) };
 
 /** An emptyDir's size limit in bytes, if it has one. */
 export function sizeLimitBytes(emptyDir: EmptyDir): number | undefined {

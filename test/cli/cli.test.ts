@@ -65,7 +65,11 @@ if (mode === 'live') {
   scenario(cli, 'pod create -f FILE; exec passes the exit code and both streams through; logs name each container', async ({ engine, defer }) => {
     const name = 'pt-cli-file';
     defer(() => runCli(['pod', 'delete', name, '--force']), `podling pod delete ${name} --force`);
-    ok(await runCli(['pod', 'create', '-f', POD_FILE]), 'pod create -f');
+    const created = ok(await runCli(['pod', 'create', '-f', POD_FILE]), 'pod create -f');
+    assert.equal(created.stderr.split('\n').filter((l) => l.startsWith('notice: ')), [
+      'notice: spec.serviceAccountName: accepted, has no effect here (no API server, so no service accounts or tokens)',
+      'notice: spec.tolerations: accepted, has no effect here (one engine, no scheduler: nothing to place)',
+    ]);
     const failing = await runCli(['pod', 'exec', name, '--', 'sh', '-c', 'exit 3']);
     assert.is(failing.code, 3, failing.stderr);
     assert.is(failing.stderr, '');
@@ -82,6 +86,8 @@ if (mode === 'live') {
 
     const got = JSON.parse(ok(await runCli(['pod', 'get', name, '-o', 'json']), 'pod get').stdout);
     assert.is(got.metadata.annotations.note, 'from a file: quotes " and unicode ✓');
+    assert.is(got.spec.serviceAccountName, 'builder', 'a notice field is kept');
+    assert.equal(got.spec.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
     assert.is(got.status.phase, 'Running');
 
     const deleted = ok(await runCli(['pod', 'delete', name, '--force']), 'pod delete --force');

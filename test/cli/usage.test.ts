@@ -13,6 +13,8 @@ const dir = mkdtempSync(join(tmpdir(), 'podling-cli-usage-'));
 const NO_ENGINE = ['-H', `unix://${join(dir, 'no-engine.sock')}`];
 const badFile = join(dir, 'bad-pod.yaml');
 writeFileSync(badFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  contaners:\n    - name: a\n      image: x:1\n');
+const refusedFile = join(dir, 'refused-pod.yaml');
+writeFileSync(refusedFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x:1\n  ephemeralContainers:\n    - name: debug\n      image: x:1\n');
 const notYaml = join(dir, 'not-yaml.yaml');
 writeFileSync(notYaml, 'metadata: [unclosed\n');
 
@@ -30,6 +32,7 @@ const CASES: Array<[string[], string | RegExp]> = [
   [['pod', 'create', 'x', '--container', 'a:b:1', '--pull', 'Maybe'], 'podling: --pull Maybe: use Always, IfNotPresent or Never'],
   [['pod', 'create', 'x', '--container', 'a:b:1', '--label', 'novalue'], 'podling: --label novalue: expected KEY=VALUE'],
   [['pod', 'create', '-f', badFile], `podling: invalid pod spec in ${badFile}: spec.contaners: unknown field (did you mean "containers"?)`],
+  [['pod', 'create', '-f', refusedFile], `podling: invalid pod spec in ${refusedFile}: spec.ephemeralContainers: not supported: ephemeral containers are added to a running pod through the API, never in a manifest: use \`podling pod exec\``],
   [['pod', 'create', '-f', notYaml], new RegExp(`^podling: invalid pod spec in ${notYaml}: not valid YAML or JSON: `)],
   [['pod', 'get'], 'podling: pod get takes exactly one POD (name or id)'],
   [['pod', 'get', 'x', '-o', 'xml'], 'podling: -o xml: use json or yaml'],

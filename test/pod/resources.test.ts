@@ -12,18 +12,19 @@ const resources = suite('pod/resources');
 
 const MiB = 1024 * 1024;
 
-scenario(resources, 'cpu and memory limits and a cpu request become NanoCpus, Memory, MemorySwap and CpuShares, and the cgroup enforces the memory limit', async ({ engine, defer }) => {
+scenario(resources, 'cpu and memory limits and requests become NanoCpus, Memory, MemorySwap, CpuShares and MemoryReservation, and the cgroup enforces the memory limit', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/resources limits');
   defer(() => pods.delete('pt-limits', { force: true }), 'pt-limits');
   const pod = await pods.create({
     metadata: { name: 'pt-limits' },
-    spec: { containers: [sleeper('limited', { resources: { limits: { cpu: '500m', memory: '32Mi' }, requests: { cpu: '250m' } } }), sleeper('free')] },
+    spec: { containers: [sleeper('limited', { resources: { limits: { cpu: '500m', memory: '32Mi' }, requests: { cpu: '250m', memory: '16Mi' } } }), sleeper('free')] },
   });
   const limited = await engine.containers.inspect(containerId(pod, 'limited'));
   assert.is(limited.HostConfig.NanoCpus, 500_000_000);
   assert.is(limited.HostConfig.Memory, 32 * MiB);
   assert.is(limited.HostConfig.MemorySwap, 32 * MiB, 'no swap beyond the limit');
   assert.is(limited.HostConfig.CpuShares, 256);
+  assert.is(limited.HostConfig.MemoryReservation, 16 * MiB);
   const free = await engine.containers.inspect(containerId(pod, 'free'));
   assert.is(free.HostConfig.NanoCpus || 0, 0, 'limits stay on the container that names them');
   assert.is(free.HostConfig.Memory || 0, 0);

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+
+/**
+ * Every field of a Kubernetes Pod (and of the objects inside it) is in exactly one of three
+ * groups, kept here and nowhere else: the schema (spec.ts) takes its notice and refused fields
+ * from this table, `create` prints the notices from it, and the README prints it (a test keeps the
+ * README, the schema and the Kubernetes API's own field list in step with it).
+ *
+ * - `done`: it does what Kubernetes does, on Docker.
+ * - `notice`: it has no meaning on one engine; accepted, kept (so a manifest round-trips) and
+ *   named in one line at create.
+ * - `refused`: an error naming the field and why, before any engine request.
+ */
+export type FieldGroup = 'done' | 'notice' | 'refused';
+export interface FieldRule { group: FieldGroup; why: string }
+
+const done = (why = ''): FieldRule => ({ group: 'done', why });
+const notice = (why: string): FieldRule => ({ group: 'notice', why });
+const refused = (why: string): FieldRule => ({ group: 'refused', why });
+const notYet = (what = ''): FieldRule => refused(`not supported yet${what ? `: ${what}` : ''}`);
+
+const SERVER_SET = 'set by Podling; a value given is ignored, as the API server ignores it';
+const NO_SCHEDULER = 'one engine, no scheduler: nothing to place';
+const NO_ACCOUNTS = 'no API server, so no service accounts or tokens';
+
+export const FIELDS = {
+  Pod: {
+    apiVersion: done('"v1"'),
+    kind: done('"Pod"'),
+    metadata: done(),
+    spec: done(),
+    status: done(SERVER_SET),
+  },
+  ObjectMeta: {
+    name: done(),
+    namespace: notYet('every pod is in the default namespace'),
+    labels: done(),
+    annotations: done(),
+    generateName: refused('a pod needs its own name: Podling keeps pod names unique through the engine\'s container names'),
+    uid: done(SERVER_SET),
+    resourceVersion: done(SERVER_SET),
+    generation: done(SERVER_SET),
+    creationTimestamp: done(SERVER_SET),
+    deletionTimestamp: done(SERVER_SET),
+    deletionGracePeriodSeconds: done(SERVER_SET),
+    selfLink: done(SERVER_SET),
+    managedFields: done(SERVER_SET),
+    ownerReferences: notice('no controllers and no garbage collector: nothing owns a pod'),
+    finalizers: refused('nothing would ever remove a finalizer, so the pod could never be deleted'),
+  },
+  PodSpec: {
+    containers: done(),
+    initContainers: done('run in order before the apps; `restartPolicy: Always` makes a native sidecar'),
+    ephemeralContainers: refused('ephemeral containers are added to a running pod through the API, never in a manifest: use `podling pod exec`'),
+    volumes: done(),
+    restartPolicy: done('under `podling agent`, with the kubelet\'s back-off'),
+    hostname: done(),
+    hostNetwork: done(),
+    subdomain: notYet(),
+    setHostnameAsFQDN: notYet(),
+    hostnameOverride: notYet(),
+    hostPID: notYet(),
+    hostIPC: notYet(),
+    hostUsers: notYet(),
+    shareProcessNamespace: notYet(),
+    hostAliases: notYet(),
+    dnsPolicy: notYet(),
+    dnsConfig: notYet(),
+    securityContext: notYet(),
+    terminationGracePeriodSeconds: notYet(),
+    activeDeadlineSeconds: notYet(),
+    imagePullSecrets: notYet(),
+    nodeName: notYet(),
+    nodeSelector: notYet(),
+    resources: notYet('pod-level resources'),
+    enableServiceLinks: notice('Podling does not set the <SERVICE>_SERVICE_HOST variables yet'),
+    serviceAccountName: notice(NO_ACCOUNTS),
+    serviceAccount: notice(NO_ACCOUNTS),
+    automountServiceAccountToken: notice(NO_ACCOUNTS),
+    affinity: notice(NO_SCHEDULER),
+    tolerations: notice(NO_SCHEDULER),
+    topologySpreadConstraints: notice(NO_SCHEDULER),
+    priorityClassName: notice(NO_SCHEDULER),
+    priority: notice(NO_SCHEDULER),
+    preemptionPolicy: notice(NO_SCHEDULER),
+    schedulerName: notice(NO_SCHEDULER),
+    schedulingGates: notice(NO_SCHEDULER),
+    schedulingGroup: notice(NO_SCHEDULER),
+    overhead: notice('set by a RuntimeClass; Podling accounts no runtime overhead'),
+    os: notice('the engine runs Linux containers'),
+    runtimeClassName: refused('a runtime class names another runtime handler; Podling runs the engine\'s default runtime'),
+    readinessGates: refused('nothing sets the conditions a readiness gate waits for, so the pod would never be ready'),
+    resourceClaims: refused('dynamic resource allocation needs a resource driver, which a Docker engine has not'),
+  },
+  Container: {
+    name: done(),
+    image: done(),
+    command: done(),
+    args: done(),
+    env: done(),
+    envFrom: notYet(),
+    workingDir: done(),
+    ports: done(),
+    resources: done('limits are the container\'s cgroup limits; requests are CPU shares and a memory reservation'),
+    imagePullPolicy: done(),
+    volumeMounts: done(),
+    livenessProbe: done(),
+    readinessProbe: done(),
+    startupProbe: done(),
+    restartPolicy: done('init containers only: `Always` makes a native sidecar'),
+    restartPolicyRules: notYet(),
+    lifecycle: notYet(),
+    securityContext: notYet(),
+    stdin: notYet(),
+    stdinOnce: notYet(),
+    tty: notYet(),
+    terminationMessagePath: notYet(),
+    terminationMessagePolicy: notYet(),
+    resizePolicy: notice('no in-place resize: a changed spec replaces the container'),
+    volumeDevices: refused('raw block devices come from persistent volume claims of block mode, which Podling has not'),
+  },
+  ContainerPort: {
+    name: done(),
+    containerPort: done(),
+    hostPort: done(),
+    hostIP: done(),
+    protocol: done(),
+  },
+  EnvVar: {
+    name: done(),
+    value: done(),
+    valueFrom: notYet(),
+  },
+  ResourceRequirements: {
+    limits: done(),
+    requests: done(),
+    claims: refused('dynamic resource allocation needs a resource driver, which a Docker engine has not'),
+  },
+  VolumeMount: {
+    name: done(),
+    mountPath: done(),
+    readOnly: done(),
+    subPath: done(),
+    subPathExpr: notYet(),
+    mountPropagation: notYet(),
+    recursiveReadOnly: notYet(),
+  },
+  Volume: {
+    name: done(),
+    emptyDir: done('a named volume per pod; `medium: Memory` is a tmpfs'),
+    hostPath: notYet(),
+    configMap: notYet(),
+    secret: notYet(),
+    downwardAPI: notYet(),
+    projected: notYet(),
+    persistentVolumeClaim: notYet(),
+    ephemeral: refused('generic ephemeral volumes need a storage class and a provisioner'),
+    image: refused('image volumes need the kubelet\'s image volume support, which the Engine API has not'),
+    csi: refused('CSI drivers are not available on a Docker engine'),
+    ...Object.fromEntries([
+      'nfs', 'iscsi', 'rbd', 'cephfs', 'cinder', 'fc', 'flexVolume', 'flocker', 'glusterfs', 'gitRepo', 'quobyte', 'scaleIO',
+      'storageos', 'portworxVolume', 'photonPersistentDisk', 'vsphereVolume', 'azureDisk', 'azureFile', 'awsElasticBlockStore',
+      'gcePersistentDisk',
+    ].map((source) => [source, refused('a network or cloud volume plugin; mount it on the host and use hostPath')])),
+  },
+} satisfies Record<string, Record<string, FieldRule>>;
+
+export type FieldType = keyof typeof FIELDS;
+
+/**
+ * The zod shape of a type's notice and refused fields, for its schema to spread in: a notice field
+ * takes any value and keeps it, a refused one fails with its reason. The done fields are the
+ * schema's own.
+ */
+export function tableShape(type: FieldType): Record<string, z.ZodOptional<z.ZodUnknown> | z.ZodOptional<z.ZodNever>> {
+  const shape: Record<string, z.ZodOptional<z.ZodUnknown> | z.ZodOptional<z.ZodNever>> = {};
+  for (const [field, rule] of Object.entries(FIELDS[type] as Record<string, FieldRule>)) {
+    if (rule.group === 'notice') shape[field] = z.unknown().optional();
+    else if (rule.group === 'refused') shape[field] = z.never({ error: refusal(rule) }).optional();
+  }
+  return shape;
+}
+
+const refusal = (rule: FieldRule) => (rule.why.startsWith('not supported') ? rule.why : `not supported: ${rule.why}`);
+
+/** The fields of a type that are done: what its schema must implement itself. */
+export const doneFields = (type: FieldType): string[] =>
+  Object.entries(FIELDS[type] as Record<string, FieldRule>).filter(([, rule]) => rule.group === 'done').map(([field]) => field);
+
+/** Server-set metadata: accepted as the API server accepts them, and dropped. */
+export const SERVER_SET_META = Object.entries(FIELDS.ObjectMeta).filter(([, rule]) => rule.why === SERVER_SET).map(([field]) => field);
+
+/** Where each type sits inside a Pod, for walking one: `[field, type, isList]`. */
+const NESTED: Partial<Record<FieldType, [string, FieldType, boolean][]>> = {
+  PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true]],
+  Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true]],
+};
+
+/** One line per notice field the pod sets, each naming the field and why it does nothing here. */
+export function podNotices(pod: { metadata: object; spec: object }): string[] {
+  return [...walk('ObjectMeta', pod.metadata, 'metadata'), ...walk('PodSpec', pod.spec, 'spec')];
+}
+
+function walk(type: FieldType, value: object, at: string): string[] {
+  const rules = FIELDS[type] as Record<string, FieldRule>;
+  const record = value as Record<string, unknown>;
+  const lines = Object.entries(rules)
+    .filter(([field, rule]) => rule.group === 'notice' && record[field] !== undefined)
+    .map(([field, rule]) => `${at}.${field}: accepted, has no effect here (${rule.why})`);
+  for (const [field, inner, list] of NESTED[type] ?? []) {
+    const child = record[field];
+    if (child === undefined || child === null) continue;
+    if (list) (child as object[]).forEach((item, i) => lines.push(...walk(inner, item, `${at}.${field}[${i}]`)));
+    else lines.push(...walk(inner, child as object, `${at}.${field}`));
+  }
+  return lines;
+}

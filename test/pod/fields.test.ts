@@ -1,0 +1,171 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Engine } from '../../src/engine/index.js';
+import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
+import { FIELDS, podNotices, type FieldRule, type FieldType } from '../../src/pod/fields.js';
+import { Pod } from '../../src/pod/spec.js';
+import { renderFieldsTable, BEGIN, END } from '../../scripts/fields-table.js';
+import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
+import { requestsDuring } from '../support/sent.js';
+
+// The one table of Kubernetes fields (src/pod/fields.ts) against the three things that must agree
+// with it: Kubernetes' own field list, the schema, and the README.
+const fields = suite('pod/fields');
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Kubernetes' fields of a type, read from the kubernetes-models package's interfaces (generated from the OpenAPI spec). */
+function kubernetesFields(type: FieldType): string[] {
+  const file = type === 'ObjectMeta'
+    ? `${ROOT}node_modules/@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta.d.ts`
+    : `${ROOT}node_modules/kubernetes-models/v1/${type}.d.ts`;
+  const text = readFileSync(file, 'utf8');
+  const body = text.slice(text.search(new RegExp(`export interface I${type}( extends \\w+)? {`)));
+  return [...new Set([...body.slice(0, body.indexOf('\n}')).matchAll(/^ {4}"(\w+)"\??:/gm)].map((m) => m[1]!))].sort();
+}
+
+const TYPES = Object.keys(FIELDS) as FieldType[];
+const tableFields = (type: FieldType) => Object.keys(FIELDS[type]).sort();
+
+for (const type of TYPES) {
+  fields(`${type}: every Kubernetes field is in the table, and nothing else`, () => {
+    assert.equal(tableFields(type), kubernetesFields(type));
+  });
+}
+
+interface Node { _zod: { def: { type: string; shape?: Record<string, Node>; element?: Node; innerType?: Node; in?: Node } } }
+const unwrap = (node: Node | undefined): Node | undefined => {
+  const def = node?._zod.def;
+  return def?.innerType ? unwrap(def.innerType) : def?.type === 'pipe' ? unwrap(def.in) : def?.type === 'array' ? unwrap(def.element) : node;
+};
+const child = (node: Node | undefined, field: string) => unwrap(unwrap(node)?._zod.def.shape?.[field]);
+
+/** Where each type's schema is inside the Pod schema. */
+const PATHS: Record<FieldType, string[]> = {
+  Pod: [], ObjectMeta: ['metadata'], PodSpec: ['spec'], Container: ['spec', 'containers'], Volume: ['spec', 'volumes'],
+  ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
+  ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
+};
+const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
+
+for (const type of TYPES) {
+  fields(`${type}: the schema has exactly the table's fields (the done ones are its own)`, () => {
+    assert.equal(schemaFields(PATHS[type]), tableFields(type));
+  });
+}
+
+fields('init containers have the same fields as containers', () => {
+  assert.equal(schemaFields(['spec', 'initContainers']), tableFields('Container'));
+});
+
+fields('the README prints the table as it is in the code', () => {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const section = readme.slice(readme.indexOf(BEGIN), readme.indexOf(END) + END.length);
+  assert.is(section, renderFieldsTable(), 'run: node --import tsx scripts/fields-table.ts');
+});
+
+const app = { name: 'app', image: 'podling-test/busybox:latest' };
+
+/** A valid pod with `value` set at `field` of the given type's object. */
+function podWith(type: FieldType, field: string, value: unknown): Record<string, unknown> {
+  const container: Record<string, unknown> = { ...app };
+  const volume: Record<string, unknown> = { name: 'v', emptyDir: {} };
+  const metadata: Record<string, unknown> = { name: 'p' };
+  const spec: Record<string, unknown> = { containers: [container], volumes: [volume] };
+  const pod: Record<string, unknown> = { metadata, spec };
+  const inner: Partial<Record<FieldType, Record<string, unknown>>> = {
+    Pod: pod, ObjectMeta: metadata, PodSpec: spec, Container: container, Volume: volume,
+    ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
+  };
+  const target = inner[type]!;
+  target[field] = value;
+  if (type === 'ContainerPort') container.ports = [target];
+  if (type === 'EnvVar') container.env = [target];
+  if (type === 'ResourceRequirements') container.resources = target;
+  if (type === 'VolumeMount') container.volumeMounts = [target];
+  return pod;
+}
+
+const where = (type: FieldType, field: string) => ({
+  Pod: field, ObjectMeta: `metadata.${field}`, PodSpec: `spec.${field}`, Container: `spec.containers.0.${field}`,
+  Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
+  ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
+})[type];
+
+const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>
+  Object.entries(FIELDS[type] as Record<string, FieldRule>).filter(([, rule]) => rule.group === group).map(([field, rule]) => ({ type, field, rule })));
+
+fields('every notice field is accepted, kept, and named in one notice line with its reason', () => {
+  const notices = byGroup('notice');
+  assert.ok(notices.length >= 10, `${notices.length} notice fields`);
+  for (const { type, field, rule } of notices) {
+    const value = { some: ['value'] };
+    const pod = parsePod(podWith(type, field, value));
+    const kept = where(type, field).split('.').reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], pod);
+    assert.equal(kept, value, `${where(type, field)} kept`);
+    const lines = podNotices(pod);
+    assert.equal(lines, [`${where(type, field).replace(/\.(\d+)\./g, '[$1].')}: accepted, has no effect here (${rule.why})`]);
+  }
+});
+
+fields('a pod with no notice field has no notices', () => {
+  assert.equal(podNotices(parsePod({ metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [app], restartPolicy: 'Never' } })), []);
+});
+
+const refusedCases = byGroup('refused').map(({ type, field, rule }) => ({ input: podWith(type, field, {}), at: where(type, field), rule }));
+
+fields('every refused field is one problem naming the field and why', () => {
+  assert.ok(refusedCases.length >= 20, `${refusedCases.length} refused fields`);
+  for (const { input, at, rule } of refusedCases) {
+    try {
+      parsePod(input);
+      assert.unreachable(`${at} accepted`);
+    } catch (err) {
+      assert.instance(err, PodSpecError, at);
+      const reason = rule.why.startsWith('not supported') ? rule.why : `not supported: ${rule.why}`;
+      assert.equal((err as PodSpecError).problems, [`${at}: ${reason}`]);
+    }
+  }
+});
+
+fields('a refused field sends nothing to the engine', async () => {
+  const fake = await fakeEngine(engineSpeaking('1.41'));
+  const engine = new Engine({ socketPath: fake.socketPath });
+  try {
+    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
+    for (const { input, at } of refusedCases) {
+      let err: unknown;
+      const sent = await requestsDuring(async () => { err = await pods.create(input as PodInput).catch((e: unknown) => e); });
+      assert.instance(err, PodSpecError, at);
+      assert.equal(sent, [], `${at}: requests sent`);
+    }
+    assert.is(fake.connections(), 0);
+  } finally {
+    await engine.close();
+    await fake.close();
+  }
+});
+
+fields('server-set metadata and status are accepted and dropped, as the API server drops them', () => {
+  const pod = parsePod({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: 'p', uid: 'abc', resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z', labels: { a: 'b' } },
+    spec: { containers: [app] },
+    status: { phase: 'Running', podIP: '10.0.0.1' },
+  });
+  assert.equal(pod.metadata, { name: 'p', labels: { a: 'b' } });
+  assert.not.ok('status' in pod);
+});
+
+fields('a misspelt notice field is still an unknown field with a hint, not a notice', () => {
+  try {
+    parsePod({ metadata: { name: 'p' }, spec: { containers: [app], tolerration: [] } });
+    assert.unreachable('accepted');
+  } catch (err) {
+    assert.equal((err as PodSpecError).problems, ['spec.tolerration: unknown field (did you mean "tolerations"?)']);
+  }
+});
+
+fields.run();
