@@ -6,6 +6,8 @@ export const LABEL = {
   managed: 'podling.io/managed',
   podId: 'podling.io/pod-id',
   podName: 'podling.io/pod-name',
+  /** The Kubernetes namespace of a pod, service, ConfigMap or Secret (absent on objects made before namespaces: `default`). */
+  namespace: 'podling.io/namespace',
   type: 'podling.io/type',
   role: 'podling.io/role',
   container: 'podling.io/container-name',
@@ -42,6 +44,15 @@ export type Role = 'infra' | 'app' | 'init';
 export function managedFilter(extra: string[] = []): { label: string[] } {
   return { label: [`${LABEL.managed}=true`, ...extra] };
 }
+
+export const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * An object's name on the engine, unique across namespaces: `NAME` in `default` (so names made
+ * before namespaces stay valid), `NAME.NAMESPACE` elsewhere, the same form as its DNS name. Both
+ * parts are DNS labels, which have no '.', so the form is never ambiguous.
+ */
+export const qualifiedName = (name: string, namespace = DEFAULT_NAMESPACE) => (namespace === DEFAULT_NAMESPACE ? name : `${name}.${namespace}`);
 
 export const podNetworkName = (podId: string) => `pod-${podId}`;
 /** An emptyDir of a pod: one engine volume per pod and volume name, removed with the pod. */
