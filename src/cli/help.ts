@@ -16,6 +16,9 @@ Commands:
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
   prune [--all]                               remove orphaned objects (--all: every managed object)
+
+Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
+command, -A (--all-namespaces) on the lists.
   agent [--once] [--log-format text|json]     supervise every pod: restarts with back-off, sandbox recreation
 
 Global options:
@@ -55,12 +58,15 @@ Options:
   --infra-image IMAGE     image for the infra container (default: built locally from catatonit)
   --isolated              join no cluster network: no other pod can reach this one
   --host-network          use the host's network namespace (ports are the host's)
-  -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)`,
+  -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)
+  -n, --namespace NS      the pod's namespace (a manifest's own must agree)`,
   'pod get': `Usage: podling pod get POD [-o json|yaml] [-w]
 
   -w, --watch   the pod as a table line, then a line per change until interrupted`,
-  'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json] [-w]
+  'pod list': `Usage: podling pod list [-n NAMESPACE | -A] [-l SELECTOR] [-o wide|json] [-w]
 
+  -n, --namespace NS        the pods of one namespace (default "default")
+  -A, --all-namespaces      the pods of every namespace, with a NAMESPACE column
   -l, --selector SELECTOR   app=web,tier!=db,canary,!legacy
   -w, --watch               the table, then a line per change until interrupted (as kubectl get -w;
                             -o json: one {type, object} per line)`,
@@ -73,7 +79,7 @@ Options:
 Lines are prefixed with the container name when the pod has several. Init containers are shown
 when named with -c.
   -p, --previous   the attempt before the current one (the container restarted)`,
-  'pod exec': `Usage: podling pod exec POD [-c NAME] [-i] [-t] -- CMD [ARG...]
+  'pod exec': `Usage: podling pod exec POD [-n NAMESPACE] [-c NAME] [-i] [-t] -- CMD [ARG...]
 
 The command's exit code becomes podling's.
   -i, --stdin   pass standard input to the command`,
@@ -82,7 +88,7 @@ The command's exit code becomes podling's.
 From any pod on the cluster network, NAME resolves to the IPs of every running pod the selector
 matches. DNS carries addresses, not ports: clients connect to the target port.`,
   'service get': 'Usage: podling service get SERVICE [-o json|yaml]',
-  'service list': 'Usage: podling service list',
+  'service list': 'Usage: podling service list [-n NAMESPACE | -A]',
   'service delete': 'Usage: podling service delete SERVICE',
   prune: `Usage: podling prune [--all]
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
-import { LABEL, podNetworkName, type Role } from './labels.js';
+import { dnsSettings } from './dns.js';
+import { LABEL, namespaceLabel, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
-import type { Container, InitContainer, Pod } from './spec.js';
+import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
@@ -44,6 +45,7 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
     [LABEL.managed]: 'true',
     [LABEL.podId]: podId,
     [LABEL.podName]: pod.metadata.name,
+    ...namespaceLabel(namespaceOf(pod)),
     [LABEL.role]: role,
     [LABEL.type]: role === 'infra' ? 'pod-infra' : 'pod-app',
     [LABEL.creator]: creator,
@@ -68,15 +70,19 @@ export interface InfraNetworks {
 export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}, sandbox: AttemptInfo = { attempt: 0 }): ContainerSpec {
   const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod), [LABEL.attempt]: String(sandbox.attempt) };
   const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
+  // Apps share the infra's /etc/hosts and resolv.conf (they join its network namespace), so the
+  // pod's resolver and host aliases are set here once.
+  const { Hostname, Domainname, ...resolver } = dnsSettings(pod, namespaceOf(pod));
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId) } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId), ...resolver } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
   return {
     Image: image,
-    Hostname: pod.spec.hostname ?? pod.metadata.name,
+    Hostname,
+    Domainname,
     Labels: labels,
     ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, {}])),
     HostConfig: {
@@ -85,6 +91,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       RestartPolicy,
       Mounts: infraMounts(pod, podId),
       PortBindings: portBindings(pod),
+      ...resolver,
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };

@@ -11,7 +11,7 @@ import { observePod } from './observe.js';
 import { readPods } from './read.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
-import { isSidecar, type Pod } from './spec.js';
+import { isSidecar, podKey, type Pod } from './spec.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -67,7 +67,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
     if (options.signal?.aborted) throw isPodlingError(err, 'aborted') ? err : new PodError('aborted', `pod ${name}: create aborted`, { cause: err });
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
     // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.
-    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(name)}`)) {
+    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(podKey(pod))}`)) {
       throw new PodFailedError(name, 'AlreadyExists', `a pod named "${name}" already exists`, { cause: failed.cause });
     }
     throw failed;

@@ -32,8 +32,9 @@ export class PodFailedError extends PodError {
 
 export class PodNotFoundError extends PodError {
   override readonly name = 'PodNotFoundError';
-  constructor(readonly pod: string) {
-    super('not-found', `pod "${pod}" not found`);
+  constructor(readonly pod: string, readonly namespace = 'default') {
+    // kubectl's words; the namespace is named only outside the default one, as kubectl does.
+    super('not-found', `pod "${pod}" not found${namespace === 'default' ? '' : ` in namespace "${namespace}"`}`);
   }
 }
 

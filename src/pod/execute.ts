@@ -5,12 +5,12 @@ import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureImages } from './images.js';
-import { LABEL, appName, infraName, podNetworkName, volumeName } from './labels.js';
+import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
-import { isIsolated, type Pod } from './spec.js';
+import { isIsolated, namespaceOf, podKey, type Pod } from './spec.js';
 import { makeVolumes, subPathVolumes } from './volumes.js';
 
 /**
@@ -106,7 +106,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     const infra = await begin('ContainerCreateError', async () => {
       const [image] = await Promise.all([infraImage, images]);
       const spec = infraSpec(pod, options.podId, image, options.creator, { cluster }, { attempt: sandbox.attempt, supervised: options.supervised });
-      return engine.containers.create(spec, { name: infraName(name), ...call });
+      return engine.containers.create(spec, { name: infraName(podKey(pod)), ...call });
     });
     made.infra = infra.Id;
     const infraReady = begin('ContainerStartError', async () => {
@@ -146,7 +146,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints,
   });
-  const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal });
+  const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal });
   made.apps.push(Id);
   return [s.name, Id] as const;
 }
@@ -182,7 +182,7 @@ async function ensureNetwork(engine: Engine, pod: Pod, options: ExecuteOptions):
       Name: network,
       Driver: 'bridge',
       Labels: {
-        [LABEL.managed]: 'true', [LABEL.podId]: options.podId, [LABEL.podName]: pod.metadata.name,
+        [LABEL.managed]: 'true', [LABEL.podId]: options.podId, [LABEL.podName]: pod.metadata.name, ...namespaceLabel(namespaceOf(pod)),
         [LABEL.type]: 'pod-network', [LABEL.creator]: options.creator,
       },
     }, { signal: options.signal });

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/index.js';
 import type { Mount } from '../engine/container-spec.js';
-import { LABEL, volumeName } from './labels.js';
-import { sizeLimitBytes, type Container, type InitContainer, type Pod, type Volume } from './spec.js';
+import { LABEL, namespaceLabel, volumeName } from './labels.js';
+import { namespaceOf, sizeLimitBytes, type Container, type InitContainer, type Pod, type Volume } from './spec.js';
 
 /**
  * emptyDir volumes: one labelled engine volume per pod and volume, shared by every init and app
@@ -24,7 +24,7 @@ export function volumeSpecOf(pod: Pod, podId: string, volume: Volume, creator: s
     Driver: 'local',
     ...(tmpfs ? { DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: bytes === undefined ? 'mode=1777' : `size=${bytes},mode=1777` } } : {}),
     Labels: {
-      [LABEL.managed]: 'true', [LABEL.podId]: podId, [LABEL.podName]: pod.metadata.name,
+      [LABEL.managed]: 'true', [LABEL.podId]: podId, [LABEL.podName]: pod.metadata.name, ...namespaceLabel(namespaceOf(pod)),
       [LABEL.type]: 'emptyDir', [LABEL.volume]: volume.name, [LABEL.creator]: creator,
     },
   };

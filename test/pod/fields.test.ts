@@ -47,6 +47,7 @@ const PATHS: Record<FieldType, string[]> = {
   Pod: [], ObjectMeta: ['metadata'], PodSpec: ['spec'], Container: ['spec', 'containers'], Volume: ['spec', 'volumes'],
   ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
+  PodDNSConfig: ['spec', 'dnsConfig'], PodDNSConfigOption: ['spec', 'dnsConfig', 'options'], HostAlias: ['spec', 'hostAliases'],
 };
 const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
 
@@ -92,6 +93,7 @@ const where = (type: FieldType, field: string) => ({
   Pod: field, ObjectMeta: `metadata.${field}`, PodSpec: `spec.${field}`, Container: `spec.containers.0.${field}`,
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
+  PodDNSConfig: `spec.dnsConfig.${field}`, PodDNSConfigOption: `spec.dnsConfig.options.0.${field}`, HostAlias: `spec.hostAliases.0.${field}`,
 })[type];
 
 const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>
