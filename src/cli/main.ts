@@ -6,6 +6,7 @@ import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
+import { recordCli, replayCli } from './record-commands.js';
 import { serviceCreate, serviceDelete, serviceGet, serviceList } from './service-commands.js';
 import { UsageError } from './usage.js';
 
@@ -27,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   'service delete': serviceDelete,
   agent: agentCommand,
   'service rm': serviceDelete,
+  record: recordCli,
+  replay: replayCli,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');
     const rest = argv.filter((a) => a !== '--all');
