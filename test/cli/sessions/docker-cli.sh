@@ -1,10 +1,11 @@
 #!/bin/sh
 # A docker CLI session, recorded and replayed by test/cli/record-replay.test.ts and timed by
-# bench/record-replay.ts. Every object it makes is named podling-test-rr-* and labelled
-# podling-test-rr=1 (the test removes any left over). Columns the CLI computes from its own clock
-# ("Up 3 seconds", "2 hours ago") are left out with --format: a replay cannot stop that clock.
+# bench/record-replay.ts. Every object it makes is named $PODLING_RR_PREFIX-* (podling-test-rr by
+# default) and labelled $PODLING_RR_PREFIX=1, so whoever runs it can remove what a killed run
+# left. Columns the CLI computes from its own clock ("Up 3 seconds", "2 hours ago") are left out
+# with --format: a replay cannot stop that clock.
 # No `set -e`: the failures are part of the session, and each exit code is printed.
-p=podling-test-rr
+p=${PODLING_RR_PREFIX:-podling-test-rr}
 image=podling-test/busybox:latest
 run="docker run --pull never --label $p=1"
 
