@@ -28,8 +28,6 @@ const COMMANDS: Record<string, Command> = {
   'service delete': serviceDelete,
   agent: agentCommand,
   'service rm': serviceDelete,
-  record: recordCli,
-  replay: replayCli,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');
     const rest = argv.filter((a) => a !== '--all');
@@ -40,6 +38,15 @@ const COMMANDS: Record<string, Command> = {
     console.log(total ? `pruned ${total} object${total === 1 ? '' : 's'}` : 'nothing to prune');
     return 0;
   },
+};
+
+/**
+ * Commands that make their own connections: no Engine is made for them, so a DOCKER_HOST they
+ * do not use (replay needs no engine) cannot stop them. `-H` is record's default upstream.
+ */
+const STANDALONE: Record<string, (argv: string[], host: string | undefined) => Promise<number>> = {
+  record: recordCli,
+  replay: replayCli,
 };
 
 /** Global options come before or after the command; the command's own are its business. */
@@ -64,23 +71,26 @@ export async function main(argv: string[]): Promise<number> {
   const { host, debug, help, rest } = splitGlobal(argv);
   const key = rest[0] === 'pod' || rest[0] === 'service' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
-  if (help || !command) {
+  const standalone = STANDALONE[key];
+  if (help || !(command || standalone)) {
     const text = HELP[key.trim()] ?? HELP.main!;
     if (help || !rest.length) { console.log(text); return help ? 0 : 2; }
     // One line, as for every other usage error: the help is one flag away, not a screenful of stderr.
     console.error(`podling: unknown command "${key.trim()}" (podling --help lists the commands)`);
     return 2;
   }
-  const engine = new Engine(host ? { host } : {});
+  let engine: Engine | undefined;
   try {
-    return await command(new Pods(engine), rest.slice(key.split(' ').length));
+    if (standalone) return await standalone(rest.slice(1), host);
+    engine = new Engine(host ? { host } : {});
+    return await command!(new Pods(engine), rest.slice(key.split(' ').length));
   } catch (err) {
     // One line per failure (node's parseArgs, for one, words its errors over several).
     console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);
     if (debug && err instanceof Error) console.error(err.stack);
     return exitCodeFor(err);
   } finally {
-    await engine.close().catch(() => {});
+    await engine?.close().catch(() => {});
   }
 }
 

@@ -23,12 +23,13 @@ function parse<F extends Flags>(name: string, argv: string[], flags: F) {
   return { fixture: positionals[0]!, values, command };
 }
 
-function upstreamFrom(address: string | undefined): Upstream | undefined {
-  if (address === undefined) return undefined;
+/** --upstream, else -H, else DOCKER_HOST, else the standard socket. */
+function upstreamFrom(address: string | undefined): Upstream {
   try {
-    return defaultUpstream({ DOCKER_HOST: address });
+    return defaultUpstream(address === undefined ? process.env : { DOCKER_HOST: address });
   } catch {
-    throw new UsageError(`--upstream ${address}: use unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port`);
+    const given = address === undefined ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : address;
+    throw new UsageError(`cannot record through ${given}: name the engine as unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port (--upstream ADDRESS)`);
   }
 }
 
@@ -43,13 +44,14 @@ async function orCommandFailure(run: () => Promise<number>): Promise<number> {
   }
 }
 
-export async function recordCli(_pods: unknown, argv: string[]): Promise<number> {
+/** `host` is the global -H, the upstream when --upstream does not name one. */
+export async function recordCli(argv: string[], host?: string): Promise<number> {
   const { fixture, values, command } = parse('record', argv, { upstream: { type: 'string' } });
-  const upstream = upstreamFrom(values.upstream as string | undefined);
+  const upstream = upstreamFrom((values.upstream as string | undefined) ?? host);
   return orCommandFailure(async () => (await recordCommand(fixture, command, { upstream })).exitCode);
 }
 
-export async function replayCli(_pods: unknown, argv: string[]): Promise<number> {
+export async function replayCli(argv: string[]): Promise<number> {
   const { fixture, values, command } = parse('replay', argv, { strict: { type: 'boolean' } });
   return orCommandFailure(async () => {
     const { exitCode, misses, unused } = await replayCommand(fixture, command);

@@ -48,7 +48,7 @@ input('no command, or a command not after --: usage error (2) with the synopsis'
   oneError(await runMain(['record', 'x.json', '--']), 2, /record needs a command after --: podling record FIXTURE \[--upstream ADDRESS\] -- COMMAND/);
   oneError(await runMain(['record']), 2, /record needs a fixture file and a command/);
   oneError(await runMain(['replay', CURL, 'docker', 'ps']), 2, /replay takes one fixture \(got .*curl\.json docker ps\); the command goes after --/);
-  oneError(await runMain(['record', 'x.json', '--upstream', 'http://127.0.0.1:2375', '--', 'true']), 2, /--upstream http:\/\/127\.0\.0\.1:2375: use unix:\/\/\/path/);
+  oneError(await runMain(['record', 'x.json', '--upstream', 'http://127.0.0.1:2375', '--', 'true']), 2, /cannot record through http:\/\/127\.0\.0\.1:2375: name the engine as unix:\/\/\/path/);
   oneError(await runMain(['replay', CURL, '--upstream', 'unix:///x', '--', 'true']), 2, /Unknown option '--upstream'/);
 });
 
@@ -67,6 +67,12 @@ input('an upstream that does not answer: a failure (1) naming it, before the com
   }
   assert.not.ok(existsSync(marker), 'the command ran');
   assert.not.ok(existsSync(fixture), 'a fixture was written');
+}));
+
+input('-H names the upstream when --upstream does not; replay needs no engine, whatever DOCKER_HOST says', () => inTempDir(async (dir) => {
+  oneError(await runMain(['-H', `unix://${dir}/absent.sock`, 'record', join(dir, 'f.json'), '--', 'true']), 1, /^podling: no engine answers at \S+\/absent\.sock /);
+  const result = await podling(['replay', CURL, '--', ...client('/v1.45/_ping')], sessionEnv(dir, { DOCKER_HOST: 'ssh://nowhere' }));
+  assert.equal([result.code, result.stdout, result.stderr], [0, '/v1.45/_ping 200\n', '']);
 }));
 
 input('a command that does not exist ends as in a shell: 127, with one line saying so', async () => {
