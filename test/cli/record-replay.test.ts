@@ -122,6 +122,30 @@ function assertDockerCliFixture(text: string): void {
 }
 
 if (mode === 'live') {
+  const title = 'docker cp: the tar upload matches byte for byte; the same file with another mtime is a miss naming the byte';
+  if (!engineUp || !SESSIONS[0]!.client()) rr.skip(title);
+  else rr(title, () => onNewerEngine(() => inTempDir(async (dir) => {
+    const box = 'podling-test-rr-cp';
+    // The tar the CLI uploads carries the file's mtime (and owner): fixed here, or no replay matches.
+    const script = (mtime: string) => `printf 'copied in\\n' > "$HOME/note.txt" && touch -d ${mtime} "$HOME/note.txt"
+      docker run -d --pull never --name ${box} --label ${SESSION_LABEL} podling-test/busybox:latest sleep 300 >/dev/null
+      docker cp "$HOME/note.txt" ${box}:/tmp/note.txt && docker exec ${box} cat /tmp/note.txt
+      docker cp ${box}:/tmp/note.txt "$HOME/back.txt" && cat "$HOME/back.txt"
+      docker rm -f ${box}`;
+    const fixture = join(dir, 'cp.json');
+    const env = sessionEnv(dir);
+    const command = (mtime: string) => ['sh', '-c', script(mtime)];
+    const recorded = await podling(['record', fixture, '--upstream', NEWER_ENGINE, '--', ...command('2024-01-01T00:00:00Z')], env);
+    assert.equal(printed(recorded), { code: 0, stdout: `copied in\ncopied in\n${box}\n`, stderr: '' });
+    assert.match(readFileSync(fixture, 'utf8'), /"entries": \[\n\s+\{\n\s+"name": "note\.txt",\n\s+"type": "file",\n\s+"size": 10/);
+    assert.equal(printed(await podling(['replay', fixture, '--strict', '--', ...command('2024-01-01T00:00:00Z')], env)), printed(recorded));
+    const touched = await podling(['replay', fixture, '--strict', '--', ...command('2024-01-01T00:00:01Z')], env);
+    assert.match(touched.stderr, /podling replay: 1 request with no recording in \S+cp\.json:\n  no recording for\n      PUT \/containers\/podling-test-rr-cp\/archive\?noOverwriteDirNonDir=true&path=\/tmp\n      body: 2048 bytes\n    same request, body differs at byte 1\d\d: /);
+    assert.is(touched.code, 1); // the script's last command replays fine: --strict fails it on the miss
+  })));
+}
+
+if (mode === 'live') {
   const env = (() => {
     try {
       return Object.fromEntries(readFileSync(`${process.env.PODLING_STATE || '/var/lib/podling-registry'}/test.env`, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
