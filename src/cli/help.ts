@@ -44,7 +44,8 @@ Options:
   record: `Usage: podling record FIXTURE [--upstream ADDRESS] -- COMMAND [ARGS...]
 
 Runs COMMAND with DOCKER_HOST pointing at a recording proxy in front of the engine (its
-environment is otherwise untouched), and writes every exchange to FIXTURE, readable JSON, when it
+environment otherwise untouched, but for DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: the proxy's socket
+is plain), and writes every exchange to FIXTURE, readable JSON, when it
 ends: the docker CLI, docker-py, dockerode, curl --unix-socket "\${DOCKER_HOST#unix://}", any
 client. Several connections at once, version negotiation and hijacked streams (attach, exec,
 run -i) included. Ids and times are kept as the engine sent them; credentials are never written.
@@ -54,8 +55,8 @@ Exits with COMMAND's exit code.
                        /var/run/docker.sock); it must answer /_ping before COMMAND starts`,
   replay: `Usage: podling replay FIXTURE [--strict] -- COMMAND [ARGS...]
 
-Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it: no engine
-needed. A request is answered by an unused recording of the same method, path, query and body
+Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it, as record
+does: no engine needed. A request is answered by an unused recording of the same method, path, query and body
 (byte for byte; the /vX.Y prefix aside); any other gets a 599 and is printed with the nearest
 recording once COMMAND ends. Exits with COMMAND's exit code when it failed.
 

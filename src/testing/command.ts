@@ -8,8 +8,9 @@ import { startReplayer } from './replayer.js';
 
 /**
  * Any Docker client, in any language, under record or replay: the command runs with DOCKER_HOST
- * pointing at the recorder's or the replayer's socket and its environment otherwise untouched, so
- * the docker CLI, docker-py, dockerode or curl all find it the way they find an engine.
+ * pointing at the recorder's or the replayer's socket, no TLS settings, and its environment
+ * otherwise untouched, so the docker CLI, docker-py, dockerode or curl all find it the way they
+ * find an engine.
  */
 
 /** The command could not be started: 127 when it was not found, 126 when it could not be run, as in a shell. */
@@ -35,7 +36,10 @@ export function runCommand(argv: readonly string[], socketPath: string, env: Nod
   const [program, ...args] = argv;
   if (!program) return Promise.reject(new PodlingError('usage', 'no command to run'));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: 'inherit', env: { ...env, DOCKER_HOST: `unix://${socketPath}` } });
+    // TLS settings describe the connection to the engine DOCKER_HOST named; its stand-in is a plain
+    // socket (the docker CLI would look for certificates and fail).
+    const { DOCKER_TLS_VERIFY: _verify, DOCKER_CERT_PATH: _certs, DOCKER_TLS: _tls, ...kept } = env;
+    const child = spawn(program, args, { stdio: 'inherit', env: { ...kept, DOCKER_HOST: `unix://${socketPath}` } });
     // A terminal's Ctrl-C reaches the whole foreground group, the command included: this process
     // only has to outlive the command to write or check the fixture. A signal sent to this
     // process alone is passed on.

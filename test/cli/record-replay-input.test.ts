@@ -75,6 +75,14 @@ input('-H names the upstream when --upstream does not; replay needs no engine, w
   assert.equal([result.code, result.stdout, result.stderr], [0, '/v1.45/_ping 200\n', '']);
 }));
 
+input('the command\'s environment is the caller\'s but for DOCKER_HOST, the replay socket, and no TLS settings', () => inTempDir(async (home) => {
+  const show = 'for (const k of ["DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT", "MY_SETTING"]) console.log(k, process.env[k] ?? "-")';
+  const env = sessionEnv(home, { DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: home, DOCKER_CONTEXT: 'ci', MY_SETTING: 'kept' });
+  const result = await podling(['replay', CURL, '--', process.execPath, '-e', show], env);
+  assert.is(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^DOCKER_HOST unix:\/\/\/\S+\/engine\.sock\nDOCKER_TLS_VERIFY -\nDOCKER_CERT_PATH -\nDOCKER_CONTEXT ci\nMY_SETTING kept\n$/);
+}));
+
 input('a command that does not exist ends as in a shell: 127, with one line saying so', async () => {
   const result = await runMain(['replay', CURL, '--', 'podling-no-such-command']);
   assert.is(result.code, 127);
