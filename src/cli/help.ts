@@ -56,9 +56,9 @@ Exits with COMMAND's exit code.
   replay: `Usage: podling replay FIXTURE [--strict] -- COMMAND [ARGS...]
 
 Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it, as record
-does: no engine needed. A request is answered by an unused recording of the same method, path, query and body
-(byte for byte; the /vX.Y prefix aside); any other gets a 599 and is printed with the nearest
-recording once COMMAND ends. Exits with COMMAND's exit code when it failed.
+does: no engine needed. A request is answered by an unused recording of the same method, path,
+query and body (byte for byte; the /vX.Y prefix aside); any other gets a 599 and is printed with
+the nearest recording once COMMAND ends. Exits with COMMAND's exit code when it failed.
 
   --strict   also print the recordings COMMAND never used, and exit 1 when anything did not
              match though COMMAND succeeded`,
