@@ -18,6 +18,9 @@ $run -d --name "$p-box" "$image" sh -c 'echo started; exec sleep 300'
 docker ps --filter "label=$p=1" --format 'table {{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Command}}\t{{.State}}'
 echo "stdin over a hijacked exec" | docker exec -i "$p-box" sh -c 'rev; echo exec stderr >&2; exit 4'
 echo "exec -i exited $?"
+# The engine's log copier may lag the container's first line under load: ask until it is there
+# (a replay asks as many times as the recording did).
+until docker logs "$p-box" 2>/dev/null | grep -q started; do sleep 0.2; done
 docker logs "$p-box"
 docker network create --label "$p=1" "$p-net"
 docker network ls --filter "name=$p-net"
