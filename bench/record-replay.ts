@@ -1,7 +1,7 @@
 /**
  * `podling record` / `podling replay` (issue 13): the docker CLI session of the tests
  * (test/cli/sessions/docker-cli.sh: version, images, run, run -i, run -d, ps, exec -i, logs,
- * network create/ls/rm, rm -f, a 404; 15 docker commands) run three ways, alternating round by
+ * network create/ls/rm, rm -f, a 404; 14 docker commands) run three ways, alternating round by
  * round: live against the engine, under `podling record`, and under `podling replay` of a
  * recording made at the start. Whole processes, wall time, as a user's test script pays it. Every
  * replay's output is compared with the recorded run's: a replay that printed something else would
@@ -11,7 +11,7 @@
  * objects touch; its objects are named and labelled podling-bench-rr.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,7 +68,9 @@ export async function recordReplayBench(log: (line: string) => void = () => {}):
   try {
     await sweep();
     const recorded = await run([...podlingCli, 'record', fixture, '--upstream', ENGINE, '--', ...SESSION], env);
-    log(`record-replay: recorded the session (exit ${recorded.code}); ${ROUNDS} rounds of live, record, replay, empty replay`);
+    // Every docker command starts with a ping: how many the session ran, as recorded.
+    const commands = (JSON.parse(readFileSync(fixture, 'utf8')) as { exchanges: Array<{ request: { path: string } }> }).exchanges.filter((e) => e.request.path === '/_ping').length;
+    log(`record-replay: recorded the session (${commands} docker commands, exit ${recorded.code}); ${ROUNDS} rounds of live, record, replay, empty replay`);
     let differing = 0;
     const samples = await interleaveRaw(ROUNDS, {
       live: () => run(SESSION, { ...env, DOCKER_HOST: ENGINE }),
@@ -85,7 +87,7 @@ export async function recordReplayBench(log: (line: string) => void = () => {}):
     return {
       rows: [
         {
-          section: SECTION, case: 'docker CLI session, 15 commands: replayed (no engine) vs live', unit: 'ms',
+          section: SECTION, case: `docker CLI session, ${commands} commands: replayed (no engine) vs live`, unit: 'ms',
           podling: replay, baselines: [
             baseline(liveBaseline, replay, live, pairedRatio(samples.replay!, samples.live!)),
             baseline('`podling replay FIXTURE -- true` (podling alone: start, load, exit)', replay, empty, pairedRatio(samples.replay!, samples.empty!)),
@@ -93,7 +95,7 @@ export async function recordReplayBench(log: (line: string) => void = () => {}):
           note: `${differing === 0 ? 'every replay printed what the recorded run printed (stdout, stderr, exit code)' : `**${differing} of ${ROUNDS} replays printed something else than the recorded run**`}; Docker 26 at ${ENGINE}`,
         },
         {
-          section: SECTION, case: 'docker CLI session, 15 commands: recorded (through the recording proxy) vs live', unit: 'ms',
+          section: SECTION, case: `docker CLI session, ${commands} commands: recorded (through the recording proxy) vs live`, unit: 'ms',
           podling: record, baselines: [baseline(liveBaseline, record, live, pairedRatio(samples.record!, samples.live!))],
           note: `record = ${fmt(record.median / live.median)}× live: the proxy's cost, and writing the fixture`,
         },
