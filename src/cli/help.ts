@@ -20,6 +20,8 @@ Commands:
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
 command, -A (--all-namespaces) on the lists.
   agent [--once] [--log-format text|json]     supervise every pod: restarts with back-off, sandbox recreation
+  record FIXTURE [--upstream ADDRESS] -- COMMAND...   record any Docker client's engine traffic
+  replay FIXTURE [--strict] -- COMMAND...     serve that recording to the command, no engine needed
 
 Global options:
   -H, --host ADDRESS   engine address (unix:///path or tcp://host:port; default DOCKER_HOST or /var/run/docker.sock)
@@ -42,6 +44,27 @@ Options:
   --relist SECONDS        the safety-net relist behind the engine's events (default 60)
   --grace-period SECONDS  grace for containers the agent kills (default 30)
   --print-systemd-unit    print a systemd unit that keeps this agent running, and exit`,
+  record: `Usage: podling record FIXTURE [--upstream ADDRESS] -- COMMAND [ARGS...]
+
+Runs COMMAND with DOCKER_HOST pointing at a recording proxy in front of the engine (its
+environment otherwise untouched, but for DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: the proxy's socket
+is plain), and writes every exchange to FIXTURE, readable JSON, when it
+ends: the docker CLI, docker-py, dockerode, curl --unix-socket "\${DOCKER_HOST#unix://}", any
+client. Several connections at once, version negotiation and hijacked streams (attach, exec,
+run -i) included. Ids and times are kept as the engine sent them; credentials are never written.
+Exits with COMMAND's exit code.
+
+  --upstream ADDRESS   the engine (unix:///path, /path or tcp://host:port; default DOCKER_HOST or
+                       /var/run/docker.sock); it must answer /_ping before COMMAND starts`,
+  replay: `Usage: podling replay FIXTURE [--strict] -- COMMAND [ARGS...]
+
+Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it, as record
+does: no engine needed. A request is answered by an unused recording of the same method, path,
+query and body (byte for byte; the /vX.Y prefix aside); any other gets a 599 and is printed with
+the nearest recording once COMMAND ends. Exits with COMMAND's exit code when it failed.
+
+  --strict   also print the recordings COMMAND never used, and exit 1 when anything did not
+             match though COMMAND succeeded`,
   'pod create': `Usage: podling pod create NAME [options]
        podling pod create -f FILE
 
