@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
+import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
+import { checkPodSecurity, namespaceFields, SecurityContext } from './security-spec.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
 
 export {
@@ -79,6 +81,10 @@ const containerShape = {
   livenessProbe: probeSchema('liveness').optional(),
   readinessProbe: probeSchema('readiness').optional(),
   startupProbe: probeSchema('startup').optional(),
+  securityContext: SecurityContext.optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  tty: z.boolean().optional(),
   ...tableShape('Container'),
 };
 
@@ -136,12 +142,17 @@ export const PodSpec = z.strictObject({
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
+  ...namespaceFields,
+  /** A budget for the whole pod (pod-resources.ts). */
+  resources: Resources.optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
   checkNames(spec, ctx);
   checkHostPorts(spec, ctx);
   checkVolumes(spec, ctx);
+  checkPodSecurity(spec, ctx);
+  checkPodResources(spec, ctx);
 });
 export type PodSpec = z.infer<typeof PodSpec>;
 
