@@ -35,11 +35,9 @@ export function checkPodResources(spec: BudgetFields, ctx: z.RefinementCtx) {
   const pod = spec.resources;
   if (!pod) return;
   for (const [key, parse] of KEYS) {
+    // A request above the limit is the schema's own check, as for a container's.
     const limit = amount(parse, pod.limits?.[key]);
     const request = amount(parse, podRequests(pod)[key]);
-    if (limit !== undefined && request !== undefined && request > limit) {
-      ctx.addIssue({ code: 'custom', path: ['resources', 'requests', key], message: `the pod's request ${pod.requests?.[key]} is above its limit ${pod.limits?.[key]}` });
-    }
     spec.containers.forEach((c, i) => {
       const own = amount(parse, c.resources?.limits?.[key]);
       if (limit !== undefined && own !== undefined && own > limit) {
