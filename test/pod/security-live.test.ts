@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PodFailedError } from '../../src/pod/index.js';
@@ -119,6 +122,46 @@ scenario(live, 'the pod\'s sysctls are in force in its namespaces, and the pod\'
     return lines;
   };
   assert.equal(await poll(mode, logs, (lines) => lines.length > 0, 25, 200), ['hello from a tty']);
+});
+
+/** Runs `fn` with PODLING_SECCOMP_ROOT at a fresh folder holding `profiles` (file name → JSON). */
+async function withSeccompRoot(profiles: Record<string, unknown>, fn: () => Promise<void>): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'podling-seccomp-'));
+  const before = process.env.PODLING_SECCOMP_ROOT;
+  for (const [name, profile] of Object.entries(profiles)) writeFileSync(join(root, name), JSON.stringify(profile, null, 2));
+  process.env.PODLING_SECCOMP_ROOT = root;
+  try {
+    await fn();
+  } finally {
+    if (before === undefined) delete process.env.PODLING_SECCOMP_ROOT;
+    else process.env.PODLING_SECCOMP_ROOT = before;
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+const NO_MKDIR = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+
+scenario(live, 'a Localhost seccomp profile is read from the profile root and in force; a missing one makes no container', async ({ engine, defer }) => {
+  const pods = testPods(engine, 'pod/security-live seccomp');
+  defer(() => pods.delete('pt-sec-seccomp', { force: true }), 'pt-sec-seccomp');
+  await withSeccompRoot({ 'no-mkdir.json': NO_MKDIR }, async () => {
+    const pod = await pods.create({
+      metadata: { name: 'pt-sec-seccomp' },
+      spec: { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'no-mkdir.json' } }, containers: [sleeper('app')] },
+    });
+    const made = await engine.exec.run(containerId(pod, 'app'), ['mkdir', '/tmp/d']);
+    assert.is.not(made.exitCode, 0);
+    assert.match(made.stderr, /Operation not permitted/);
+    assert.is((await engine.exec.run(containerId(pod, 'app'), ['touch', '/tmp/f'])).exitCode, 0, 'what the profile allows still works');
+    let err: unknown;
+    const sent = await requestsDuring(async () => {
+      err = await rejection(pods.create({ metadata: { name: 'pt-sec-noprofile' }, spec: { containers: [sleeper('app', { securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'missing.json' } } })] } }));
+    });
+    assert.is((err as PodFailedError).reason, 'CreateContainerConfigError');
+    assert.match((err as PodFailedError).message, /container app: seccomp profile .*missing\.json: ENOENT/);
+    assert.equal(sent.filter((r) => r.startsWith('POST') && r.includes('/containers/create')), [], 'no container was made');
+    await assertGone(engine, 'pt-sec-noprofile');
+  });
 });
 
 live.run();
