@@ -9,7 +9,8 @@ import type { Pod } from './spec.js';
  * What the containers about to be made need from outside their spec, looked up once their images
  * are there and before any container is made (the kubelet's "container config" step, whose
  * failure it reports as CreateContainerConfigError): the image's user, for runAsNonRoot and for a
- * runAsGroup without runAsUser, and the JSON of Localhost seccomp profiles.
+ * runAsGroup without runAsUser, the JSON of Localhost seccomp profiles, and whether the engine's
+ * host runs AppArmor, for a Localhost AppArmor profile.
  */
 
 /**
@@ -25,8 +26,14 @@ export async function containerConfigs(engine: Engine, pod: Pod, names: Set<stri
     if (!users.has(image)) users.set(image, engine.images.inspect(image, { signal }).then((i) => i.Config?.User ?? ''));
     return users.get(image)!;
   };
+  let appArmor: Promise<boolean> | undefined;
+  const hasAppArmor = () => (appArmor ??= engine.system.info({ signal }).then((info) => (info.SecurityOptions ?? []).some((o) => o.startsWith('name=apparmor'))));
   const configs = await Promise.all(containers.map(async (c): Promise<[string, ContainerConfig]> => {
     const sc = effectiveSecurity(pod, c);
+    // Docker drops AppArmor options where its host has no AppArmor; a profile asked for by name must not vanish unseen.
+    if (sc.appArmorProfile?.type === 'Localhost' && !await hasAppArmor()) {
+      throw new PodFailedError(pod.metadata.name, 'CreateContainerConfigError', `container ${c.name}: AppArmor profile ${sc.appArmorProfile.localhostProfile} cannot be enforced: the engine's host does not run AppArmor`);
+    }
     const config: ContainerConfig = {};
     if (needsImageUser(sc)) {
       config.imageUser = await imageUser(c.image);

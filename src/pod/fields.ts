@@ -26,7 +26,7 @@ const SELINUX = 'Podling sets no SELinux labels: the engine labels containers it
 const WINDOWS = 'Windows options apply only to Windows containers; Kubernetes ignores them on Linux too';
 const PROFILES = (kind: 'seccomp' | 'apparmor') => `\`RuntimeDefault\` (and no profile) is Docker's default; \`Unconfined\` is \`${kind}=unconfined\`; \`Localhost\` is ${kind === 'seccomp'
   ? 'the profile file\'s JSON in `seccomp=`: Docker takes the profile, not a path'
-  : '`apparmor=NAME`, a profile loaded on the engine\'s host (Docker ignores AppArmor options where the host does not run AppArmor)'}`;
+  : '`apparmor=NAME`, a profile loaded on the engine\'s host; where the host does not run AppArmor (Docker would drop the option) the pod fails with CreateContainerConfigError'}`;
 
 export const FIELDS = {
   Pod: {

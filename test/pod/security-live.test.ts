@@ -164,4 +164,17 @@ scenario(live, 'a Localhost seccomp profile is read from the profile root and in
   });
 });
 
+scenario(live, 'a Localhost AppArmor profile on an engine whose host does not run AppArmor is refused, not dropped', async ({ engine }) => {
+  const info = await engine.system.info();
+  if ((info.SecurityOptions ?? []).some((o) => o.startsWith('name=apparmor'))) return; // this host enforces it: nothing to refuse
+  const pods = testPods(engine, 'pod/security-live apparmor');
+  let err: unknown;
+  const sent = await requestsDuring(async () => {
+    err = await rejection(pods.create({ metadata: { name: 'pt-sec-apparmor' }, spec: { containers: [sleeper('app', { securityContext: { appArmorProfile: { type: 'Localhost', localhostProfile: 'k8s-deny-write' } } })] } }));
+  });
+  assert.is((err as PodFailedError).message, 'pod pt-sec-apparmor Failed: CreateContainerConfigError: container app: AppArmor profile k8s-deny-write cannot be enforced: the engine\'s host does not run AppArmor');
+  assert.equal(sent.filter((r) => r.startsWith('POST') && r.includes('/containers/create')), [], 'no container was made');
+  await assertGone(engine, 'pt-sec-apparmor');
+});
+
 live.run();
