@@ -119,8 +119,8 @@ export const PodSecurityContext = z.strictObject({
 });
 export type PodSecurityContext = z.infer<typeof PodSecurityContext>;
 
-/** The pod's fields of the process namespaces: PodSpec's shape, for spec.ts to spread in. */
-export const namespaceFields = {
+/** The pod's fields of this module (process namespaces, user namespace, security context), for PodSpec to spread in. */
+export const podSecurityShape = {
   shareProcessNamespace: z.boolean().optional(),
   hostPID: z.boolean().optional(),
   hostIPC: z.boolean().optional(),

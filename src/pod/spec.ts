@@ -5,7 +5,7 @@ import { SERVER_SET_META, tableShape } from './fields.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
-import { checkPodSecurity, namespaceFields, SecurityContext } from './security-spec.js';
+import { checkPodSecurity, podSecurityShape, SecurityContext } from './security-spec.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
 
 export {
@@ -142,7 +142,7 @@ export const PodSpec = z.strictObject({
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
-  ...namespaceFields,
+  ...podSecurityShape,
   /** A budget for the whole pod (pod-resources.ts). */
   resources: Resources.optional(),
   ...tableShape('PodSpec'),
