@@ -3,7 +3,9 @@ import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
 import { dnsSettings } from './dns.js';
 import { LABEL, namespaceLabel, podNetworkName, type Role } from './labels.js';
-import { cpuShares, parseCpu, parseMemory } from './quantity.js';
+import { containerBudget } from './pod-resources.js';
+import { cpuShares } from './quantity.js';
+import { appHostSecurity, appProcess, infraNamespaces, type ContainerConfig } from './security.js';
 import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
@@ -75,7 +77,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
   const { Hostname, Domainname, ...resolver } = dnsSettings(pod, namespaceOf(pod));
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId), ...resolver } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId), ...resolver, ...infraNamespaces(pod) } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
@@ -92,6 +94,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       Mounts: infraMounts(pod, podId),
       PortBindings: portBindings(pod),
       ...resolver,
+      ...infraNamespaces(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };
@@ -119,6 +122,8 @@ export interface AppAttempt extends AttemptInfo {
   init?: boolean;
   /** Host paths of the pod's volumes, for subPath mounts (see volumes.ts). */
   mountpoints?: Map<string, string>;
+  /** What the spec needed looked up (the image's user, seccomp profiles): see container-config.ts. */
+  config?: ContainerConfig;
 }
 
 /**
@@ -126,17 +131,14 @@ export interface AppAttempt extends AttemptInfo {
  * carries the pod spec too, so a pod whose infra was removed can still be rebuilt from the engine.
  */
 export function appSpec(pod: Pod, podId: string, container: Container | InitContainer, infraId: string, creator: string, run: AppAttempt = { attempt: 0, sandboxAttempt: 0 }): ContainerSpec {
-  const limits = container.resources?.limits;
-  const requests = container.resources?.requests;
-  const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
-  const cpuRequest = requests?.cpu === undefined ? undefined : (parseCpu(requests.cpu) as number);
-  const memoryRequest = requests?.memory === undefined ? undefined : (parseMemory(requests.memory) as number);
+  const { cpuLimit, memoryLimit: memory, cpuRequest, memoryRequest } = containerBudget(pod.spec, container);
   return {
     Image: container.image,
     Entrypoint: container.command,
     Cmd: container.args,
     Env: container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
+    ...appProcess(pod, container, run.config),
     Labels: {
       ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
       [LABEL.container]: container.name,
@@ -154,7 +156,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,
-      NanoCpus: limits?.cpu === undefined ? undefined : (parseCpu(limits.cpu) as number),
+      NanoCpus: cpuLimit,
       CpuShares: cpuRequest === undefined ? undefined : cpuShares(cpuRequest),
       Memory: memory,
       // No swap beyond the limit, as on a kubelet: a limit that swap can stretch is no limit.
@@ -162,6 +164,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       // A soft limit the kernel reclaims down to under memory pressure: the nearest a single
       // engine has to a scheduler's guarantee.
       MemoryReservation: memoryRequest,
+      ...appHostSecurity(pod, container, infraId, run.config),
     },
   };
 }

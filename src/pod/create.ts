@@ -94,7 +94,7 @@ async function initialize(runtime: PodRuntime, pod: Pod, id: string, execute: Ex
     }
     const failed = observed.attempts.find((a) => isInit(pod, a.name) && a.state === 'exited' && a.exitCode !== 0);
     if (failed) {
-      const tail = await (await engine.containers.logs(failed.id, { tail: 3, tty: false, signal: execute.signal })).text().catch(() => ({ stdout: '', stderr: '' }));
+      const tail = await (await engine.containers.logs(failed.id, { tail: 3, tty: pod.spec.initContainers?.find((c) => c.name === failed.name)?.tty === true, signal: execute.signal })).text().catch(() => ({ stdout: '', stderr: '' }));
       const said = `${tail.stderr}${tail.stdout}`.trim().split('\n').at(-1) ?? '';
       throw new PodFailedError(pod.metadata.name, 'InitContainerError', `init container ${failed.name} exited ${failed.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`);
     }

@@ -3,12 +3,14 @@ import { isConflict, isNotFound } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
+import { containerConfigs } from './container-config.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureImages } from './images.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
+import type { ContainerConfig } from './security.js';
 import { readServices } from './services.js';
 import { isIsolated, namespaceOf, podKey, type Pod } from './spec.js';
 import { makeVolumes, subPathVolumes } from './volumes.js';
@@ -34,6 +36,8 @@ export interface ExecuteOptions {
   grace?: number;
   onProgress?: (image: string, message: ProgressMessage) => void;
   signal?: AbortSignal;
+  /** What each starting container's spec needed looked up (filled in by the executor itself). */
+  configs?: Map<string, ContainerConfig>;
 }
 
 /** Everything made so far, so a one-shot create can take it back (the agent never does). */
@@ -96,6 +100,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
   try {
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
     const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
+    const configs = begin('CreateContainerConfigError', async () => { await images; return containerConfigs(engine, pod, names(actions.start), options.signal); });
     const network = begin('NetworkCreateError', async () => {
       if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
     });
@@ -104,7 +109,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     if (!cluster) await network;
     // Not before the images are there: a pod whose image cannot be had makes no container at all.
     const infra = await begin('ContainerCreateError', async () => {
-      const [image] = await Promise.all([infraImage, images]);
+      const [image] = await Promise.all([infraImage, images, configs]);
       const spec = infraSpec(pod, options.podId, image, options.creator, { cluster }, { attempt: sandbox.attempt, supervised: options.supervised });
       return engine.containers.create(spec, { name: infraName(podKey(pod)), ...call });
     });
@@ -118,7 +123,8 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
       if (!made.network) return;
       await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
     });
-    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made))));
+    const withConfigs = { ...options, configs: await configs };
+    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made))));
     await infraReady;
     await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
@@ -132,9 +138,11 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   if (!start.length) return {};
   const { engine } = runtime;
   const name = pod.metadata.name;
-  await step(name, 'ImagePullError', () => ensureImages(engine, pod, names(start.filter((s) => !s.existing)), options));
+  const fresh = names(start.filter((s) => !s.existing));
+  await step(name, 'ImagePullError', () => ensureImages(engine, pod, fresh, options));
+  const configs = await step(name, 'CreateContainerConfigError', () => containerConfigs(engine, pod, fresh, options.signal));
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
-    s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, options, made)
+    s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, { ...options, configs }, made)
   ))));
   await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, { signal: options.signal }))));
   return Object.fromEntries(created);
@@ -145,6 +153,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
   const container = init ?? pod.spec.containers.find((c) => c.name === s.name)!;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints,
+    config: options.configs?.get(s.name),
   });
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal });
   made.apps.push(Id);

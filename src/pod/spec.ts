@@ -5,7 +5,9 @@ import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
 import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
+import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
+import { checkPodSecurity, podSecurityShape, SecurityContext } from './security-spec.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
 
 export {
@@ -81,6 +83,10 @@ const containerShape = {
   livenessProbe: probeSchema('liveness').optional(),
   readinessProbe: probeSchema('readiness').optional(),
   startupProbe: probeSchema('startup').optional(),
+  securityContext: SecurityContext.optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  tty: z.boolean().optional(),
   ...tableShape('Container'),
 };
 
@@ -143,6 +149,9 @@ export const PodSpec = z.strictObject({
   hostAliases: z.array(HostAlias).optional(),
   dnsPolicy: z.enum(DNS_POLICIES, { error: `must be one of ${DNS_POLICIES.join(', ')}` }).optional(),
   dnsConfig: PodDNSConfig.optional(),
+  ...podSecurityShape,
+  /** A budget for the whole pod (pod-resources.ts). */
+  resources: Resources.optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
@@ -150,6 +159,8 @@ export const PodSpec = z.strictObject({
   checkNames(spec, ctx);
   checkHostPorts(spec, ctx);
   checkVolumes(spec, ctx);
+  checkPodSecurity(spec, ctx);
+  checkPodResources(spec, ctx);
 });
 export type PodSpec = z.infer<typeof PodSpec>;
 

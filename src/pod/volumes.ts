@@ -13,6 +13,16 @@ import { namespaceOf, sizeLimitBytes, type Container, type InitContainer, type P
  * overlay2 (the kubelet enforces it by evicting the pod; Podling says so in the README).
  */
 
+/**
+ * A Memory emptyDir's owner and mode: with an fsGroup, the group owns it and passes itself on to
+ * what is made inside (setgid), as the kubelet's volume ownership gives it; a disk emptyDir has
+ * no such mount option, so it keeps the engine's ownership.
+ */
+function tmpfsOwnership(pod: Pod): string[] {
+  const group = pod.spec.securityContext?.fsGroup;
+  return group === undefined ? ['mode=1777'] : [`gid=${group}`, 'mode=3777'];
+}
+
 /** Where the infra container holds each Memory emptyDir mounted. */
 const INFRA_HOLD = '/podling/volumes';
 
@@ -22,7 +32,7 @@ export function volumeSpecOf(pod: Pod, podId: string, volume: Volume, creator: s
   return {
     Name: volumeName(podId, volume.name),
     Driver: 'local',
-    ...(tmpfs ? { DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: bytes === undefined ? 'mode=1777' : `size=${bytes},mode=1777` } } : {}),
+    ...(tmpfs ? { DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: [...(bytes === undefined ? [] : [`size=${bytes}`]), ...tmpfsOwnership(pod)].join(',') } } : {}),
     Labels: {
       [LABEL.managed]: 'true', [LABEL.podId]: podId, [LABEL.podName]: pod.metadata.name, ...namespaceLabel(namespaceOf(pod)),
       [LABEL.type]: 'emptyDir', [LABEL.volume]: volume.name, [LABEL.creator]: creator,

@@ -48,6 +48,9 @@ const PATHS: Record<FieldType, string[]> = {
   ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
   PodDNSConfig: ['spec', 'dnsConfig'], PodDNSConfigOption: ['spec', 'dnsConfig', 'options'], HostAlias: ['spec', 'hostAliases'],
+  SecurityContext: ['spec', 'containers', 'securityContext'], PodSecurityContext: ['spec', 'securityContext'],
+  Capabilities: ['spec', 'containers', 'securityContext', 'capabilities'], SeccompProfile: ['spec', 'securityContext', 'seccompProfile'],
+  AppArmorProfile: ['spec', 'containers', 'securityContext', 'appArmorProfile'], Sysctl: ['spec', 'securityContext', 'sysctls'],
 };
 const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
 
@@ -79,6 +82,7 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   const inner: Partial<Record<FieldType, Record<string, unknown>>> = {
     Pod: pod, ObjectMeta: metadata, PodSpec: spec, Container: container, Volume: volume,
     ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
+    SecurityContext: {}, PodSecurityContext: {},
   };
   const target = inner[type]!;
   target[field] = value;
@@ -86,6 +90,8 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   if (type === 'EnvVar') container.env = [target];
   if (type === 'ResourceRequirements') container.resources = target;
   if (type === 'VolumeMount') container.volumeMounts = [target];
+  if (type === 'SecurityContext') container.securityContext = target;
+  if (type === 'PodSecurityContext') spec.securityContext = target;
   return pod;
 }
 
@@ -94,6 +100,9 @@ const where = (type: FieldType, field: string) => ({
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
   PodDNSConfig: `spec.dnsConfig.${field}`, PodDNSConfigOption: `spec.dnsConfig.options.0.${field}`, HostAlias: `spec.hostAliases.0.${field}`,
+  SecurityContext: `spec.containers.0.securityContext.${field}`, PodSecurityContext: `spec.securityContext.${field}`,
+  // Types whose fields are all done: no notice or refused field is ever set in them.
+  Capabilities: '', SeccompProfile: '', AppArmorProfile: '', Sysctl: '',
 })[type];
 
 const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>
