@@ -130,6 +130,8 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     Cmd: container.args,
     Env: container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
+    // docker-init (Init below) passes the stop signal on to the container's process.
+    StopSignal: container.lifecycle?.stopSignal,
     Labels: {
       ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
       [LABEL.container]: container.name,

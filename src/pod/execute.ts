@@ -4,13 +4,15 @@ import type { ProgressMessage } from '../engine/streams/progress.js';
 import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
+import { graceFor } from './grace.js';
+import { anyPostStart, lazyAddress, runPostStart, stopContainer, type HookFailure } from './hooks.js';
 import { ensureImages } from './images.js';
 import { LABEL, appName, infraName, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
-import { isIsolated, type Pod } from './spec.js';
+import { isIsolated, type Container, type InitContainer, type Pod } from './spec.js';
 import { makeVolumes, subPathVolumes } from './volumes.js';
 
 /**
@@ -30,8 +32,10 @@ export interface ExecuteOptions {
   /** An agent supervises: new containers get no engine restart policy. */
   supervised?: boolean;
   infraImage?: string;
-  /** Seconds between SIGTERM and SIGKILL for the containers this plan kills. */
+  /** Seconds a killed container gets (preStop included) when the pod sets no terminationGracePeriodSeconds. */
   grace?: number;
+  /** A preStop hook that failed or ran out of time (the kubelet's FailedPreStopHook event). */
+  onHookFailure?: (failure: HookFailure) => void;
   onProgress?: (image: string, message: ProgressMessage) => void;
   signal?: AbortSignal;
 }
@@ -49,10 +53,17 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   const { engine } = runtime;
   const call = { signal: options.signal };
   await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
-  const grace = options.grace ?? 30;
   const old = actions.sandbox ? observed.sandbox : undefined;
+  const podIP = lazyAddress(engine, pod, options.podId, observed.sandbox?.id, options.signal);
+  const kill = (k: PodActions['kill'][number]) => {
+    const container = containerNamed(pod, k.name);
+    const grace = graceFor({ pod, fallback: options.grace, probe: k.probe, container });
+    // One no longer in the spec has no hook to run: only its stop.
+    if (!container) return engine.containers.stop(k.id, { grace, ...call });
+    return stopContainer(engine, { id: k.id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure });
+  };
   await Promise.all([
-    ...actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)),
+    ...actions.kill.map((k) => kill(k).catch(ignoreMissing)),
     // The infra's name is the pod's lock, so the old one goes before the new one is made (alongside
     // the kills: the apps hold their namespace themselves until they stop).
     old && engine.containers.remove(old.id, { force: true, ...call }).catch(ignoreMissing),
@@ -120,7 +131,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     });
     const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made))));
     await infraReady;
-    await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
+    await begin('ContainerStartError', () => startAll(engine, pod, created, infra.Id, options));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
   } finally {
     await Promise.allSettled(begun);
@@ -136,9 +147,39 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
     s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, options, made)
   ))));
-  await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, { signal: options.signal }))));
+  await step(name, 'ContainerStartError', () => startAll(engine, pod, created, infraId, options));
   return Object.fromEntries(created);
 }
+
+/**
+ * Starts created containers. Without postStart hooks all at once; with any, one after another in
+ * spec order, each after the one before has started and its hook has ended, as the kubelet starts
+ * them (a proxy's postStart that waits until it is ready holds the app back: a pattern people rely
+ * on). A hook that fails kills its container (preStop, then the stop) and fails the run, with
+ * FailedPostStartHook: a one-shot create rolls back, an agent's next sync restarts it under the
+ * restart policy and back-off.
+ */
+async function startAll(engine: Engine, pod: Pod, created: (readonly [string, string])[], infraId: string, options: ExecuteOptions): Promise<void> {
+  const name = pod.metadata.name;
+  const call = { signal: options.signal };
+  if (!anyPostStart(created.map(([c]) => containerNamed(pod, c)))) {
+    await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, call))));
+    return;
+  }
+  const podIP = lazyAddress(engine, pod, options.podId, infraId, options.signal);
+  for (const [c, id] of created) {
+    const container = containerNamed(pod, c)!;
+    await step(name, 'ContainerStartError', () => engine.containers.start(id, call));
+    const outcome = await runPostStart(engine, { id, container, podIP }, options.signal);
+    if (outcome.ok) continue;
+    const grace = graceFor({ pod, fallback: options.grace, container });
+    await stopContainer(engine, { id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure }).catch(ignoreMissing);
+    throw new PodFailedError(name, 'FailedPostStartHook', `container ${c}: postStart hook failed: ${outcome.reason}`);
+  }
+}
+
+const containerNamed = (pod: Pod, name: string): Container | InitContainer | undefined =>
+  (pod.spec.initContainers ?? []).find((c) => c.name === name) ?? pod.spec.containers.find((c) => c.name === name);
 
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
   const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
+import { checkHooks, checkStopSignals, lifecycleShape, terminationGracePeriodSeconds } from './lifecycle-spec.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
@@ -79,6 +80,7 @@ const containerShape = {
   livenessProbe: probeSchema('liveness').optional(),
   readinessProbe: probeSchema('readiness').optional(),
   startupProbe: probeSchema('startup').optional(),
+  ...lifecycleShape,
   ...tableShape('Container'),
 };
 
@@ -98,6 +100,7 @@ function containerSchema(kind: 'app' | 'init') {
     if (kind === 'app' && c.restartPolicy !== undefined) ctx.addIssue({ code: 'custom', path: ['restartPolicy'], message: APP_RESTART_POLICY });
     checkProbes(c, kind === 'init' && !isSidecar(c), ctx);
     checkMountPaths(c.volumeMounts ?? [], ctx);
+    checkHooks(c, ctx);
   });
 }
 
@@ -136,12 +139,14 @@ export const PodSpec = z.strictObject({
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
+  terminationGracePeriodSeconds,
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
   checkNames(spec, ctx);
   checkHostPorts(spec, ctx);
   checkVolumes(spec, ctx);
+  checkStopSignals(spec, ctx);
 });
 export type PodSpec = z.infer<typeof PodSpec>;
 
