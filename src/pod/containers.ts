@@ -4,6 +4,7 @@ import { backoffLabels, type Backoff } from './backoff.js';
 import { LABEL, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
 import type { Container, InitContainer, Pod } from './spec.js';
+import { messageBind, messagesInfraMount } from './termination.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
@@ -70,7 +71,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
   const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId) } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: sandboxMounts(pod, podId) } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
@@ -83,11 +84,17 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       NetworkMode: network,
       IpcMode: 'shareable',
       RestartPolicy,
-      Mounts: infraMounts(pod, podId),
+      Mounts: sandboxMounts(pod, podId),
       PortBindings: portBindings(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };
+}
+
+/** What the infra holds mounted: Memory emptyDirs, and the volume of termination message files. */
+function sandboxMounts(pod: Pod, podId: string) {
+  const mounts = [...infraMounts(pod, podId) ?? [], ...messagesInfraMount(pod, podId)];
+  return mounts.length ? mounts : undefined;
 }
 
 /** The pod's names on its own network. */
@@ -145,7 +152,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
-      ...mountsOf(container, podId, run.mountpoints ?? new Map()),
+      ...containerMounts(container, podId, run),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,
@@ -161,3 +168,10 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
   };
 }
 
+
+/** The container's volume mounts, and the bind of its termination message file (termination.ts). */
+function containerMounts(container: Container | InitContainer, podId: string, run: AppAttempt) {
+  const mounts = mountsOf(container, podId, run.mountpoints ?? new Map());
+  const message = messageBind(container, run.attempt, run.mountpoints ?? new Map());
+  return message ? { ...mounts, Binds: [...mounts.Binds ?? [], message] } : mounts;
+}

@@ -4,6 +4,7 @@ import { ignoreMissing } from './execute.js';
 import { graceFor } from './grace.js';
 import { hookAddress, stopContainer, type HookFailure } from './hooks.js';
 import { LABEL, deletingName, podNetworkName } from './labels.js';
+import { podNeedsMessageFiles } from './termination.js';
 import { readPods, type PodRecord } from './read.js';
 
 export interface DeleteOptions {
@@ -37,9 +38,9 @@ export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteO
   // pod was read: one more look by the pod's id takes it too.
   const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`], ...call });
   if (late) await removeAll(engine, late, { force: true, ...call });
-  // emptyDir volumes go with the pod, once no container of it holds them. Only a pod whose spec
-  // names volumes has any: the others pay no extra call.
-  if (pod.spec?.spec.volumes?.length) {
+  // emptyDir volumes (and the termination message files) go with the pod, once no container of it
+  // holds them. Only a pod whose spec has any pays the extra call.
+  if (pod.spec?.spec.volumes?.length || (pod.spec && podNeedsMessageFiles(pod.spec))) {
     const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] }, ...call });
     await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true, ...call }).catch(ignoreMissing)));
   }

@@ -13,6 +13,7 @@ import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
 import { isIsolated, type Container, type InitContainer, type Pod } from './spec.js';
+import { makeMessageFiles, messageFile, messagesVolumeSpec, MESSAGES_MOUNTPOINT, needsMessageFile, podNeedsMessageFiles } from './termination.js';
 import { makeVolumes, subPathVolumes } from './volumes.js';
 
 /**
@@ -129,8 +130,9 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
       if (!made.network) return;
       await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
     });
+    const files = begin('ContainerCreateError', () => makeMessageFiles(engine, infra.Id, messageFilesFor(pod, actions.start), options.signal));
     const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made))));
-    await infraReady;
+    await Promise.all([infraReady, files]);
     await begin('ContainerStartError', () => startAll(engine, pod, created, infra.Id, options));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
   } finally {
@@ -147,6 +149,7 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
     s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, options, made)
   ))));
+  await step(name, 'ContainerCreateError', () => makeMessageFiles(engine, infraId, messageFilesFor(pod, start), options.signal));
   await step(name, 'ContainerStartError', () => startAll(engine, pod, created, infraId, options));
   return Object.fromEntries(created);
 }
@@ -202,10 +205,24 @@ async function ensureVolumes(engine: Engine, pod: Pod, actions: PodActions, opti
   const starting = names(actions.start);
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => starting.has(c.name));
   const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers)])];
-  if (!wanted.length) return new Map();
-  const mountpoints = await makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal);
-  made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v))];
+  // The volume of termination message files: for a new sandbox (whose infra mounts it) or a container starting.
+  const messages = podNeedsMessageFiles(pod) && (actions.sandbox !== undefined || containers.some(needsMessageFile));
+  if (!wanted.length && !messages) return new Map();
+  const [mountpoints, messagesVolume] = await Promise.all([
+    wanted.length ? makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal) : new Map<string, string>(),
+    messages ? engine.volumes.create(messagesVolumeSpec(pod, options.podId, options.creator), { signal: options.signal }) : undefined,
+  ]);
+  made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v)), ...messagesVolume ? [messagesVolume.Name] : []];
+  if (messagesVolume) mountpoints.set(MESSAGES_MOUNTPOINT, messagesVolume.Mountpoint);
   return mountpoints;
+}
+
+/** The empty termination message files of the attempts about to start (termination.ts), made through the infra. */
+function messageFilesFor(pod: Pod, start: StartAction[]): string[] {
+  return start.flatMap((s) => {
+    const container = containerNamed(pod, s.name);
+    return container && needsMessageFile(container) ? [messageFile(s.name, s.attempt)] : [];
+  });
 }
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
