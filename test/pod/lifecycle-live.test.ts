@@ -20,11 +20,11 @@ const at = (sent: string[], pattern: RegExp) => sent.findIndex((line) => pattern
 const exec = (cmd: string) => ({ exec: { command: ['sh', '-c', cmd] } });
 
 /** Kills one container of a pod through the executor, as an agent's sync does (a changed spec). */
-async function killThroughExecutor(pods: ReturnType<typeof testPods>, pod: string, name: string, id: string): Promise<string[]> {
+async function killThroughExecutor(pods: ReturnType<typeof testPods>, pod: string, name: string, id: string, onHookFailure?: (f: { reason: string }) => void): Promise<string[]> {
   const [record] = await readPods(pods.engine, { labels: [`podling.io/pod-name=${pod}`] });
   const observed = await observePod(pods.engine, record!);
   const actions: PodActions = { volumes: [], kill: [{ id, name, reason: 'SpecChanged' }], start: [], waiting: [], remove: [], takeOver: [] };
-  return requestsDuring(async () => { await executeActions(pods.runtime, record!.spec!, observed, actions, { podId: record!.id, creator: TEST_CREATOR }); });
+  return requestsDuring(async () => { await executeActions(pods.runtime, record!.spec!, observed, actions, { podId: record!.id, creator: TEST_CREATOR, onHookFailure }); });
 }
 
 scenario(hooks, 'a kill runs preStop to its end before the stop signal: the hook\'s marks come before the TERM trap\'s, and the stop gets the pod\'s grace', async ({ engine, defer }) => {
@@ -178,11 +178,7 @@ if (mode === 'live') {
     await poll(mode, () => pods.exec('pt-lc-http', ['sh', '-c', 'nc 127.0.0.1 8080 </dev/null && echo up'], { container: 'web' }).then((r) => r.output.text()), (t) => t.stdout.includes('up'));
     const failures: string[] = [];
     const id = containerId(created, 'web');
-    const [record] = await readPods(engine, { labels: ['podling.io/pod-name=pt-lc-http'] });
-    const observed = await observePod(engine, record!);
-    await executeActions(pods.runtime, record!.spec!, observed, { volumes: [], kill: [{ id, name: 'web', reason: 'SpecChanged' }], start: [], waiting: [], remove: [], takeOver: [] }, {
-      podId: record!.id, creator: TEST_CREATOR, onHookFailure: (f) => failures.push(f.reason),
-    });
+    await killThroughExecutor(pods, 'pt-lc-http', 'web', id, (f) => failures.push(f.reason));
     assert.equal(failures, []);
     const log = await (await engine.containers.logs(id, { tty: false })).text();
     assert.ok(/url:\/draining/.test(log.stderr + log.stdout), log.stderr);
