@@ -5,6 +5,7 @@ import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { graceFor } from './grace.js';
+import { writeHooksInProgress } from './hook-progress.js';
 import { anyPostStart, lazyAddress, runPostStart, stopContainer, type HookFailure } from './hooks.js';
 import { ensureImages } from './images.js';
 import { LABEL, appName, infraName, podNetworkName, volumeName } from './labels.js';
@@ -172,12 +173,17 @@ async function startAll(engine: Engine, pod: Pod, created: (readonly [string, st
   const podIP = lazyAddress(engine, pod, options.podId, infraId, options.signal);
   for (const [c, id] of created) {
     const container = containerNamed(pod, c)!;
+    const hooked = container.lifecycle?.postStart !== undefined;
+    // Said before the start, so no reader ever sees the container running before its hook ended.
+    if (hooked) await step(name, 'ContainerStartError', () => writeHooksInProgress(engine, infraId, { [id]: options.creator }, options.signal));
     await step(name, 'ContainerStartError', () => engine.containers.start(id, call));
     const outcome = await runPostStart(engine, { id, container, podIP }, options.signal);
-    if (outcome.ok) continue;
-    const grace = graceFor({ pod, fallback: options.grace, container });
-    await stopContainer(engine, { id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure }).catch(ignoreMissing);
-    throw new PodFailedError(name, 'FailedPostStartHook', `container ${c}: postStart hook failed: ${outcome.reason}`);
+    if (!outcome.ok) {
+      const grace = graceFor({ pod, fallback: options.grace, container });
+      await stopContainer(engine, { id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure }).catch(ignoreMissing);
+    }
+    if (hooked) await step(name, 'ContainerStartError', () => writeHooksInProgress(engine, infraId, {}, options.signal));
+    if (!outcome.ok) throw new PodFailedError(name, 'FailedPostStartHook', `container ${c}: postStart hook failed: ${outcome.reason}`);
   }
 }
 

@@ -129,6 +129,28 @@ scenario(hooks, 'postStart has run when create returns, the app sees what it wro
   assert.equal(logs, ['hello from postStart']);
 });
 
+scenario(hooks, 'while its postStart runs, get from anywhere shows the running container still being created and the pod Pending; then Running and ready', async ({ engine, defer, mode: tier }) => {
+  const pods = testPods(engine, 'pod/lifecycle-hooks creating');
+  defer(() => removePods(pods, 'pt-lc-creating'), 'pt-lc-creating');
+  const creating = pods.create({ metadata: { name: 'pt-lc-creating' }, spec: { containers: [
+    sleeper('app', { lifecycle: { postStart: exec('while [ ! -f /tmp/go ]; do sleep 0.1; done') } }),
+  ] } });
+  creating.catch(() => {});
+  const filters = { label: ['podling.io/pod-name=pt-lc-creating', 'podling.io/container-name=app'] };
+  const [app] = await poll(tier, () => engine.containers.list({ all: true, filters }), (found) => found[0]?.State === 'running');
+  assert.is(app?.State, 'running', 'the engine runs it');
+  const during = await pods.get('pt-lc-creating');
+  assert.equal(during.status.containerStatuses[0]!.state, { waiting: { reason: 'ContainerCreating' } });
+  assert.is(during.status.containerStatuses[0]!.ready, false);
+  assert.is(during.status.phase, 'Pending');
+  await (await pods.exec('pt-lc-creating', ['touch', '/tmp/go'])).output.text();
+  const created = await creating;
+  assert.ok('running' in created.status.containerStatuses[0]!.state, JSON.stringify(created.status.containerStatuses[0]));
+  const after = await pods.get('pt-lc-creating');
+  assert.is(after.status.phase, 'Running');
+  assert.is(after.status.containerStatuses[0]!.ready, true);
+});
+
 scenario(hooks, 'a failing postStart kills its container (FailedPostStartHook) and a one-shot create rolls the pod back', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/lifecycle-hooks poststart fails');
   defer(() => removePods(pods, 'pt-lc-postfail'), 'pt-lc-postfail');
