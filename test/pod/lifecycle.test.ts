@@ -6,6 +6,8 @@ import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index
 import { planPod } from '../../src/pod/plan.js';
 import { chooseMessage, LOG_TAIL_BYTES, logTail, messageBind, messageFile, needsMessageFile, wantsLogTail } from '../../src/pod/termination.js';
 import { appSpec } from '../../src/pod/containers.js';
+import { stillHooking } from '../../src/pod/hook-progress.js';
+import { hostname } from 'node:os';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { requestsDuring } from '../support/sent.js';
 
@@ -122,6 +124,13 @@ lifecycle('parsed hooks keep what was given and add no defaults to the stored sp
   assert.equal(pod.spec.containers[0]!.lifecycle, { preStop: { sleep: { seconds: 3 } } });
   assert.is(pod.spec.terminationGracePeriodSeconds, undefined);
   assert.is(pod.spec.containers[0]!.terminationMessagePath, undefined);
+});
+
+lifecycle('a postStart in progress holds its container back while the process running it lives: this one, one elsewhere, not a dead one here', () => {
+  const self = `${hostname()}:${process.pid}`;
+  const running = { a: self, b: 'another-host:42', c: `${hostname()}:999999999` };
+  assert.equal([...stillHooking(running, self)].sort(), ['a', 'b']);
+  assert.equal([...stillHooking({})], []);
 });
 
 const HTTP_PORT = { ...app, ports: [{ name: 'http', containerPort: 8080 }] };
