@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { executeActions } from '../../src/pod/execute.js';
 import { PodFailedError, type PodInput } from '../../src/pod/index.js';
 import { observePod } from '../../src/pod/observe.js';
-import type { PodActions } from '../../src/pod/plan.js';
+import { latestAttempts } from '../../src/pod/observe.js';
+import { planPod, type PodActions } from '../../src/pod/plan.js';
 import { readPods } from '../../src/pod/read.js';
 import { mode, scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
@@ -168,6 +169,39 @@ scenario(hooks, 'a failing postStart kills its container (FailedPostStartHook) a
   const removeApp = at(sent, /^DELETE \S*\/containers\/\w+\?/);
   assert.ok(hook >= 0 && stop > hook && removeApp > stop, `the hook, the kill with the pod's grace, then the rollback: ${sent.join(', ')}`);
   await assertGone(engine, 'pt-lc-postfail');
+});
+
+// A restart carries back-off labels holding the engine's finish times, which a replay shifts in the
+// answers but not in the requests made from them: live only, as test/agent/restarts.test.ts.
+if (mode === 'live') scenario(hooks, 'under an agent\'s executor a failing postStart kills the new attempt, and the plan restarts it under the policy with back-off', async ({ engine, defer }) => {
+  const pods = testPods(engine, 'pod/lifecycle-hooks agent restart');
+  defer(() => removePods(pods, 'pt-lc-restart'), 'pt-lc-restart');
+  // The hook fails once /shared/fail exists: the first run passes, the restart's does not.
+  await pods.create({ metadata: { name: 'pt-lc-restart' }, spec: { ...SHARED, restartPolicy: 'Always', terminationGracePeriodSeconds: 5, containers: [
+    shell('app', 'trap "exit 0" TERM; while true; do sleep 0.1; done', { ...mountShared, lifecycle: { postStart: exec('test ! -f /shared/fail') } }),
+  ] } }, { supervised: true });
+  await (await pods.exec('pt-lc-restart', ['touch', '/shared/fail'])).output.text();
+  const look = async () => {
+    const [record] = await readPods(engine, { labels: ['podling.io/pod-name=pt-lc-restart'] });
+    return { record: record!, observed: await observePod(engine, record!) };
+  };
+  const first = await look();
+  await killThroughExecutor(pods, 'pt-lc-restart', 'app', first.observed.attempts[0]!.id);
+  const stopped = await look();
+  const exited = latestAttempts(stopped.observed.attempts).get('app')!;
+  assert.is(exited.state, 'exited');
+  // `now` from the engine's own finish time: the same decision in every tier.
+  const restart = planPod({ pod: stopped.record.spec!, observed: stopped.observed, now: exited.finishedAt! + 1, supervised: true });
+  assert.equal(restart.start.map((s) => [s.name, s.attempt]), [['app', 1]]);
+  const err = await rejection(executeActions(pods.runtime, stopped.record.spec!, stopped.observed, restart, { podId: stopped.record.id, creator: TEST_CREATOR, supervised: true }));
+  assert.instance(err, PodFailedError);
+  assert.is((err as PodFailedError).reason, 'FailedPostStartHook');
+  const after = await look();
+  const second = latestAttempts(after.observed.attempts).get('app')!;
+  assert.equal([second.attempt, second.state], [1, 'exited'], 'the new attempt was killed');
+  const next = planPod({ pod: after.record.spec!, observed: after.observed, now: second.finishedAt! + 1, supervised: true });
+  assert.equal(next.start, []);
+  assert.equal(next.waiting.map((w) => [w.name, w.reason, w.delay]), [['app', 'CrashLoopBackOff', 10_000]]);
 });
 
 scenario(hooks, 'termination messages: the declared file, or the log tail on FallbackToLogsOnError after a failure; none otherwise, and none read by list', async ({ engine, defer, mode: tier }) => {
