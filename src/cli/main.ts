@@ -4,6 +4,7 @@ import { isPodlingError } from '../errors.js';
 import { Pods } from '../pod/index.js';
 import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
+import { apply, deleteFiles } from './kube-commands.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
 import { recordCli, replayCli } from './record-commands.js';
@@ -27,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   'service ls': serviceList,
   'service delete': serviceDelete,
   agent: agentCommand,
+  apply,
+  delete: deleteFiles,
   'service rm': serviceDelete,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');

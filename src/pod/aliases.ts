@@ -8,7 +8,7 @@ import { matches, type Requirement } from './selector.js';
 import type { Pod } from './spec.js';
 import { isIsolated, namespaceOf } from './spec.js';
 
-interface ServiceLike { name: string; namespace?: string | undefined; selector: Record<string, string> }
+interface ServiceLike { name: string; namespace?: string | undefined; selector: Record<string, string>; publishNotReadyAddresses?: boolean | undefined }
 
 const requirementsOf = (s: ServiceLike): Requirement[] => Object.entries(s.selector).map(([key, value]) => ({ key, op: '=', value }));
 
@@ -19,7 +19,7 @@ const requirementsOf = (s: ServiceLike): Requirement[] => Object.entries(s.selec
  */
 export function aliasesFor(pod: Pod, services: ServiceLike[], ready = !hasGatingProbes(pod)): string[] {
   const namespace = namespaceOf(pod);
-  const selecting = ready ? services.filter((s) => (s.namespace ?? DEFAULT_NAMESPACE) === namespace && matches(requirementsOf(s), pod.metadata.labels)) : [];
+  const selecting = services.filter((s) => (ready || s.publishNotReadyAddresses) && (s.namespace ?? DEFAULT_NAMESPACE) === namespace && matches(requirementsOf(s), pod.metadata.labels));
   return [...podNames(pod, namespace), ...selecting.flatMap((s) => serviceNames(s.name, namespace))];
 }
 

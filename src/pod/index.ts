@@ -12,7 +12,7 @@ import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
 import { watchPods, type PodChange } from './watch.js';
-import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
+import { createService, deleteService, getService, listServices, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
 
 export interface PodsOptions {
   /** Tests that record fixtures pass a deterministic id generator and creator: both appear in requests. */
@@ -98,7 +98,7 @@ export class Pods {
   }
 
   /** A service: pods selected by label, reachable under its name from every pod on the cluster network. */
-  createService(spec: { name: string; namespace?: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }, options: Signal = {}): Promise<ServiceObject> {
+  createService(spec: ServiceInput | OnePortServiceInput, options: Signal = {}): Promise<ServiceObject> {
     return createService(this.runtime, spec, options);
   }
 
@@ -126,5 +126,5 @@ export type { PodObject } from './read.js';
 export type { PodChange } from './watch.js';
 export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
-export { ServiceError, ServiceSpecError, type ServiceObject } from './services.js';
+export { ServiceError, ServiceSpecError, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
 export { ANNOTATION_ISOLATED } from './spec.js';

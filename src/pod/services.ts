@@ -9,8 +9,22 @@ import { isReady, readPods, summarizeAll, type PodObject } from './read.js';
 import { syncAliases } from './aliases.js';
 import type { PodRuntime } from './runtime.js';
 
+const portNumber = (what: string) => z.number().int(`${what} must be a whole number`).min(1, `${what} must be 1-65535`).max(65535, `${what} must be 1-65535`);
+/** Kubernetes' IANA_SVC_NAME: how a container port is named, and so how a targetPort names one. */
+const PORT_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+export const ServicePortSpec = z.strictObject({
+  name: dnsLabel('port name').optional(),
+  port: portNumber('port'),
+  /** A number, or the name of a container port of each selected pod (pods without it are no endpoint of this port). */
+  targetPort: z.union([portNumber('targetPort'), z.string().regex(PORT_NAME, 'targetPort must be a port number or a port name (at most 15 of a-z, 0-9 and \'-\', with a letter)')]).optional(),
+  protocol: z.enum(['TCP', 'UDP', 'SCTP'], { error: 'protocol must be TCP, UDP or SCTP' }).default('TCP'),
+  appProtocol: z.string().optional(),
+});
+export type ServicePortSpec = z.infer<typeof ServicePortSpec>;
+
 /**
- * Services: a name, a label selector and a port. Stored in the engine as the labels of a container
+ * Services: a name, a label selector and ports. Stored in the engine as the labels of a container
  * that is created but never started (named `podling_service_<name>`): the engine's unique
  * container names make "create" atomic, any process can read it back, and it holds no network
  * address. The name resolves through Docker's DNS, as an alias on the cluster network of every
@@ -29,18 +43,45 @@ export const ServiceSpec = z.strictObject({
       else if (!validLabelValue(value)) ctx.addIssue({ code: 'custom', message: `invalid label value "${value}" (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)` });
     }
   }),
-  port: z.number().int().min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535'),
-  targetPort: z.number().int().min(1, 'targetPort must be 1-65535').max(65535, 'targetPort must be 1-65535').optional(),
-  protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+  ports: z.array(ServicePortSpec).min(1, 'a service needs at least one port'),
+  /** Unready pods are endpoints too, and carry the name (Kubernetes' field of that name). */
+  publishNotReadyAddresses: z.boolean().optional(),
+  /** From a manifest: its labels and annotations, and the spec fields accepted with a notice, kept so it round-trips. */
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+}).superRefine((spec, ctx) => {
+  if (spec.ports.length > 1) {
+    spec.ports.forEach((p, i) => { if (!p.name) ctx.addIssue({ code: 'custom', path: ['ports', i, 'name'], message: 'a service with several ports names each of them' }); });
+  }
+  const seen = new Set<string>();
+  spec.ports.forEach((p, i) => {
+    for (const key of [`port ${p.port}/${p.protocol}`, ...(p.name ? [`name ${p.name}`] : [])]) {
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['ports', i], message: `duplicate ${key}` });
+      seen.add(key);
+    }
+  });
 });
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
+export type ServiceInput = z.input<typeof ServiceSpec>;
+/** The same with one port given beside the name, as the CLI's flags give it. */
+export type OnePortServiceInput = Omit<ServiceInput, 'ports'> & { port: number; targetPort?: number | string; protocol?: 'TCP' | 'UDP' | 'SCTP' };
+
+/** The one-port form the CLI's flags and older stored services use: `port`, `targetPort`, `protocol` beside the name. */
+const OnePort = z.object({ port: z.unknown(), targetPort: z.unknown().optional(), protocol: z.unknown().optional() }).loose();
+function portsOf(value: unknown): unknown {
+  const flat = OnePort.safeParse(value);
+  if (!flat.success || (value as { ports?: unknown }).ports !== undefined) return value;
+  const { port, targetPort, protocol, ...rest } = flat.data;
+  return { ...rest, ports: [{ port, ...(targetPort === undefined ? {} : { targetPort }), ...(protocol === undefined ? {} : { protocol }) }] };
+}
 
 export interface ServiceObject {
   apiVersion: 'v1';
   kind: 'Service';
-  metadata: { name: string; namespace: string; creationTimestamp?: string };
-  spec: { selector: Record<string, string>; ports: { port: number; targetPort: number; protocol: string }[] };
-  /** `podIP:targetPort` of every running pod the selector matches, computed when asked. */
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; creationTimestamp?: string };
+  spec: { selector: Record<string, string>; ports: { name?: string; port: number; targetPort: number | string; protocol: string; appProtocol?: string }[]; publishNotReadyAddresses?: boolean } & Record<string, unknown>;
+  /** `podIP:targetPort` of every pod the selector matches that is ready (or, with publishNotReadyAddresses, running), computed when asked. */
   endpoints: string[];
 }
 
@@ -60,9 +101,12 @@ export class ServiceSpecError extends PodError {
 const serviceContainer = (name: string, namespace?: string) => `podling_service_${qualifiedName(name, namespace)}`;
 
 export function parseService(value: unknown): ServiceSpec {
-  const result = ServiceSpec.safeParse(value);
+  const input = portsOf(value);
+  const result = ServiceSpec.safeParse(input);
   if (result.success) return result.data;
-  throw new ServiceSpecError(`invalid service: ${result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
+  // The one-port form's problems are named as it was given (`port`, not `ports.0.port`).
+  const given = input === value ? (path: PropertyKey[]) => path : (path: PropertyKey[]) => (path[0] === 'ports' && path[1] === 0 ? path.slice(2) : path);
+  throw new ServiceSpecError(`invalid service: ${result.error.issues.map((i) => { const at = given(i.path); return at.length ? `${at.join('.')}: ${i.message}` : i.message; }).join('; ')}`);
 }
 
 export const selectorOf = (spec: ServiceSpec): Requirement[] => Object.entries(spec.selector).map(([key, value]) => ({ key, op: '=', value }));
@@ -94,7 +138,7 @@ export async function readServices(engine: Engine, options: Signal = {}): Promis
   const containers = await engine.containers.list({ all: true, filters: managedFilter([`${LABEL.type}=service`]), ...options });
   return containers.flatMap((c) => {
     try {
-      return [{ ...ServiceSpec.parse(JSON.parse(c.Labels?.[LABEL.serviceSpec] ?? '')), created: new Date(c.Created * 1000).toISOString() }];
+      return [{ ...ServiceSpec.parse(portsOf(JSON.parse(c.Labels?.[LABEL.serviceSpec] ?? ''))), created: new Date(c.Created * 1000).toISOString() }];
     } catch {
       return []; // a hand-edited label: not a service we can serve
     }
@@ -131,21 +175,29 @@ const namespaceOfService = (s: ServiceSpec) => s.namespace ?? DEFAULT_NAMESPACE;
 const inNamespace = (namespace: string) => (namespace === DEFAULT_NAMESPACE ? '' : ` in namespace "${namespace}"`);
 
 function toObject(s: ServiceSpec & { created?: string }, pods: PodObject[]): ServiceObject {
-  const targetPort = s.targetPort ?? s.port;
   const namespace = namespaceOfService(s);
   const requirements = selectorOf(s);
+  const ports = s.ports.map((p) => ({ ...p, targetPort: p.targetPort ?? p.port }));
   // Exactly the pods whose cluster endpoint carries the service's name, so the list is what DNS
   // answers: isolated and hostNetwork pods have no endpoint on the cluster network.
-  const endpoints = pods
-    .filter((p) => p.metadata.namespace === namespace && isReady(p) && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true'
-      && !('hostNetwork' in p.spec && p.spec.hostNetwork) && matches(requirements, p.metadata.labels))
-    .map((p) => `${p.status.podIP}:${targetPort}`)
-    .sort();
+  const selected = pods.filter((p) => p.metadata.namespace === namespace && (s.publishNotReadyAddresses ? p.status.phase === 'Running' : isReady(p))
+    && p.status.podIP && p.metadata.annotations[ANNOTATION_ISOLATED] !== 'true'
+    && !('hostNetwork' in p.spec && p.spec.hostNetwork) && matches(requirements, p.metadata.labels));
+  const endpoints = [...new Set(selected.flatMap((p) => ports.flatMap((port) => {
+    const target = typeof port.targetPort === 'number' ? port.targetPort : namedPort(p, port.targetPort);
+    return target === undefined ? [] : [`${p.status.podIP}:${target}`];
+  })))].sort();
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: s.name, namespace, creationTimestamp: s.created },
-    spec: { selector: s.selector, ports: [{ port: s.port, targetPort, protocol: s.protocol }] },
+    metadata: { name: s.name, namespace, ...(s.labels ? { labels: s.labels } : {}), ...(s.annotations ? { annotations: s.annotations } : {}), creationTimestamp: s.created },
+    spec: { ...s.extra, selector: s.selector, ports, ...(s.publishNotReadyAddresses !== undefined ? { publishNotReadyAddresses: s.publishNotReadyAddresses } : {}) },
     endpoints,
   };
+}
+
+/** The number of the container port a pod names so, as Kubernetes resolves a named targetPort. */
+function namedPort(pod: PodObject, name: string): number | undefined {
+  const containers = pod.spec.containers as { ports?: { name?: string; containerPort: number }[] }[];
+  return containers.flatMap((c) => c.ports ?? []).find((p) => p.name === name)?.containerPort;
 }

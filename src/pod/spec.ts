@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkDns, DNS_POLICIES, HostAlias, PodDNSConfig } from './dns.js';
 import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
-import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
+import { ANNOTATION_POD_IP, DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
 import { checkHooks, checkStopSignals, lifecycleShape, terminationGracePeriodSeconds } from './lifecycle-spec.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { checkPodResources } from './pod-resources.js';
@@ -213,21 +213,32 @@ function checkVolumes(spec: SpecFields, ctx: z.RefinementCtx) {
 
 // Server-set metadata (uid, creationTimestamp …) and status are accepted, as the API server
 // accepts them, so what `pod get -o yaml` prints can be created again; they are dropped here.
+// Podling's own annotation of the pod's address is the same kind of thing: set on output, dropped on input.
 const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
-const dropServerSet = <T extends Record<string, unknown>>(value: T) =>
-  Object.fromEntries(Object.entries(value).filter(([field, v]) => v !== undefined && !SERVER_SET_META.includes(field))) as T;
+function dropServerSet<T extends { annotations?: Record<string, string> | undefined }>(value: T): T {
+  const kept = Object.fromEntries(Object.entries(value).filter(([field, v]) => v !== undefined && !SERVER_SET_META.includes(field))) as T;
+  if (kept.annotations && ANNOTATION_POD_IP in kept.annotations) {
+    const { [ANNOTATION_POD_IP]: _ip, ...rest } = kept.annotations;
+    if (Object.keys(rest).length) kept.annotations = rest;
+    else delete kept.annotations;
+  }
+  return kept;
+}
+
+/** An object's metadata as the table (fields.ts) has it, for every kind: `what` names the object in messages. */
+export const objectMeta = (what: string) => z.strictObject({
+  name: dnsLabel(`${what} name`),
+  namespace: dnsLabel('namespace').optional(),
+  labels: Labels.optional(),
+  annotations: Annotations.optional(),
+  ...serverSet,
+  ...tableShape('ObjectMeta'),
+}).transform(dropServerSet);
 
 export const Pod = z.strictObject({
   apiVersion: z.literal('v1').optional(),
   kind: z.literal('Pod').optional(),
-  metadata: z.strictObject({
-    name: dnsLabel('pod name'),
-    namespace: dnsLabel('namespace').optional(),
-    labels: Labels.optional(),
-    annotations: Annotations.optional(),
-    ...serverSet,
-    ...tableShape('ObjectMeta'),
-  }).transform(dropServerSet),
+  metadata: objectMeta('pod'),
   spec: PodSpec,
   status: z.unknown().optional(),
 }).transform(({ status: _status, ...pod }) => pod);
@@ -263,13 +274,13 @@ export function parsePod(value: unknown, source?: string): Pod {
  * itself with the field it most likely meant, and not a second time as that field missing: one
  * typo, one problem.
  */
-function problems(issues: readonly z.core.$ZodIssue[]): string[] {
+export function problems(issues: readonly z.core.$ZodIssue[], root: z.ZodType = Pod): string[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
   const guesses = new Map<z.core.$ZodIssue, Map<string, string>>();
   const meant = new Set<string>();
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') continue;
-    const known = knownFields(issue.path);
+    const known = knownFields(issue.path, root);
     const byKey = new Map(issue.keys.flatMap((key) => { const guess = closest(key, known); return guess ? [[key, guess] as const] : []; }));
     for (const guess of byKey.values()) meant.add(at([...issue.path, guess]));
     guesses.set(issue, byKey);
@@ -298,13 +309,13 @@ function standsFor(issue: z.core.$ZodIssueCustom): string[] {
 
 interface SchemaNode { _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode } } }
 
-/** The fields the Pod schema knows at `path` (through arrays, optionals and defaults). */
-function knownFields(path: readonly PropertyKey[]): string[] {
+/** The fields a schema (the Pod's, unless given) knows at `path` (through arrays, optionals and defaults). */
+function knownFields(path: readonly PropertyKey[], root: z.ZodType): string[] {
   const unwrap = (node: SchemaNode | undefined): SchemaNode | undefined => {
     const def = node?._zod.def;
     return def?.innerType ? unwrap(def.innerType) : def?.type === 'pipe' ? unwrap(def.in) : node;
   };
-  let node = unwrap(Pod as unknown as SchemaNode);
+  let node = unwrap(root as unknown as SchemaNode);
   for (const segment of path) {
     const def = node?._zod.def;
     node = unwrap(typeof segment === 'number' ? def?.element : def?.shape?.[String(segment)]);

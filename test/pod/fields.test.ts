@@ -6,6 +6,7 @@ import { Engine } from '../../src/engine/index.js';
 import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
 import { FIELDS, podNotices, type FieldRule, type FieldType } from '../../src/pod/fields.js';
 import { Pod } from '../../src/pod/spec.js';
+import { ServiceManifest, serviceNotices } from '../../src/kube/service.js';
 import { renderFieldsTable, BEGIN, END } from '../../scripts/fields-table.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { requestsDuring } from '../support/sent.js';
@@ -42,8 +43,14 @@ const unwrap = (node: Node | undefined): Node | undefined => {
 };
 const child = (node: Node | undefined, field: string) => unwrap(unwrap(node)?._zod.def.shape?.[field]);
 
-/** Where each type's schema is inside the Pod schema. */
-const PATHS: Record<FieldType, string[]> = {
+const SERVICE_TYPES = ['Service', 'ServiceSpec', 'ServicePort'] as const;
+type ServiceType = (typeof SERVICE_TYPES)[number];
+type PodType = Exclude<FieldType, ServiceType>;
+const POD_TYPES = TYPES.filter((t): t is PodType => !(SERVICE_TYPES as readonly string[]).includes(t));
+
+/** Where each type's schema is inside the Pod schema (the Service ones: inside the Service manifest's). */
+const SERVICE_PATHS: Record<ServiceType, string[]> = { Service: [], ServiceSpec: ['spec'], ServicePort: ['spec', 'ports'] };
+const PATHS: Record<PodType, string[]> = {
   Pod: [], ObjectMeta: ['metadata'], PodSpec: ['spec'], Container: ['spec', 'containers'], Volume: ['spec', 'volumes'],
   ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
@@ -53,11 +60,16 @@ const PATHS: Record<FieldType, string[]> = {
   AppArmorProfile: ['spec', 'containers', 'securityContext', 'appArmorProfile'], Sysctl: ['spec', 'securityContext', 'sysctls'],
   Lifecycle: ['spec', 'containers', 'lifecycle'], LifecycleHandler: ['spec', 'containers', 'lifecycle', 'preStop'],
 };
-const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
+const schemaFields = (path: string[], root: unknown = Pod) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(root as Node)))?._zod.def.shape ?? {}).sort();
 
-for (const type of TYPES) {
+for (const type of POD_TYPES) {
   fields(`${type}: the schema has exactly the table's fields (the done ones are its own)`, () => {
     assert.equal(schemaFields(PATHS[type]), tableFields(type));
+  });
+}
+for (const type of SERVICE_TYPES) {
+  fields(`${type}: the Service manifest's schema has exactly the table's fields`, () => {
+    assert.equal(schemaFields(SERVICE_PATHS[type], ServiceManifest), tableFields(type));
   });
 }
 
@@ -74,7 +86,7 @@ fields('the README prints the table as it is in the code', () => {
 const app = { name: 'app', image: 'podling-test/busybox:latest' };
 
 /** A valid pod with `value` set at `field` of the given type's object. */
-function podWith(type: FieldType, field: string, value: unknown): Record<string, unknown> {
+function podWith(type: PodType, field: string, value: unknown): Record<string, unknown> {
   const container: Record<string, unknown> = { ...app };
   const volume: Record<string, unknown> = { name: 'v', emptyDir: {} };
   const metadata: Record<string, unknown> = { name: 'p' };
@@ -99,7 +111,7 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   return pod;
 }
 
-const where = (type: FieldType, field: string) => ({
+const where = (type: PodType, field: string) => ({
   Pod: field, ObjectMeta: `metadata.${field}`, PodSpec: `spec.${field}`, Container: `spec.containers.0.${field}`,
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
@@ -110,7 +122,7 @@ const where = (type: FieldType, field: string) => ({
   Lifecycle: `spec.containers.0.lifecycle.${field}`, LifecycleHandler: `spec.containers.0.lifecycle.preStop.${field}`,
 })[type];
 
-const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>
+const byGroup = (group: FieldRule['group']) => POD_TYPES.flatMap((type) =>
   Object.entries(FIELDS[type] as Record<string, FieldRule>).filter(([, rule]) => rule.group === group).map(([field, rule]) => ({ type, field, rule })));
 
 fields('every notice field is accepted, kept, and named in one notice line with its reason', () => {
@@ -181,6 +193,30 @@ fields('a misspelt notice field is still an unknown field with a hint, not a not
     assert.unreachable('accepted');
   } catch (err) {
     assert.equal((err as PodSpecError).problems, ['spec.tolerration: unknown field (did you mean "tolerations"?)']);
+  }
+});
+
+/** A valid Service manifest with `value` at `field` of the given type's object. */
+function serviceWith(type: ServiceType, field: string, value: unknown): Record<string, unknown> {
+  const port: Record<string, unknown> = { port: 80 };
+  const spec: Record<string, unknown> = { selector: { app: 'x' }, ports: [port] };
+  const service: Record<string, unknown> = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec };
+  ({ Service: service, ServiceSpec: spec, ServicePort: port })[type][field] = value;
+  return service;
+}
+const serviceWhere = (type: ServiceType, field: string) => ({ Service: field, ServiceSpec: `spec.${field}`, ServicePort: `spec.ports.0.${field}` })[type];
+const serviceRules = (group: FieldRule['group']) => SERVICE_TYPES.flatMap((type) =>
+  Object.entries(FIELDS[type] as Record<string, FieldRule>).filter(([, rule]) => rule.group === group).map(([field, rule]) => ({ type, field, rule })));
+
+fields('every notice field of a Service is accepted and named in one notice line; every refused one is one problem with its reason', () => {
+  for (const { type, field, rule } of serviceRules('notice')) {
+    const parsed = ServiceManifest.parse(serviceWith(type, field, 'X'));
+    assert.equal(serviceNotices(parsed), [`${serviceWhere(type, field)}: accepted, has no effect here (${rule.why})`]);
+  }
+  for (const { type, field, rule } of serviceRules('refused')) {
+    const result = ServiceManifest.safeParse(serviceWith(type, field, 'X'));
+    assert.not.ok(result.success, `${type}.${field} accepted`);
+    assert.equal(result.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`), [`${serviceWhere(type, field)}: not supported: ${rule.why}`]);
   }
 });
 

@@ -130,7 +130,7 @@ scenario(services, 'endpoints are the target port of each running pod matching t
   const onCluster = await Promise.all(['svct-ep-match', 'svct-ep-other', 'svct-ep-done'].map(async (n) => (await engine.containers.inspect(`podling_${n}`)).Id));
   let svc: ServiceObject | undefined;
   defer(() => pods.deleteService('svct-api'), 'service svct-api');
-  const sent = await requestsDuring(async () => { svc = await pods.createService({ name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' }); });
+  const sent = await requestsDuring(async () => { svc = await pods.createService({ name: 'svct-api', selector, ports: [{ port: 80, targetPort: 8080, protocol: 'UDP' }] }); });
   const inspected = sent.flatMap((r) => /^GET \/v[\d.]+\/containers\/([0-9a-f]{64})\/json$/.exec(r)?.[1] ?? []);
   assert.equal(inspected.sort(), onCluster.sort());
   if (!svc) throw new Error('unreachable');
@@ -149,7 +149,7 @@ scenario(services, 'endpoints are the target port of each running pod matching t
   assert.is(holder.Config.Labels?.['podling.io/managed'], 'true');
   assert.is(holder.Config.Labels?.['podling.io/type'], 'service');
   assert.is(holder.Config.Labels?.['podling.io/service-name'], 'svct-api');
-  assert.equal(JSON.parse(holder.Config.Labels?.['podling.io/service-spec'] ?? ''), { name: 'svct-api', selector, port: 80, targetPort: 8080, protocol: 'UDP' });
+  assert.equal(JSON.parse(holder.Config.Labels?.['podling.io/service-spec'] ?? ''), { name: 'svct-api', selector, ports: [{ port: 80, targetPort: 8080, protocol: 'UDP' }] });
 
   // A matching pod made after the service joins, with the name from its create.
   const later = await pods.create(clientPod('svct-ep-later', { labels: selector }));
@@ -178,11 +178,15 @@ scenario(services, 'a bad service, or a bad name to get or delete, is refused wi
     [{ port: 70000 }, 'invalid service: port: port must be 1-65535'],
     [{ targetPort: 70000 }, 'invalid service: targetPort: targetPort must be 1-65535'],
     [{ name: 'Web_Service' }, 'invalid service: name: service name must be a DNS label: lower-case letters, digits and \'-\', starting and ending with a letter or digit'],
-    [{ protocol: 'SCTP' }, 'invalid service: protocol: Invalid option: expected one of "TCP"|"UDP"'],
+    [{ protocol: 'ICMP' }, 'invalid service: protocol: protocol must be TCP, UDP or SCTP'],
+    [{ targetPort: 'Not A Name' }, 'invalid service: targetPort: targetPort must be a port number or a port name (at most 15 of a-z, 0-9 and \'-\', with a letter)'],
+    [{ port: undefined, ports: [{ port: 80 }, { port: 81, name: 'b' }] }, 'invalid service: ports.0.name: a service with several ports names each of them'],
+    [{ port: undefined, ports: [{ port: 80, name: 'a' }, { port: 80, name: 'b' }] }, 'invalid service: ports.1: duplicate port 80/TCP'],
+    [{ port: undefined, ports: [] }, 'invalid service: ports: a service needs at least one port'],
   ];
   for (const [change, message] of CASES) {
     let err: unknown;
-    const sent = await requestsDuring(async () => { err = await rejection(pods.createService({ ...good, ...change } as never)); });
+    const sent = await requestsDuring(async () => { err = await rejection(pods.createService(Object.fromEntries(Object.entries({ ...good, ...change }).filter(([, v]) => v !== undefined)) as never)); });
     assert.instance(err, ServiceSpecError, JSON.stringify(change));
     assert.is((err as Error).message, message);
     assert.equal(sent, [], `nothing sent for ${JSON.stringify(change)}`);
