@@ -12,6 +12,9 @@ import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
 import { watchPods, type PodChange } from './watch.js';
 import { createService, deleteService, getService, listServices, type ServiceObject } from './services.js';
+import { createConfigMap, deleteConfigMap, getConfigMap, listConfigMaps, replaceConfigMap, type ConfigMapObject, type Scope } from './configmaps.js';
+import { createSecret, deleteSecret, getSecret, listSecrets, replaceSecret, type SecretObject, type SecretRead, type SecretSummary } from './secrets.js';
+import type { ConfigMapInput, SecretInput } from './config-spec.js';
 
 export interface PodsOptions {
   /** Tests that record fixtures pass a deterministic id generator and creator: both appear in requests. */
@@ -108,6 +111,52 @@ export class Pods {
     return deleteService(this.engine, name, this.cluster.name, options);
   }
 
+  /**
+   * ConfigMaps and Secrets, kept in the engine (see store.ts), in the namespace their manifest
+   * names (`default` when none); the readers take `{ namespace }`, `list` without one lists all.
+   */
+  createConfigMap(input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
+    return createConfigMap(this.runtime, input, options);
+  }
+
+  getConfigMap(name: string, options: Scope = {}): Promise<ConfigMapObject> {
+    return getConfigMap(this.engine, name, options);
+  }
+
+  listConfigMaps(options: Scope = {}): Promise<ConfigMapObject[]> {
+    return listConfigMaps(this.engine, options);
+  }
+
+  deleteConfigMap(name: string, options: Scope = {}): Promise<void> {
+    return deleteConfigMap(this.engine, name, options);
+  }
+
+  /** The ConfigMap of the manifest's name and namespace, with new contents (refused when immutable). */
+  replaceConfigMap(input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
+    return replaceConfigMap(this.runtime, input, options);
+  }
+
+  /** Answers without the values (key names and sizes), as get and list do unless `reveal` is asked. */
+  createSecret(input: SecretInput, options: Signal = {}): Promise<SecretSummary> {
+    return createSecret(this.runtime, input, options);
+  }
+
+  getSecret(name: string, options: SecretRead = {}): Promise<SecretSummary | SecretObject> {
+    return getSecret(this.engine, name, options);
+  }
+
+  listSecrets(options: SecretRead = {}): Promise<Array<SecretSummary | SecretObject>> {
+    return listSecrets(this.engine, options);
+  }
+
+  deleteSecret(name: string, options: Scope = {}): Promise<void> {
+    return deleteSecret(this.engine, name, options);
+  }
+
+  replaceSecret(input: SecretInput, options: Signal = {}): Promise<SecretSummary> {
+    return replaceSecret(this.runtime, input, options);
+  }
+
   prune(options: { all?: boolean } & Signal = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
@@ -122,3 +171,6 @@ export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
 export { ServiceError, ServiceSpecError, type ServiceObject } from './services.js';
 export { ANNOTATION_ISOLATED } from './spec.js';
+export { ConfigSpecError, parseConfigMap, parseSecret, type ConfigMapInput, type SecretInput } from './config-spec.js';
+export type { ConfigMapObject } from './configmaps.js';
+export type { SecretObject, SecretSummary } from './secrets.js';

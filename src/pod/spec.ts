@@ -35,8 +35,8 @@ export function validKey(key: string): boolean {
 
 export const validLabelValue = (value: string) => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
 
-const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
-const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
+export const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
+export const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
 
 const ResourceList = z.strictObject({ cpu: quantity(parseCpu).optional(), memory: quantity(parseMemory).optional() });
 
@@ -189,8 +189,8 @@ function checkVolumes(spec: SpecFields, ctx: z.RefinementCtx) {
 
 // Server-set metadata (uid, creationTimestamp …) and status are accepted, as the API server
 // accepts them, so what `pod get -o yaml` prints can be created again; they are dropped here.
-const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
-const dropServerSet = <T extends Record<string, unknown>>(value: T) =>
+export const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
+export const dropServerSet = <T extends Record<string, unknown>>(value: T) =>
   Object.fromEntries(Object.entries(value).filter(([field, v]) => v !== undefined && !SERVER_SET_META.includes(field))) as T;
 
 export const Pod = z.strictObject({
@@ -232,7 +232,7 @@ export function parsePod(value: unknown, source?: string): Pod {
  * itself with the field it most likely meant, and not a second time as that field missing: one
  * typo, one problem.
  */
-function problems(issues: readonly z.core.$ZodIssue[]): string[] {
+export function problems(issues: readonly z.core.$ZodIssue[]): string[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
   const guesses = new Map<z.core.$ZodIssue, Map<string, string>>();
   const meant = new Set<string>();
