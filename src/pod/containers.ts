@@ -3,6 +3,7 @@ import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
 import { LABEL, podNetworkName, type Role } from './labels.js';
 import { cpuShares, parseCpu, parseMemory } from './quantity.js';
+import type { ResolvedContainer } from './env.js';
 import type { Container, InitContainer, Pod } from './spec.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
@@ -112,6 +113,8 @@ export interface AppAttempt extends AttemptInfo {
   init?: boolean;
   /** Host paths of the pod's volumes, for subPath mounts (see volumes.ts). */
   mountpoints?: Map<string, string>;
+  /** The environment, command and args with valueFrom, envFrom and `$(VAR)` resolved (env.ts). */
+  resolved?: ResolvedContainer;
 }
 
 /**
@@ -126,9 +129,9 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
   const memoryRequest = requests?.memory === undefined ? undefined : (parseMemory(requests.memory) as number);
   return {
     Image: container.image,
-    Entrypoint: container.command,
-    Cmd: container.args,
-    Env: container.env?.map((e) => `${e.name}=${e.value}`),
+    Entrypoint: run.resolved?.command ?? container.command,
+    Cmd: run.resolved?.args ?? container.args,
+    Env: run.resolved && (container.env || container.envFrom) ? run.resolved.env.map(([name, value]) => `${name}=${value}`) : container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
     Labels: {
       ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),

@@ -19,7 +19,9 @@ export class PodError extends PodlingError<PodErrorKind> {
 /** Why a pod could not be created, named as the kubelet names its reasons. */
 export type PodFailureReason =
   | 'ImagePullError' | 'ErrImageNeverPull' | 'InfraImageError' | 'NetworkCreateError'
-  | 'ContainerCreateError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'AlreadyExists';
+  | 'ContainerCreateError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'AlreadyExists'
+  /** The kubelet's name: a ConfigMap, Secret or key the container's env or volumes need is missing. */
+  | 'CreateContainerConfigError';
 
 /** A pod create that failed and was rolled back: its phase is Failed, with a reason and the daemon's message. */
 export class PodFailedError extends PodError {

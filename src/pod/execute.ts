@@ -12,6 +12,8 @@ import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
 import { isIsolated, type Pod } from './spec.js';
 import { makeVolumes, subPathVolumes } from './volumes.js';
+import { needsResolving, resolveContainer, type PodSources } from './env.js';
+import { needsAddress, podFacts, readPodSources, referencedObjects } from './env-sources.js';
 
 /**
  * Carries a plan (plan.ts) out, in the kubelet's fixed order: take restarts over from the engine,
@@ -34,6 +36,8 @@ export interface ExecuteOptions {
   grace?: number;
   onProgress?: (image: string, message: ProgressMessage) => void;
   signal?: AbortSignal;
+  /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
+  sources?: PodSources;
 }
 
 /** Everything made so far, so a one-shot create can take it back (the agent never does). */
@@ -60,7 +64,7 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   let started: Record<string, string>;
   let infraId = observed.sandbox?.id;
   const mountpoints = await step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made));
-  options = { ...options, mountpoints };
+  options = { ...options, mountpoints, sources: await sourcesFor(engine, pod, actions, options) };
   if (actions.sandbox) {
     // A remade sandbox finds the pod's own network still there when the old infra was on it.
     const network = old && podNetworkName(options.podId) in old.networks ? podNetworkName(options.podId) : undefined;
@@ -118,7 +122,11 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
       if (!made.network) return;
       await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
     });
-    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made))));
+    // A container that reads the pod's address (status.podIP) is made once the infra runs and has one.
+    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', async () => {
+      if (needsAddress(containerNamed(pod, s.name))) await infraReady;
+      return createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made);
+    })));
     await infraReady;
     await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
@@ -140,18 +148,32 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   return Object.fromEntries(created);
 }
 
+const containerNamed = (pod: Pod, name: string) => [...pod.spec.initContainers ?? [], ...pod.spec.containers].find((c) => c.name === name)!;
+
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
   const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);
   const container = init ?? pod.spec.containers.find((c) => c.name === s.name)!;
+  const resolved = needsResolving(container)
+    ? resolveContainer(pod, container, await podFacts(engine, pod, options.podId, infraId, [container], options), options.sources ?? { configMaps: new Map(), secrets: new Map() })
+    : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
-    attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints,
+    attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
   });
-  const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal });
+  // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
+  const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
   made.apps.push(Id);
   return [s.name, Id] as const;
 }
 
 const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/** The values of the objects the pod names, read once per sync (unless the caller read them) when containers start. */
+async function sourcesFor(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions): Promise<PodSources | undefined> {
+  if (options.sources || !actions.start.length) return options.sources;
+  const { configMaps, secrets } = referencedObjects(pod);
+  if (!configMaps.size && !secrets.size) return undefined;
+  return step(pod.metadata.name, 'CreateContainerConfigError', () => readPodSources(engine, pod, options));
+}
 
 /**
  * The volumes the plan asks for, and the host paths of those mounted with a subPath by the

@@ -98,7 +98,7 @@ export const FIELDS = {
     command: done(),
     args: done(),
     env: done(),
-    envFrom: notYet(),
+    envFrom: done('configMapRef / secretRef with `prefix` and `optional`, read when the container is created'),
     workingDir: done(),
     ports: done(),
     resources: done('limits are the container\'s cgroup limits; requests are CPU shares and a memory reservation'),
@@ -129,7 +129,14 @@ export const FIELDS = {
   EnvVar: {
     name: done(),
     value: done(),
-    valueFrom: notYet(),
+    valueFrom: done('fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef (a Secret\'s value is in the container\'s environment: `docker inspect` shows it)'),
+  },
+  EnvVarSource: {
+    fieldRef: done('metadata.name/namespace/uid/labels[\'k\']/annotations[\'k\'], spec.nodeName/serviceAccountName, status.podIP(s)/hostIP(s)'),
+    resourceFieldRef: done('limits and requests of cpu and memory, with divisor; a limit not set is the node\'s'),
+    configMapKeyRef: done(),
+    secretKeyRef: done(),
+    fileKeyRef: refused('reads a variable from a file of an emptyDir at container start, which needs the kubelet inside the pod'),
   },
   ResourceRequirements: {
     limits: done(),
@@ -194,6 +201,7 @@ export const SERVER_SET_META = Object.entries(FIELDS.ObjectMeta).filter(([, rule
 const NESTED: Partial<Record<FieldType, [string, FieldType, boolean][]>> = {
   PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true]],
   Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true]],
+  EnvVar: [['valueFrom', 'EnvVarSource', false]],
 };
 
 /** One line per notice field the pod sets, each naming the field and why it does nothing here. */

@@ -5,6 +5,7 @@ import { SERVER_SET_META, tableShape } from './fields.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
 import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
+import { EnvFromSource, EnvVarSource } from './env-spec.js';
 
 export {
   PROBE_FIELDS, PROBE_HANDLERS, probeHandler, probePort,
@@ -19,7 +20,7 @@ export { EmptyDir, sizeLimitBytes, VolumeMount } from './volume-spec.js';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export const dnsLabel = (what: string) => z.string().max(63, `${what} must be at most 63 characters`)
   .regex(DNS_LABEL, `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`);
@@ -65,12 +66,23 @@ export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeS
   .transform(({ name, emptyDir }) => ({ name, emptyDir })); // the refused sources are never there
 export type Volume = z.infer<typeof Volume>;
 
+/** As the API server: a value or a valueFrom, not both (an empty value counts as none). */
+const EnvVar = z.strictObject({
+  name: z.string().regex(ENV_NAME, 'invalid environment variable name'),
+  value: z.string().default(''),
+  valueFrom: EnvVarSource.optional(),
+  ...tableShape('EnvVar'),
+}).superRefine((v, ctx) => {
+  if (v.value !== '' && v.valueFrom) ctx.addIssue({ code: 'custom', path: ['valueFrom'], message: 'may not be given with a non-empty value' });
+});
+
 const containerShape = {
   name: dnsLabel('container name'),
   image: z.string().min(1, 'image must not be empty'),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'invalid environment variable name'), value: z.string().default(''), ...tableShape('EnvVar') })).optional(),
+  env: z.array(EnvVar).optional(),
+  envFrom: z.array(EnvFromSource).optional(),
   workingDir: z.string().optional(),
   ports: z.array(Port).optional(),
   resources: Resources.optional(),

@@ -14,7 +14,7 @@ import { rejection, testPods } from '../support/pods.js';
 const configmaps = suite('pod/configmaps');
 
 const PASSWORD = 'kd-s3cret-value-7781';
-const TOKEN = 'kd-token-0c41be';
+const TOKEN = 'kd-s3cret-token-0c41be';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/pod/', import.meta.url));
 
 scenario(configmaps, 'a ConfigMap is created, read, listed, replaced and deleted in its namespace', async ({ engine, defer }) => {
@@ -88,10 +88,11 @@ function decodedText(value: unknown): string {
     : decodedText(inner))).join('\n');
 }
 
-const SECRET_VALUES = [PASSWORD, TOKEN];
+/** Every Secret value of the pod tests starts with this (env-live, volumes-live too), so one search finds any. */
+const MARK = 'kd-s3cret-';
 
 unit(configmaps, 'no fixture of the pod tests holds a Secret value of these tests, even inside an archive', () => {
-  const values = [...SECRET_VALUES, ...SECRET_VALUES.map((v) => Buffer.from(v).toString('base64'))];
+  const values = [MARK, Buffer.from(MARK.slice(0, 9)).toString('base64')];
   const files = readdirSync(FIXTURES, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && f.name.endsWith('.json'));
   assert.ok(files.length > 0);
   for (const file of files) {
