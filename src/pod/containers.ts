@@ -146,7 +146,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
-      ...mountsOf(container, podId, run.mountpoints ?? new Map()),
+      ...mountsOf(container, podId, run.mountpoints ?? new Map(), pod),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,

@@ -13,6 +13,7 @@ import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { isSidecar, type Pod } from './spec.js';
 import { checkReferences, readPodSources } from './env-sources.js';
+import { checkHostPaths } from './host-paths.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -53,6 +54,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   throwIfAborted(options.signal, `pod ${name}`);
   // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:
   // a missing one is one CreateContainerConfigError, with no engine write.
+  checkHostPaths(pod, runtime.engine.address.startsWith('/'));
   const sources = await readPodSources(runtime.engine, pod, options);
   checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };

@@ -1,7 +1,9 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { resolveContainer, type ObjectValues, type PodFacts, type PodSources, type ResolvedContainer } from './env.js';
-import { DEFAULT_NAMESPACE } from './labels.js';
+import { namespaceOf } from './labels.js';
+import { volumeContent, volumeReferences } from './volume-files.js';
+import { isFileVolume } from './volumes.js';
 import { hostAddress, podAddress } from './read.js';
 import type { Container, InitContainer, Pod } from './spec.js';
 import { readStored, readValues, type StoredKind } from './store.js';
@@ -16,7 +18,7 @@ type AnyContainer = Container | InitContainer;
 type Signal = { signal?: AbortSignal };
 
 /** The pod's namespace; `metadata.namespace` is read when the pod schema has it. */
-export const podNamespace = (pod: Pod): string => (pod.metadata as { namespace?: string }).namespace ?? DEFAULT_NAMESPACE;
+export const podNamespace = (pod: Pod): string => namespaceOf(pod);
 
 const allContainers = (pod: Pod): AnyContainer[] => [...pod.spec.initContainers ?? [], ...pod.spec.containers];
 
@@ -38,8 +40,6 @@ export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets:
   return { configMaps, secrets };
 }
 
-/** The objects the pod's volumes name. */
-const volumeReferences = (_pod: Pod): Array<[StoredKind, string]> => [];
 
 async function valuesOf(engine: Engine, kind: StoredKind, name: string, namespace: string, options: Signal): Promise<ObjectValues> {
   try {
@@ -67,16 +67,21 @@ export const needsAddress = (c: AnyContainer) => (c.env ?? []).some((v) => STATU
 
 /** Whether a container reads what only the engine's host knows: its name, or its capacity (a limit not set). */
 const needsNode = (c: AnyContainer) => (c.env ?? []).some((v) => v.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' || v.valueFrom?.resourceFieldRef !== undefined);
+/** Whether a downwardAPI file of the pod reads a resource (whose default is the node's capacity). */
+const volumesNeedNode = (pod: Pod) => (pod.spec.volumes ?? []).some((v) => [...v.downwardAPI?.items ?? [], ...(v.projected?.sources ?? []).flatMap((p) => p.downwardAPI?.items ?? [])]
+  .some((item) => item.resourceFieldRef));
 
 /**
  * The downward API's facts for these containers, asking the engine only for what they read: the
  * infra's address (one inspect) and the engine's name and capacity (one info).
  */
-export async function podFacts(engine: Engine, pod: Pod, podId: string, infraId: string | undefined, containers: AnyContainer[], options: Signal = {}): Promise<PodFacts> {
+export async function podFacts(engine: Engine, pod: Pod, podId: string, infraId: string | undefined, reader: AnyContainer[] | 'volumes', options: Signal = {}): Promise<PodFacts> {
+  const forVolumes = reader === 'volumes';
+  const containers = forVolumes ? [] : reader;
   const spec = pod.spec as { nodeName?: string; serviceAccountName?: string; serviceAccount?: string };
   const [infra, info] = await Promise.all([
     infraId && containers.some(needsAddress) ? engine.containers.inspect(infraId, options) : undefined,
-    containers.some(needsNode) ? engine.system.info(options) : undefined,
+    containers.some(needsNode) || (forVolumes && volumesNeedNode(pod)) ? engine.system.info(options) : undefined,
   ]);
   const podIP = infra ? podAddress(infra.NetworkSettings.Networks, podId, pod) : undefined;
   const host = hostAddress();
@@ -100,9 +105,10 @@ const offlineFacts = (pod: Pod, podId: string): PodFacts => ({
   podIPs: [], hostIPs: [], allocatable: { cpu: 1e9, memory: 1 },
 });
 
-/** Throws the one CreateContainerConfigError a container's missing reference gives, before any write. */
+/** Throws the one CreateContainerConfigError a container's or volume's missing reference gives, before any write. */
 export function checkReferences(pod: Pod, podId: string, sources: PodSources): void {
   for (const c of allContainers(pod)) resolveContainer(pod, c, offlineFacts(pod, podId), sources);
+  for (const v of (pod.spec.volumes ?? []).filter(isFileVolume)) volumeContent(pod, v, offlineFacts(pod, podId), sources);
 }
 
 export type { ResolvedContainer };

@@ -11,7 +11,9 @@ import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { readServices } from './services.js';
 import { isIsolated, type Pod } from './spec.js';
-import { makeVolumes, subPathVolumes } from './volumes.js';
+import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
+import { fillVolumes } from './volume-files.js';
+import { checkHostPaths, createHostFiles } from './host-paths.js';
 import { needsResolving, resolveContainer, type PodSources } from './env.js';
 import { needsAddress, podFacts, readPodSources, referencedObjects } from './env-sources.js';
 
@@ -115,6 +117,8 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     made.infra = infra.Id;
     const infraReady = begin('ContainerStartError', async () => {
       await engine.containers.start(infra.Id, call);
+      // The file volumes' tmpfs lives while the infra holds it: filled now, before any app starts.
+      if ((pod.spec.volumes ?? []).some(isFileVolume)) await step(name, 'CreateContainerConfigError', () => fillPodVolumes(runtime, pod, infra.Id, options));
       if (!cluster) return;
       // Awaited before `made.network` is read: a network create slower than the infra's start
       // would otherwise leave the pod off its own network (a race the recorded fixtures caught).
@@ -182,11 +186,18 @@ async function sourcesFor(engine: Engine, pod: Pod, actions: PodActions, options
 async function ensureVolumes(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions, made: Made): Promise<Map<string, string>> {
   const starting = names(actions.start);
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => starting.has(c.name));
-  const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers)])];
+  if (containers.length) createHostFiles(checkHostPaths(pod, engine.address.startsWith('/')));
+  const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers, pod), ...(containers.length ? claimVolumes(pod) : [])])];
   if (!wanted.length) return new Map();
   const mountpoints = await makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal);
   made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v))];
   return mountpoints;
+}
+
+async function fillPodVolumes(runtime: PodRuntime, pod: Pod, infraId: string, options: ExecuteOptions): Promise<void> {
+  const sources = options.sources ?? { configMaps: new Map(), secrets: new Map() };
+  const facts = await podFacts(runtime.engine, pod, options.podId, infraId, 'volumes', options);
+  await fillVolumes(runtime.engine, pod, infraId, facts, sources, options.signal);
 }
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */

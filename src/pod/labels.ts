@@ -37,6 +37,8 @@ export const LABEL = {
   serviceSpec: 'podling.io/service-spec',
   /** On a ConfigMap's or Secret's holder container: its metadata, type and key names as JSON (never a value). */
   object: 'podling.io/object',
+  /** On a persistentVolumeClaim's volume: the claim's name (the namespace is LABEL.namespace). */
+  claim: 'podling.io/claim-name',
 } as const;
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';
@@ -48,6 +50,9 @@ export function managedFilter(extra: string[] = []): { label: string[] } {
 }
 
 export const DEFAULT_NAMESPACE = 'default';
+
+/** A namespaced object's namespace: its `metadata.namespace`, else `default`. */
+export const namespaceOf = (object: { metadata: object }): string => (object.metadata as { namespace?: string }).namespace ?? DEFAULT_NAMESPACE;
 
 /**
  * An object's name on the engine, unique across namespaces: `NAME` in `default` (so names made

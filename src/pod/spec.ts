@@ -4,7 +4,7 @@ import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
-import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
+import { checkMountPaths, EmptyDir as EmptyDirSchema, VolumeMount, volumeSources } from './volume-spec.js';
 import { EnvFromSource, EnvVarSource } from './env-spec.js';
 
 export {
@@ -61,10 +61,21 @@ const Port = z.strictObject({
   ...tableShape('ContainerPort'),
 });
 
-/** A volume; as in Kubernetes, one without a source is an emptyDir (the only source supported yet). */
+/**
+ * A volume with at most one source; as in Kubernetes, one without a source is an emptyDir. Only
+ * the sources Podling implements are counted: a refused one is said once, by its own error.
+ */
 export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeSources, ...tableShape('Volume') })
-  .transform(({ name, emptyDir }) => ({ name, emptyDir })); // the refused sources are never there
-export type Volume = z.infer<typeof Volume>;
+  .superRefine((volume, ctx) => {
+    const given = Object.keys(volumeSources).filter((source) => volume[source as keyof typeof volumeSources] !== undefined);
+    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `a volume has one source, this one has ${given.join(' and ')}` });
+  })
+  .transform(({ name, ...sources }) => {
+    const given = Object.fromEntries(Object.entries(sources).filter(([source, value]) => value !== undefined && source in volumeSources));
+    return { name, ...(Object.keys(given).length ? given : { emptyDir: EmptyDirSchema.parse({}) }) } as VolumeShape;
+  });
+type VolumeShape = { name: string } & { [K in keyof typeof volumeSources]?: z.infer<(typeof volumeSources)[K]> };
+export type Volume = VolumeShape;
 
 /** As the API server: a value or a valueFrom, not both (an empty value counts as none). */
 const EnvVar = z.strictObject({

@@ -48,6 +48,7 @@ const PATHS: Record<FieldType, string[]> = {
   ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
   EnvVarSource: ['spec', 'containers', 'env', 'valueFrom'],
+  VolumeProjection: ['spec', 'volumes', 'projected', 'sources'],
 };
 const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
 
@@ -79,7 +80,7 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   const inner: Partial<Record<FieldType, Record<string, unknown>>> = {
     Pod: pod, ObjectMeta: metadata, PodSpec: spec, Container: container, Volume: volume,
     ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
-    EnvVarSource: {},
+    EnvVarSource: {}, VolumeProjection: {},
   };
   const target = inner[type]!;
   target[field] = value;
@@ -88,6 +89,10 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   if (type === 'ResourceRequirements') container.resources = target;
   if (type === 'VolumeMount') container.volumeMounts = [target];
   if (type === 'EnvVarSource') container.env = [{ name: 'E', valueFrom: target }];
+  if (type === 'VolumeProjection') {
+    delete volume.emptyDir;
+    volume.projected = { sources: [target] };
+  }
   return pod;
 }
 
@@ -95,7 +100,7 @@ const where = (type: FieldType, field: string) => ({
   Pod: field, ObjectMeta: `metadata.${field}`, PodSpec: `spec.${field}`, Container: `spec.containers.0.${field}`,
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
-  EnvVarSource: `spec.containers.0.env.0.valueFrom.${field}`,
+  EnvVarSource: `spec.containers.0.env.0.valueFrom.${field}`, VolumeProjection: `spec.volumes.0.projected.sources.0.${field}`,
 })[type];
 
 const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>
