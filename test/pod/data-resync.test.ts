@@ -5,16 +5,17 @@ import { LABEL } from '../../src/pod/labels.js';
 import { observePod } from '../../src/pod/observe.js';
 import { planPod } from '../../src/pod/plan.js';
 import { readPods } from '../../src/pod/read.js';
-import { scenario } from '../support/scenario.js';
+import { mode, scenario } from '../support/scenario.js';
 import { containerId, IMAGE, TEST_CREATOR, testPods } from '../support/pods.js';
 
 // What the agent does when a sandbox is remade (its sync: read, observe, plan, execute, as in
 // src/agent/agent.ts), run here by hand so the engine traffic can be recorded: the new infra's
 // file volumes are filled again, and an app that reads status.podIP gets the new sandbox's address
-// (fixtures/pod/data-resync/).
+// Live only: the new attempt's back-off label carries the old attempt's finish time, which the
+// recorder shifts in answers but not in the request that echoes it, so no fixture could replay.
 const resync = suite('pod/data-resync');
 
-scenario(resync, 'a remade sandbox refills its ConfigMap files and gives the apps its own address', async ({ engine, defer }) => {
+if (mode === 'live') scenario(resync, 'a remade sandbox refills its ConfigMap files and gives the apps its own address', async ({ engine, defer, now }) => {
   const pods = testPods(engine, 'pod/data-resync remade');
   defer(() => pods.deleteConfigMap('kd-resync-cm'), 'kd-resync-cm');
   await pods.createConfigMap({ metadata: { name: 'kd-resync-cm' }, data: { greeting: 'hello' } });
@@ -35,7 +36,7 @@ scenario(resync, 'a remade sandbox refills its ConfigMap files and gives the app
 
   const [record] = await readPods(engine, { labels: [`${LABEL.podName}=kd-resync`] });
   const observed = await observePod(engine, record!);
-  const actions = planPod({ pod: record!.spec!, observed, now: Date.now(), supervised: true });
+  const actions = planPod({ pod: record!.spec!, observed, now: now() * 1000, supervised: true });
   assert.ok(actions.sandbox, 'the plan remakes the sandbox');
   await executeActions(pods.runtime, record!.spec!, observed, actions, { podId: record!.id, creator: TEST_CREATOR, supervised: true, grace: 0 });
 
