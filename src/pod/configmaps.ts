@@ -1,9 +1,8 @@
 import type { Engine } from '../engine/index.js';
 import { configMapValues, parseConfigMap, type ConfigMap, type ConfigMapInput } from './config-spec.js';
-import { PodError } from './errors.js';
 import { DEFAULT_NAMESPACE } from './labels.js';
 import type { PodRuntime } from './runtime.js';
-import { listStored, readStored, readValues, removeObject, storeObject, type StoredMeta, type StoredObject } from './store.js';
+import { clearForReplace, listStored, readStored, readValues, removeObject, storeObject, type StoredMeta, type StoredObject } from './store.js';
 
 /** ConfigMaps, kept in the engine (store.ts). Values are not secret: `get` and `list` show them. */
 export interface ConfigMapObject {
@@ -47,17 +46,13 @@ export function deleteConfigMap(engine: Engine, name: string, options: Scope = {
 }
 
 /**
- * Replaces an existing ConfigMap's contents: validated first; refused when the stored one is
- * immutable, as Kubernetes refuses it. The engine cannot relabel a container, so the object is
- * removed and stored again: a reader in between sees it missing (pods already running keep what
- * they were given; Podling does not update a running pod's files or environment).
+ * Replaces an existing ConfigMap's contents: validated first (nothing sent when bad), refused
+ * when immutable (see clearForReplace). Running pods keep what they were given: Podling does not
+ * update a running pod's files or environment.
  */
 export async function replaceConfigMap(runtime: PodRuntime, input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
   const cm = parseConfigMap(input);
-  const { name, namespace } = cm.metadata;
-  const stored = await readStored(runtime.engine, 'configmap', name, namespace, options);
-  if (stored.meta.immutable) throw new PodError('invalid', `ConfigMap "${name}" in namespace "${namespace}" is immutable: delete it and create it again`);
-  await removeObject(runtime.engine, 'configmap', name, namespace, options);
+  await clearForReplace(runtime.engine, 'configmap', cm.metadata.name, cm.metadata.namespace, options);
   return createConfigMap(runtime, cm, options);
 }
 

@@ -1,10 +1,9 @@
 import type { Engine } from '../engine/index.js';
 import { parseSecret, secretValues, type Secret, type SecretInput } from './config-spec.js';
 import type { Scope } from './configmaps.js';
-import { PodError } from './errors.js';
 import { DEFAULT_NAMESPACE } from './labels.js';
 import type { PodRuntime } from './runtime.js';
-import { listStored, readStored, readValues, removeObject, storeObject, type StoredObject } from './store.js';
+import { clearForReplace, listStored, readStored, readValues, removeObject, storeObject, type StoredObject } from './store.js';
 
 /**
  * Secrets, kept in the engine (store.ts): their values only in the holder's volume, never in a
@@ -58,10 +57,7 @@ export function deleteSecret(engine: Engine, name: string, options: Scope = {}):
 /** As replaceConfigMap: refused when immutable, else removed and stored again. */
 export async function replaceSecret(runtime: PodRuntime, input: SecretInput, options: Signal = {}): Promise<SecretSummary> {
   const secret = parseSecret(input);
-  const { name, namespace } = secret.metadata;
-  const stored = await readStored(runtime.engine, 'secret', name, namespace, options);
-  if (stored.meta.immutable) throw new PodError('invalid', `Secret "${name}" in namespace "${namespace}" is immutable: delete it and create it again`);
-  await removeObject(runtime.engine, 'secret', name, namespace, options);
+  await clearForReplace(runtime.engine, 'secret', secret.metadata.name, secret.metadata.namespace, options);
   return createSecret(runtime, secret, options);
 }
 

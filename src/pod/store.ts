@@ -121,6 +121,17 @@ export async function readValues(engine: Engine, kind: StoredKind, stored: Store
   }
 }
 
+/**
+ * Clears an existing object for a replace: refused when it is immutable, as Kubernetes refuses
+ * it. The engine cannot relabel a container, so a replace removes the object and the caller
+ * stores it again: a reader in between sees it missing (pods keep what they were given).
+ */
+export async function clearForReplace(engine: Engine, kind: StoredKind, name: string, namespace: string, options: Signal = {}): Promise<void> {
+  const stored = await readStored(engine, kind, name, namespace, options);
+  if (stored.meta.immutable) throw new PodError('invalid', `${KIND_WORD[kind]} "${name}" in namespace "${namespace}" is immutable: delete it and create it again`);
+  await removeObject(engine, kind, name, namespace, options);
+}
+
 /** Holder first (a volume in use cannot be removed), then the volume. */
 export async function removeObject(engine: Engine, kind: StoredKind, name: string, namespace = DEFAULT_NAMESPACE, options: Signal = {}): Promise<void> {
   try {
