@@ -19,7 +19,7 @@ const run = async (engine: Parameters<typeof testPods>[0], id: string, script: s
   return result.stdout;
 };
 
-scenario(live, 'a ConfigMap and a Secret as files (the secret on a read-only tmpfs), downwardAPI and projected files', async ({ engine, defer }) => {
+scenario(live, 'a ConfigMap and a Secret as files (the secret on a read-only tmpfs), one key through subPath, downwardAPI and projected files', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/volumes-live files');
   defer(() => pods.deleteConfigMap('kd-vol-cm'), 'kd-vol-cm');
   defer(() => pods.deleteSecret('kd-vol-secret'), 'kd-vol-secret');
@@ -36,6 +36,7 @@ scenario(live, 'a ConfigMap and a Secret as files (the secret on a read-only tmp
           { name: 'creds', mountPath: '/etc/creds' },
           { name: 'info', mountPath: '/etc/podinfo' },
           { name: 'all', mountPath: '/etc/all' },
+          { name: 'cfg', mountPath: '/etc/app.conf', subPath: 'app.conf' },
         ],
       }],
       volumes: [
@@ -64,6 +65,7 @@ scenario(live, 'a ConfigMap and a Secret as files (the secret on a read-only tmp
   assert.is(await run(engine, id, 'touch /etc/cfg/x 2>/dev/null && echo writable || echo read-only'), 'read-only\n');
   assert.is(await run(engine, id, 'cat /etc/podinfo/labels; echo; cat /etc/podinfo/name; echo; cat /etc/podinfo/mem'), 'app="kd-vol"\ntier="a"\nkd-vol\n48');
   assert.is(await run(engine, id, 'cat /etc/all/other /etc/all/user /etc/all/ns'), 'omedefault');
+  assert.is(await run(engine, id, 'cat /etc/app.conf'), 'color=blue\n', 'one key mounted as a single file (subPath)');
 });
 
 scenario(live, 'a persistentVolumeClaim is a named volume that outlives its pod, per namespace and claim', async ({ engine, track, defer }) => {
