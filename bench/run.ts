@@ -6,7 +6,8 @@
  *
  * Environment: PODLING_BENCH_SERVICES=0|1 (the service-DNS rows; default: run them when the run is
  * still inside its time budget), PODLING_BENCH_AGENT=0 (skip the agent's supervision rows, about
- * four minutes), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the per-module
+ * four minutes), PODLING_BENCH_RECORD_REPLAY=0 (skip the docker CLI session under podling record and
+ * replay, about 30 s), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the per-module
  * PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { coldStart, footprintRows, installs, type ColdStart, type Installed } fr
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
 import { baseline, tables, targetList, type Row, type Target } from './report.js';
+import { recordReplayBench } from './record-replay.js';
 import { scaleBench, type ScaleResult } from './scale.js';
 import { serviceBench } from './services.js';
 import { fmt, interleave, summarize } from './stats.js';
@@ -253,6 +255,14 @@ async function main(): Promise<void> {
     }
   } else {
     skipped.push('agent (PODLING_BENCH_AGENT=0)');
+  }
+  if (process.env.PODLING_BENCH_RECORD_REPLAY !== '0') {
+    log('record-replay');
+    const recorded = await recordReplayBench(log).catch((err: Error) => ({ rows: [], skipped: `record-replay (failed: ${err.message})` }));
+    rows.push(...recorded.rows);
+    if (recorded.skipped) skipped.push(recorded.skipped);
+  } else {
+    skipped.push('record-replay (PODLING_BENCH_RECORD_REPLAY=0)');
   }
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();

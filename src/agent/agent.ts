@@ -6,7 +6,7 @@ import { clusterNetworkFrom, type ClusterNetwork } from '../pod/cluster.js';
 import { creatorAlive, creatorTag } from '../pod/creator.js';
 import { matches, parseSelector, type Requirement } from '../pod/selector.js';
 import { executeActions } from '../pod/execute.js';
-import { LABEL } from '../pod/labels.js';
+import { LABEL, namespaceFrom, qualifiedName, splitQualified } from '../pod/labels.js';
 import { acquireLease } from '../pod/lease.js';
 import { observePod } from '../pod/observe.js';
 import { planPod } from '../pod/plan.js';
@@ -148,9 +148,10 @@ export class Agent {
   private onEvent(event: EngineEvent): void {
     this.runtime.observe(event);
     if (event.Type !== 'container' || !RELEVANT.has(event.Action)) return;
-    const pod = event.Actor.Attributes?.[LABEL.podName];
+    const name = event.Actor.Attributes?.[LABEL.podName];
     const id = event.Actor.Attributes?.[LABEL.podId];
-    if (!pod || event.Actor.Attributes?.[LABEL.managed] !== 'true' || (id && this.foreign.has(id))) return;
+    if (!name || event.Actor.Attributes?.[LABEL.managed] !== 'true' || (id && this.foreign.has(id))) return;
+    const pod = qualifiedName(name, namespaceFrom(event.Actor.Attributes));
     this.fresh.delete(pod); // something changed since the relist: read it again
     this.schedule(pod);
   }
@@ -163,19 +164,20 @@ export class Agent {
     const listed = await readPods(this.engine, { signal: this.signal });
     for (const p of listed) if (!this.mine(p)) this.foreign.add(p.id);
     const pods = listed.filter((p) => this.mine(p));
-    const names = new Set(pods.map((p) => p.name));
+    const names = new Set(pods.map(keyOf));
     for (const pod of pods) {
       const print = fingerprint(pod);
-      if (all || this.fingerprints.get(pod.name) !== print) {
-        this.fresh.set(pod.name, pod);
-        this.schedule(pod.name);
+      const key = keyOf(pod);
+      if (all || this.fingerprints.get(key) !== print) {
+        this.fresh.set(key, pod);
+        this.schedule(key);
       }
-      this.fingerprints.set(pod.name, print);
+      this.fingerprints.set(key, print);
     }
     for (const name of this.fingerprints.keys()) if (!names.has(name)) this.forget(name);
   }
 
-  /** A sync of `pod`, once: asked again while one is queued, it is not queued twice; asked while one runs, it runs again after. */
+  /** A sync of `pod` (its qualified name, see qualifiedName), once: asked again while one is queued, it is not queued twice; asked while one runs, it runs again after. */
   private schedule(pod: string): void {
     if (this.signal?.aborted) return;
     const queued = this.queued.get(pod);
@@ -200,7 +202,8 @@ export class Agent {
   private async sync(name: string): Promise<void> {
     const given = this.fresh.get(name);
     this.fresh.delete(name);
-    const [record] = given ? [given] : await readPods(this.engine, { labels: [`${LABEL.podName}=${name}`], signal: this.signal });
+    const { name: podName, namespace } = splitQualified(name);
+    const [record] = given ? [given] : await readPods(this.engine, { labels: [`${LABEL.podName}=${podName}`], namespace, signal: this.signal });
     if (record && record.spec && !this.mine(record)) this.foreign.add(record.id);
     if (!record || record.deleting || !record.spec || !this.mine(record)) return this.forget(name);
     if (beingCreated(record, this.creator)) return this.wakeAt(name, Date.now() + 1000);
@@ -267,6 +270,9 @@ function beingCreated(pod: PodRecord, self: string): boolean {
   return pod.infra?.State === 'created' || pod.apps.some((c) => c.State === 'created')
     || pod.spec!.spec.containers.some((c) => !named.has(c.name));
 }
+
+/** The agent's key for a pod: its qualified name, unique across namespaces. */
+const keyOf = (pod: PodRecord) => qualifiedName(pod.name, pod.namespace);
 
 /** What a relist compares: which containers the pod has and in what state. */
 function fingerprint(pod: PodRecord): string {

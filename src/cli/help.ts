@@ -16,7 +16,12 @@ Commands:
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
   prune [--all]                               remove orphaned objects (--all: every managed object)
+
+Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
+command, -A (--all-namespaces) on the lists.
   agent [--once] [--log-format text|json]     supervise every pod: restarts with back-off, sandbox recreation
+  record FIXTURE [--upstream ADDRESS] -- COMMAND...   record any Docker client's engine traffic
+  replay FIXTURE [--strict] -- COMMAND...     serve that recording to the command, no engine needed
 
 Global options:
   -H, --host ADDRESS   engine address (unix:///path or tcp://host:port; default DOCKER_HOST or /var/run/docker.sock)
@@ -39,6 +44,27 @@ Options:
   --relist SECONDS        the safety-net relist behind the engine's events (default 60)
   --grace-period SECONDS  grace for containers the agent kills (default 30)
   --print-systemd-unit    print a systemd unit that keeps this agent running, and exit`,
+  record: `Usage: podling record FIXTURE [--upstream ADDRESS] -- COMMAND [ARGS...]
+
+Runs COMMAND with DOCKER_HOST pointing at a recording proxy in front of the engine (its
+environment otherwise untouched, but for DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: the proxy's socket
+is plain), and writes every exchange to FIXTURE, readable JSON, when it
+ends: the docker CLI, docker-py, dockerode, curl --unix-socket "\${DOCKER_HOST#unix://}", any
+client. Several connections at once, version negotiation and hijacked streams (attach, exec,
+run -i) included. Ids and times are kept as the engine sent them; credentials are never written.
+Exits with COMMAND's exit code.
+
+  --upstream ADDRESS   the engine (unix:///path, /path or tcp://host:port; default DOCKER_HOST or
+                       /var/run/docker.sock); it must answer /_ping before COMMAND starts`,
+  replay: `Usage: podling replay FIXTURE [--strict] -- COMMAND [ARGS...]
+
+Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it, as record
+does: no engine needed. A request is answered by an unused recording of the same method, path,
+query and body (byte for byte; the /vX.Y prefix aside); any other gets a 599 and is printed with
+the nearest recording once COMMAND ends. Exits with COMMAND's exit code when it failed.
+
+  --strict   also print the recordings COMMAND never used, and exit 1 when anything did not
+             match though COMMAND succeeded`,
   'pod create': `Usage: podling pod create NAME [options]
        podling pod create -f FILE
 
@@ -55,12 +81,15 @@ Options:
   --infra-image IMAGE     image for the infra container (default: built locally from catatonit)
   --isolated              join no cluster network: no other pod can reach this one
   --host-network          use the host's network namespace (ports are the host's)
-  -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)`,
+  -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)
+  -n, --namespace NS      the pod's namespace (a manifest's own must agree)`,
   'pod get': `Usage: podling pod get POD [-o json|yaml] [-w]
 
   -w, --watch   the pod as a table line, then a line per change until interrupted`,
-  'pod list': `Usage: podling pod list [-l SELECTOR] [-o wide|json] [-w]
+  'pod list': `Usage: podling pod list [-n NAMESPACE | -A] [-l SELECTOR] [-o wide|json] [-w]
 
+  -n, --namespace NS        the pods of one namespace (default "default")
+  -A, --all-namespaces      the pods of every namespace, with a NAMESPACE column
   -l, --selector SELECTOR   app=web,tier!=db,canary,!legacy
   -w, --watch               the table, then a line per change until interrupted (as kubectl get -w;
                             -o json: one {type, object} per line)`,
@@ -73,7 +102,7 @@ Options:
 Lines are prefixed with the container name when the pod has several. Init containers are shown
 when named with -c.
   -p, --previous   the attempt before the current one (the container restarted)`,
-  'pod exec': `Usage: podling pod exec POD [-c NAME] [-i] [-t] -- CMD [ARG...]
+  'pod exec': `Usage: podling pod exec POD [-n NAMESPACE] [-c NAME] [-i] [-t] -- CMD [ARG...]
 
 The command's exit code becomes podling's.
   -i, --stdin   pass standard input to the command`,
@@ -82,7 +111,7 @@ The command's exit code becomes podling's.
 From any pod on the cluster network, NAME resolves to the IPs of every running pod the selector
 matches. DNS carries addresses, not ports: clients connect to the target port.`,
   'service get': 'Usage: podling service get SERVICE [-o json|yaml]',
-  'service list': 'Usage: podling service list',
+  'service list': 'Usage: podling service list [-n NAMESPACE | -A]',
   'service delete': 'Usage: podling service delete SERVICE',
   prune: `Usage: podling prune [--all]
 

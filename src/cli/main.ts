@@ -6,6 +6,7 @@ import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
+import { recordCli, replayCli } from './record-commands.js';
 import { serviceCreate, serviceDelete, serviceGet, serviceList } from './service-commands.js';
 import { UsageError } from './usage.js';
 
@@ -39,6 +40,15 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/**
+ * Commands that make their own connections: no Engine is made for them, so a DOCKER_HOST they
+ * do not use (replay needs no engine) cannot stop them. `-H` is record's default upstream.
+ */
+const STANDALONE: Record<string, (argv: string[], host: string | undefined) => Promise<number>> = {
+  record: recordCli,
+  replay: replayCli,
+};
+
 /** Global options come before or after the command; the command's own are its business. */
 function splitGlobal(argv: string[]): { host?: string; debug: boolean; help: boolean; rest: string[] } {
   const rest: string[] = [];
@@ -61,23 +71,26 @@ export async function main(argv: string[]): Promise<number> {
   const { host, debug, help, rest } = splitGlobal(argv);
   const key = rest[0] === 'pod' || rest[0] === 'service' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
-  if (help || !command) {
+  const standalone = STANDALONE[key];
+  if (help || !(command || standalone)) {
     const text = HELP[key.trim()] ?? HELP.main!;
     if (help || !rest.length) { console.log(text); return help ? 0 : 2; }
     // One line, as for every other usage error: the help is one flag away, not a screenful of stderr.
     console.error(`podling: unknown command "${key.trim()}" (podling --help lists the commands)`);
     return 2;
   }
-  const engine = new Engine(host ? { host } : {});
+  let engine: Engine | undefined;
   try {
-    return await command(new Pods(engine), rest.slice(key.split(' ').length));
+    if (standalone) return await standalone(rest.slice(1), host);
+    engine = new Engine(host ? { host } : {});
+    return await command!(new Pods(engine), rest.slice(key.split(' ').length));
   } catch (err) {
     // One line per failure (node's parseArgs, for one, words its errors over several).
     console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);
     if (debug && err instanceof Error) console.error(err.stack);
     return exitCodeFor(err);
   } finally {
-    await engine.close().catch(() => {});
+    await engine?.close().catch(() => {});
   }
 }
 

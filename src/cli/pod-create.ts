@@ -5,6 +5,7 @@ import { ANNOTATION_ISOLATED, loadPodFile, type PodInput } from '../pod/spec.js'
 import { parseContainerFlag, parsePortFlag, parseScoped } from './container-flag.js';
 import { formatPod } from './print.js';
 import { progressPrinter } from './progress.js';
+import { NAMESPACE_OPTION, namespaceFlag } from './namespace-flag.js';
 import { UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -20,12 +21,14 @@ const OPTIONS = {
   'host-network': { type: 'boolean' },
   file: { type: 'string', short: 'f' },
   output: { type: 'string', short: 'o' },
+  ...NAMESPACE_OPTION,
 } as const;
 
 const RESTART_POLICIES: Record<string, 'Always' | 'OnFailure' | 'Never'> = { always: 'Always', onfailure: 'OnFailure', 'on-failure': 'OnFailure', never: 'Never' };
 
 export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const namespace = namespaceFlag(values.namespace);
   let input: PodInput;
   if (values.file) {
     const shaping = ['container', 'label', 'port', 'cpu', 'memory', 'restart', 'pull', 'isolated', 'host-network'] as const;
@@ -33,10 +36,15 @@ export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
     // Silently dropping, say, --isolated would leave a pod reachable that its owner believes is not.
     if (given.length || positionals.length) throw new UsageError(`-f FILE takes the whole pod from the file: no NAME or ${given.map((k) => `--${k}`).join(', ') || '--container'} with it`);
     const pod = await loadPodFile(values.file);
+    // kubectl's rule: -n fills in a manifest's missing namespace and must agree with one it names.
+    if (namespace !== undefined && pod.metadata.namespace !== undefined && pod.metadata.namespace !== namespace) {
+      throw new UsageError(`the namespace in ${values.file} ("${pod.metadata.namespace}") does not match -n ${namespace}`);
+    }
     for (const line of podNotices(pod)) console.error(`notice: ${line}`);
-    input = pod;
+    input = namespace === undefined ? pod : { ...pod, metadata: { ...pod.metadata, namespace } };
   } else {
     input = podFromFlags(positionals, values);
+    if (namespace !== undefined) input.metadata.namespace = namespace;
   }
   const pod = await pods.create(input, { onProgress: progressPrinter(), infraImage: values['infra-image'] });
   console.log(values.output ? await formatPod(pod, values.output) : `pod/${pod.metadata.name} created (id ${pod.metadata.uid}, ip ${pod.status.podIP ?? '<none>'}, ${pod.status.phase})`);

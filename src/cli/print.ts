@@ -22,7 +22,7 @@ function ready(pod: PodObject): string {
 
 const restarts = (pod: PodObject) => String(pod.status.containerStatuses.reduce((n, c) => n + c.restartCount, 0));
 
-export const POD_HEAD = (wide: boolean) => ['NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
+export const POD_HEAD = (wide: boolean, namespaces = false) => [...(namespaces ? ['NAMESPACE'] : []), 'NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
 
 /** kubectl's STATUS: the reason a container waits (CrashLoopBackOff), else the pod's phase and reason. */
 function statusText(p: PodObject): string {
@@ -31,15 +31,17 @@ function statusText(p: PodObject): string {
   return p.status.reason ? (p.status.reason.startsWith('Init:') ? p.status.reason : `${p.status.phase} (${p.status.reason})`) : p.status.phase;
 }
 
-export function podRow(p: PodObject, wide: boolean, status = statusText(p)): string[] {
+/** A pod's row; with `namespaces` (`-A`) it starts with the pod's namespace, as kubectl's does. */
+export function podRow(p: PodObject, wide: boolean, status = statusText(p), namespaces = false): string[] {
   return [
+    ...(namespaces ? [p.metadata.namespace] : []),
     p.metadata.name, p.metadata.uid, ready(p), status, restarts(p), age(p.metadata.creationTimestamp),
     ...(wide ? [p.status.podIP ?? '<none>', p.status.containerStatuses.map((c) => c.name).join(','), Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
   ];
 }
 
-export function podTable(pods: PodObject[], wide: boolean): string {
-  return table([POD_HEAD(wide), ...pods.map((p) => podRow(p, wide))]);
+export function podTable(pods: PodObject[], wide: boolean, namespaces = false): string {
+  return table([POD_HEAD(wide, namespaces), ...pods.map((p) => podRow(p, wide, undefined, namespaces))]);
 }
 
 /** A row laid out to the columns of a table printed before (as `kubectl get -w` lines up its changes). */
@@ -64,6 +66,7 @@ export async function formatPod(pod: PodObject, format: string | undefined): Pro
   const supervised = conditions.find((c) => c.type === 'podling.io/Supervised');
   const lines = [
     `Name:        ${pod.metadata.name}`,
+    `Namespace:   ${pod.metadata.namespace}`,
     `ID:          ${pod.metadata.uid}`,
     `Status:      ${pod.status.phase}${pod.status.reason ? ` (${pod.status.reason})` : ''}`,
     `IP:          ${pod.status.podIP ?? '<none>'}`,

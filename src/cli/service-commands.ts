@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Pods, ServiceObject } from '../pod/index.js';
 import { parseSelector } from '../pod/selector.js';
 import { age, table, toYaml } from './print.js';
+import { ALL_NAMESPACES_OPTION, listScope, NAMESPACE_OPTION, namespaceFlag } from './namespace-flag.js';
 import { UsageError } from './usage.js';
 
 /** `--selector k=v[,k=v...]`: services select by equality only, as Kubernetes' Service does. */
@@ -26,14 +27,15 @@ function port(text: string | undefined, option: string): number | undefined {
 
 export async function serviceCreate(pods: Pods, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: {
-    selector: { type: 'string' }, port: { type: 'string' }, 'target-port': { type: 'string' }, protocol: { type: 'string' },
+    selector: { type: 'string' }, port: { type: 'string' }, 'target-port': { type: 'string' }, protocol: { type: 'string' }, ...NAMESPACE_OPTION,
   } });
+  const namespace = namespaceFlag(values.namespace);
   if (positionals.length !== 1) throw new UsageError('service create takes exactly one NAME');
   if (!values.selector) throw new UsageError('service create needs --selector KEY=VALUE[,KEY=VALUE...]');
   const protocol = (values.protocol ?? 'tcp').toUpperCase();
   if (protocol !== 'TCP' && protocol !== 'UDP') throw new UsageError(`--protocol ${values.protocol}: use tcp or udp`);
   const svc = await pods.createService({
-    name: positionals[0]!, selector: selectorMap(values.selector),
+    name: positionals[0]!, ...(namespace ? { namespace } : {}), selector: selectorMap(values.selector),
     port: port(values.port, '--port') ?? missing('--port'), targetPort: port(values['target-port'], '--target-port'), protocol,
   });
   console.log(`service/${svc.metadata.name} created (${svc.endpoints.length} endpoint${svc.endpoints.length === 1 ? '' : 's'})`);
@@ -45,10 +47,10 @@ function missing(option: string): never {
 }
 
 export async function serviceGet(pods: Pods, argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { output: { type: 'string', short: 'o' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, ...NAMESPACE_OPTION } });
   if (positionals.length !== 1) throw new UsageError('service get takes exactly one SERVICE');
   if (values.output && !['json', 'yaml'].includes(values.output)) throw new UsageError(`-o ${values.output}: use json or yaml`);
-  const svc = await pods.getService(positionals[0]!);
+  const svc = await pods.getService(positionals[0]!, { namespace: namespaceFlag(values.namespace) });
   if (values.output === 'json') console.log(JSON.stringify(svc, null, 2));
   else if (values.output === 'yaml') console.log(await toYaml(svc));
   else console.log(describe(svc));
@@ -59,6 +61,7 @@ function describe(svc: ServiceObject): string {
   const p = svc.spec.ports[0]!;
   return [
     `Name:        ${svc.metadata.name}`,
+    `Namespace:   ${svc.metadata.namespace}`,
     `Selector:    ${Object.entries(svc.spec.selector).map(([k, v]) => `${k}=${v}`).join(',')}`,
     `Port:        ${p.port}/${p.protocol} -> ${p.targetPort}`,
     `Endpoints:   ${svc.endpoints.join(', ') || '<none>'}`,
@@ -66,19 +69,23 @@ function describe(svc: ServiceObject): string {
 }
 
 export async function serviceList(pods: Pods, argv: string[]): Promise<number> {
-  if (argv.length) throw new UsageError(`service list takes no arguments (got ${argv.join(' ')})`);
-  const services = await pods.listServices();
-  if (!services.length) { console.error('no services'); return 0; }
-  console.log(table([['NAME', 'SELECTOR', 'PORT', 'ENDPOINTS', 'AGE'], ...services.map((s) => [
-    s.metadata.name, Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(','),
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...NAMESPACE_OPTION, ...ALL_NAMESPACES_OPTION } });
+  if (positionals.length) throw new UsageError(`service list takes no arguments (got ${positionals.join(' ')})`);
+  const scope = listScope(values);
+  const services = await pods.listServices(scope);
+  if (!services.length) { console.error(scope.allNamespaces ? 'No resources found' : `No resources found in ${scope.namespace ?? 'default'} namespace.`); return 0; }
+  const all = scope.allNamespaces === true;
+  console.log(table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'SELECTOR', 'PORT', 'ENDPOINTS', 'AGE'], ...services.map((s) => [
+    ...(all ? [s.metadata.namespace] : []), s.metadata.name, Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(','),
     `${s.spec.ports[0]!.port}/${s.spec.ports[0]!.protocol}`, s.endpoints.join(',') || '<none>', age(s.metadata.creationTimestamp),
   ])]));
   return 0;
 }
 
 export async function serviceDelete(pods: Pods, argv: string[]): Promise<number> {
-  if (argv.length !== 1) throw new UsageError('service delete takes exactly one SERVICE');
-  await pods.deleteService(argv[0]!);
-  console.log(`service/${argv[0]} deleted`);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...NAMESPACE_OPTION } });
+  if (positionals.length !== 1) throw new UsageError('service delete takes exactly one SERVICE');
+  await pods.deleteService(positionals[0]!, { namespace: namespaceFlag(values.namespace) });
+  console.log(`service/${positionals[0]} deleted`);
   return 0;
 }

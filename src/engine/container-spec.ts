@@ -41,6 +41,7 @@ export const HostConfig = z.strictObject({
   DnsOptions: z.array(z.string()).optional(),
   DnsSearch: z.array(z.string()).optional(),
   CapAdd: z.array(z.string()).optional(),
+  GroupAdd: z.array(z.string()).optional(),
   CapDrop: z.array(z.string()).optional(),
   ReadonlyRootfs: z.boolean().optional(),
   SecurityOpt: z.array(z.string()).optional(),

@@ -30,6 +30,7 @@ export const ImageInspect = z.object({
     Cmd: z.array(z.string()).nullish(),
     Entrypoint: z.array(z.string()).nullish(),
     Env: z.array(z.string()).nullish(),
+    User: z.string().nullish(),
     Labels: StringMap.nullish(),
   }).nullish(),
   RootFS: z.object({ Type: z.string(), Layers: z.array(z.string()).optional() }).optional(),

@@ -26,6 +26,7 @@ export const SystemInfo = z.object({
   NCPU: z.number().optional(),
   MemTotal: z.number().optional(),
   CgroupVersion: z.string().optional(),
+  SecurityOptions: z.array(z.string()).nullish(),
 });
 export type SystemInfo = Answer<typeof SystemInfo>;
 

@@ -1,22 +1,26 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
-import { LABEL } from './labels.js';
+import { podNames, serviceNames } from './dns.js';
+import { DEFAULT_NAMESPACE, LABEL } from './labels.js';
 import { isReady, readPods, summarize, type PodRecord } from './read.js';
 import { hasGatingProbes, readProbeStatus } from './readiness.js';
 import { matches, type Requirement } from './selector.js';
 import type { Pod } from './spec.js';
-import { isIsolated } from './spec.js';
+import { isIsolated, namespaceOf } from './spec.js';
 
-interface ServiceLike { name: string; selector: Record<string, string> }
+interface ServiceLike { name: string; namespace?: string | undefined; selector: Record<string, string> }
 
 const requirementsOf = (s: ServiceLike): Requirement[] => Object.entries(s.selector).map(([key, value]) => ({ key, op: '=', value }));
 
 /**
- * A pod's DNS names on the cluster network: its own name, and every service that selects it while
- * the pod is ready (a pod whose readiness is probed starts unready: only its own name).
+ * A pod's DNS names on the cluster network: its own names (see dns.ts), and those of every service
+ * of its namespace that selects it while the pod is ready (a pod whose readiness is probed starts
+ * unready: only its own names).
  */
 export function aliasesFor(pod: Pod, services: ServiceLike[], ready = !hasGatingProbes(pod)): string[] {
-  return [pod.metadata.name, ...(ready ? services.filter((s) => matches(requirementsOf(s), pod.metadata.labels)).map((s) => s.name) : [])];
+  const namespace = namespaceOf(pod);
+  const selecting = ready ? services.filter((s) => (s.namespace ?? DEFAULT_NAMESPACE) === namespace && matches(requirementsOf(s), pod.metadata.labels)) : [];
+  return [...podNames(pod, namespace), ...selecting.flatMap((s) => serviceNames(s.name, namespace))];
 }
 
 /**
@@ -39,8 +43,10 @@ export async function syncAliases(engine: Engine, cluster: string, services: Ser
       const endpoint = detail.NetworkSettings.Networks?.[cluster];
       if (!endpoint?.IPAddress) return;
       const want = aliasesFor(record.spec, services, await readyForServices(engine, record, options.signal));
-      // The engine adds the short container id to the aliases it reports; it is not ours to manage.
-      const have = (endpoint.Aliases ?? []).filter((a) => a !== detail.Id.slice(0, 12));
+      // The engine adds the short container id and the hostname to the aliases it reports; they
+      // are not ours to manage (and comparing with them would reconnect the pod on every sync).
+      const added = new Set([detail.Id.slice(0, 12), detail.Config.Hostname]);
+      const have = (endpoint.Aliases ?? []).filter((a) => !added.has(a));
       if (sameSet(want, have)) return;
       await engine.networks.disconnect(cluster, infra.Id, { force: true });
       await engine.networks.connect(cluster, infra.Id, { Aliases: want, IPAMConfig: { IPv4Address: endpoint.IPAddress } });

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
-import { LABEL, podNetworkName, type Role } from './labels.js';
-import { cpuShares, parseCpu, parseMemory } from './quantity.js';
+import { dnsSettings } from './dns.js';
+import { LABEL, namespaceLabel, podNetworkName, type Role } from './labels.js';
+import { containerBudget } from './pod-resources.js';
+import { cpuShares } from './quantity.js';
+import { appHostSecurity, appProcess, infraNamespaces, type ContainerConfig } from './security.js';
+import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
 import type { ResolvedContainer } from './env.js';
-import type { Container, InitContainer, Pod } from './spec.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
@@ -45,6 +48,7 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
     [LABEL.managed]: 'true',
     [LABEL.podId]: podId,
     [LABEL.podName]: pod.metadata.name,
+    ...namespaceLabel(namespaceOf(pod)),
     [LABEL.role]: role,
     [LABEL.type]: role === 'infra' ? 'pod-infra' : 'pod-app',
     [LABEL.creator]: creator,
@@ -69,15 +73,19 @@ export interface InfraNetworks {
 export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}, sandbox: AttemptInfo = { attempt: 0 }): ContainerSpec {
   const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod), [LABEL.attempt]: String(sandbox.attempt) };
   const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
+  // Apps share the infra's /etc/hosts and resolv.conf (they join its network namespace), so the
+  // pod's resolver and host aliases are set here once.
+  const { Hostname, Domainname, ...resolver } = dnsSettings(pod, namespaceOf(pod));
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId) } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId), ...resolver, ...infraNamespaces(pod) } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
   return {
     Image: image,
-    Hostname: pod.spec.hostname ?? pod.metadata.name,
+    Hostname,
+    Domainname,
     Labels: labels,
     ExposedPorts: Object.fromEntries(ports.map((p) => [`${p.containerPort}/${p.protocol.toLowerCase()}`, {}])),
     HostConfig: {
@@ -86,6 +94,8 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       RestartPolicy,
       Mounts: infraMounts(pod, podId),
       PortBindings: portBindings(pod),
+      ...resolver,
+      ...infraNamespaces(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };
@@ -115,6 +125,8 @@ export interface AppAttempt extends AttemptInfo {
   mountpoints?: Map<string, string>;
   /** The environment, command and args with valueFrom, envFrom and `$(VAR)` resolved (env.ts). */
   resolved?: ResolvedContainer;
+  /** What the spec needed looked up (the image's user, seccomp profiles): see container-config.ts. */
+  config?: ContainerConfig;
 }
 
 /**
@@ -122,17 +134,14 @@ export interface AppAttempt extends AttemptInfo {
  * carries the pod spec too, so a pod whose infra was removed can still be rebuilt from the engine.
  */
 export function appSpec(pod: Pod, podId: string, container: Container | InitContainer, infraId: string, creator: string, run: AppAttempt = { attempt: 0, sandboxAttempt: 0 }): ContainerSpec {
-  const limits = container.resources?.limits;
-  const requests = container.resources?.requests;
-  const memory = limits?.memory === undefined ? undefined : (parseMemory(limits.memory) as number);
-  const cpuRequest = requests?.cpu === undefined ? undefined : (parseCpu(requests.cpu) as number);
-  const memoryRequest = requests?.memory === undefined ? undefined : (parseMemory(requests.memory) as number);
+  const { cpuLimit, memoryLimit: memory, cpuRequest, memoryRequest } = containerBudget(pod.spec, container);
   return {
     Image: container.image,
     Entrypoint: run.resolved?.command ?? container.command,
     Cmd: run.resolved?.args ?? container.args,
     Env: run.resolved && (container.env || container.envFrom) ? run.resolved.env.map(([name, value]) => `${name}=${value}`) : container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
+    ...appProcess(pod, container, run.config),
     Labels: {
       ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
       [LABEL.container]: container.name,
@@ -150,7 +159,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,
-      NanoCpus: limits?.cpu === undefined ? undefined : (parseCpu(limits.cpu) as number),
+      NanoCpus: cpuLimit,
       CpuShares: cpuRequest === undefined ? undefined : cpuShares(cpuRequest),
       Memory: memory,
       // No swap beyond the limit, as on a kubelet: a limit that swap can stretch is no limit.
@@ -158,6 +167,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       // A soft limit the kernel reclaims down to under memory pressure: the nearest a single
       // engine has to a scheduler's guarantee.
       MemoryReservation: memoryRequest,
+      ...appHostSecurity(pod, container, infraId, run.config),
     },
   };
 }

@@ -11,7 +11,7 @@ import { observePod } from './observe.js';
 import { readPods } from './read.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
-import { isSidecar, type Pod } from './spec.js';
+import { isSidecar, podKey, type Pod } from './spec.js';
 import { checkReferences, readPodSources } from './env-sources.js';
 import { checkHostPaths } from './host-paths.js';
 
@@ -74,7 +74,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
     if (options.signal?.aborted) throw isPodlingError(err, 'aborted') ? err : new PodError('aborted', `pod ${name}: create aborted`, { cause: err });
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
     // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.
-    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(name)}`)) {
+    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(podKey(pod))}`)) {
       throw new PodFailedError(name, 'AlreadyExists', `a pod named "${name}" already exists`, { cause: failed.cause });
     }
     throw failed;
@@ -101,7 +101,7 @@ async function initialize(runtime: PodRuntime, pod: Pod, id: string, execute: Ex
     }
     const failed = observed.attempts.find((a) => isInit(pod, a.name) && a.state === 'exited' && a.exitCode !== 0);
     if (failed) {
-      const tail = await (await engine.containers.logs(failed.id, { tail: 3, tty: false, signal: execute.signal })).text().catch(() => ({ stdout: '', stderr: '' }));
+      const tail = await (await engine.containers.logs(failed.id, { tail: 3, tty: pod.spec.initContainers?.find((c) => c.name === failed.name)?.tty === true, signal: execute.signal })).text().catch(() => ({ stdout: '', stderr: '' }));
       const said = `${tail.stderr}${tail.stdout}`.trim().split('\n').at(-1) ?? '';
       throw new PodFailedError(pod.metadata.name, 'InitContainerError', `init container ${failed.name} exited ${failed.exitCode}${said ? `: ${said.slice(0, 200)}` : ''}`);
     }

@@ -1,7 +1,7 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './execute.js';
-import { LABEL, deletingName, podNetworkName } from './labels.js';
+import { LABEL, deletingName, podNetworkName, qualifiedName } from './labels.js';
 import { readPods, type PodRecord } from './read.js';
 
 export interface DeleteOptions {
@@ -24,7 +24,7 @@ export interface DeleteOptions {
 export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteOptions = {}): Promise<void> {
   // Marked first, so an agent watching the pod's containers die does not bring it back.
   const call = { signal: options.signal };
-  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(pod.name), call).catch(ignoreMissing);
+  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(qualifiedName(pod.name, pod.namespace)), call).catch(ignoreMissing);
   await removeAll(engine, pod, options);
   // An agent's sync already under way when the mark went on may have made a container since the
   // pod was read: one more look by the pod's id takes it too.

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { resolveContainer, type ObjectValues, type PodFacts, type PodSources, type ResolvedContainer } from './env.js';
-import { namespaceOf } from './labels.js';
+import { namespaceOf } from './spec.js';
 import { volumeContent, volumeReferences } from './volume-files.js';
 import { isFileVolume } from './volumes.js';
 import { hostAddress, podAddress } from './read.js';
@@ -17,7 +17,7 @@ import { readStored, readValues, type StoredKind } from './store.js';
 type AnyContainer = Container | InitContainer;
 type Signal = { signal?: AbortSignal };
 
-/** The pod's namespace; `metadata.namespace` is read when the pod schema has it. */
+/** The pod's namespace: the ConfigMaps and Secrets it names are looked up there. */
 export const podNamespace = (pod: Pod): string => namespaceOf(pod);
 
 const allContainers = (pod: Pod): AnyContainer[] => [...pod.spec.initContainers ?? [], ...pod.spec.containers];

@@ -19,9 +19,7 @@ export class PodError extends PodlingError<PodErrorKind> {
 /** Why a pod could not be created, named as the kubelet names its reasons. */
 export type PodFailureReason =
   | 'ImagePullError' | 'ErrImageNeverPull' | 'InfraImageError' | 'NetworkCreateError'
-  | 'ContainerCreateError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'AlreadyExists'
-  /** The kubelet's name: a ConfigMap, Secret or key the container's env or volumes need is missing. */
-  | 'CreateContainerConfigError';
+  | 'ContainerCreateError' | 'CreateContainerConfigError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'AlreadyExists';
 
 /** A pod create that failed and was rolled back: its phase is Failed, with a reason and the daemon's message. */
 export class PodFailedError extends PodError {
@@ -34,8 +32,9 @@ export class PodFailedError extends PodError {
 
 export class PodNotFoundError extends PodError {
   override readonly name = 'PodNotFoundError';
-  constructor(readonly pod: string) {
-    super('not-found', `pod "${pod}" not found`);
+  constructor(readonly pod: string, readonly namespace = 'default') {
+    // kubectl's words; the namespace is named only outside the default one, as kubectl does.
+    super('not-found', `pod "${pod}" not found${namespace === 'default' ? '' : ` in namespace "${namespace}"`}`);
   }
 }
 

@@ -3,14 +3,16 @@ import { isConflict, isNotFound } from '../engine/errors.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
+import { containerConfigs } from './container-config.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
 import { ensureImages } from './images.js';
-import { LABEL, appName, infraName, podNetworkName, volumeName } from './labels.js';
+import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
+import type { ContainerConfig } from './security.js';
 import { readServices } from './services.js';
-import { isIsolated, type Pod } from './spec.js';
+import { isIsolated, namespaceOf, podKey, type Pod } from './spec.js';
 import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
 import { fillVolumes } from './volume-files.js';
 import { checkHostPaths, createHostFiles } from './host-paths.js';
@@ -40,6 +42,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
   sources?: PodSources;
+  /** What each starting container's spec needed looked up (filled in by the executor itself). */
+  configs?: Map<string, ContainerConfig>;
 }
 
 /** Everything made so far, so a one-shot create can take it back (the agent never does). */
@@ -102,6 +106,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
   try {
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
     const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
+    const configs = begin('CreateContainerConfigError', async () => { await images; return containerConfigs(engine, pod, names(actions.start), options.signal); });
     const network = begin('NetworkCreateError', async () => {
       if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
     });
@@ -110,9 +115,9 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     if (!cluster) await network;
     // Not before the images are there: a pod whose image cannot be had makes no container at all.
     const infra = await begin('ContainerCreateError', async () => {
-      const [image] = await Promise.all([infraImage, images]);
+      const [image] = await Promise.all([infraImage, images, configs]);
       const spec = infraSpec(pod, options.podId, image, options.creator, { cluster }, { attempt: sandbox.attempt, supervised: options.supervised });
-      return engine.containers.create(spec, { name: infraName(name), ...call });
+      return engine.containers.create(spec, { name: infraName(podKey(pod)), ...call });
     });
     made.infra = infra.Id;
     const infraReady = begin('ContainerStartError', async () => {
@@ -126,10 +131,11 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
       if (!made.network) return;
       await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
     });
+    const withConfigs = { ...options, configs: await configs };
     // A container that reads the pod's address (status.podIP) is made once the infra runs and has one.
     const created = await settled(actions.start.map((s) => begin('ContainerCreateError', async () => {
       if (needsAddress(containerNamed(pod, s.name))) await infraReady;
-      return createApp(engine, pod, s, infra.Id, sandbox.attempt, options, made);
+      return createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made);
     })));
     await infraReady;
     await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
@@ -144,9 +150,11 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   if (!start.length) return {};
   const { engine } = runtime;
   const name = pod.metadata.name;
-  await step(name, 'ImagePullError', () => ensureImages(engine, pod, names(start.filter((s) => !s.existing)), options));
+  const fresh = names(start.filter((s) => !s.existing));
+  await step(name, 'ImagePullError', () => ensureImages(engine, pod, fresh, options));
+  const configs = await step(name, 'CreateContainerConfigError', () => containerConfigs(engine, pod, fresh, options.signal));
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
-    s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, options, made)
+    s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, { ...options, configs }, made)
   ))));
   await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, { signal: options.signal }))));
   return Object.fromEntries(created);
@@ -162,9 +170,10 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
     : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
+    config: options.configs?.get(s.name),
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
-  const { Id } = await engine.containers.create(spec, { name: appName(pod.metadata.name, s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
+  const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
   made.apps.push(Id);
   return [s.name, Id] as const;
 }
@@ -215,7 +224,7 @@ async function ensureNetwork(engine: Engine, pod: Pod, options: ExecuteOptions):
       Name: network,
       Driver: 'bridge',
       Labels: {
-        [LABEL.managed]: 'true', [LABEL.podId]: options.podId, [LABEL.podName]: pod.metadata.name,
+        [LABEL.managed]: 'true', [LABEL.podId]: options.podId, [LABEL.podName]: pod.metadata.name, ...namespaceLabel(namespaceOf(pod)),
         [LABEL.type]: 'pod-network', [LABEL.creator]: options.creator,
       },
     }, { signal: options.signal });

@@ -22,6 +22,11 @@ const notYet = (what = ''): FieldRule => refused(`not supported yet${what ? `: $
 const SERVER_SET = 'set by Podling; a value given is ignored, as the API server ignores it';
 const NO_SCHEDULER = 'one engine, no scheduler: nothing to place';
 const NO_ACCOUNTS = 'no API server, so no service accounts or tokens';
+const SELINUX = 'Podling sets no SELinux labels: the engine labels containers itself when its host enforces SELinux';
+const WINDOWS = 'Windows options apply only to Windows containers; Kubernetes ignores them on Linux too';
+const PROFILES = (kind: 'seccomp' | 'apparmor') => `\`RuntimeDefault\` (and no profile) is Docker's default; \`Unconfined\` is \`${kind}=unconfined\`; \`Localhost\` is ${kind === 'seccomp'
+  ? 'the profile file\'s JSON in `seccomp=`: Docker takes the profile, not a path'
+  : '`apparmor=NAME`, a profile loaded on the engine\'s host; where the host does not run AppArmor (Docker would drop the option) the pod fails with CreateContainerConfigError'}`;
 
 export const FIELDS = {
   Pod: {
@@ -33,7 +38,7 @@ export const FIELDS = {
   },
   ObjectMeta: {
     name: done(),
-    namespace: notYet('every pod is in the default namespace'),
+    namespace: done('scopes pod, service, ConfigMap and Secret names; `default` when absent'),
     labels: done(),
     annotations: done(),
     generateName: refused('a pod needs its own name: Podling keeps pod names unique through the engine\'s container names'),
@@ -56,23 +61,23 @@ export const FIELDS = {
     restartPolicy: done('under `podling agent`, with the kubelet\'s back-off'),
     hostname: done(),
     hostNetwork: done(),
-    subdomain: notYet(),
-    setHostnameAsFQDN: notYet(),
+    subdomain: done('the pod answers as HOSTNAME.SUBDOMAIN.NAMESPACE.svc.cluster.local, its domain name is set'),
+    setHostnameAsFQDN: done(),
     hostnameOverride: notYet(),
-    hostPID: notYet(),
-    hostIPC: notYet(),
-    hostUsers: notYet(),
-    shareProcessNamespace: notYet(),
-    hostAliases: notYet(),
-    dnsPolicy: notYet(),
-    dnsConfig: notYet(),
-    securityContext: notYet(),
+    hostPID: done('the infra and every container are in the host\'s PID namespace (`PidMode: host`)'),
+    hostIPC: done('the infra is in the host\'s IPC namespace (`IpcMode: host`); the containers join the infra\'s, as always'),
+    hostUsers: done('`true` (the default) only; `false` is refused: Docker\'s user namespaces are per daemon (userns-remap), not per pod'),
+    shareProcessNamespace: done('the containers join the infra\'s PID namespace (`PidMode: container:<infra>`), whose catatonit is PID 1, as the pause process is'),
+    securityContext: done('defaults for every container\'s securityContext (the container\'s own fields win), groups, and the pod\'s sysctls'),
+    hostAliases: done('lines in the pod\'s /etc/hosts'),
+    dnsPolicy: done('ClusterFirst: the namespace\'s search list on the engine\'s DNS (ndots:1, see the README); Default: the engine\'s resolver; None: dnsConfig alone. Docker\'s DNS still answers cluster names under every policy'),
+    dnsConfig: done(),
     terminationGracePeriodSeconds: notYet(),
     activeDeadlineSeconds: notYet(),
     imagePullSecrets: notYet(),
     nodeName: notYet(),
     nodeSelector: notYet(),
-    resources: notYet('pod-level resources'),
+    resources: done('a budget carried by each container: its limit must fit in the pod\'s, one without a limit gets the pod\'s, the pod\'s request beyond the containers\' is shared by those that request none (README, Pods)'),
     enableServiceLinks: notice('Podling does not set the <SERVICE>_SERVICE_HOST variables yet'),
     serviceAccountName: notice(NO_ACCOUNTS),
     serviceAccount: notice(NO_ACCOUNTS),
@@ -92,6 +97,9 @@ export const FIELDS = {
     readinessGates: refused('nothing sets the conditions a readiness gate waits for, so the pod would never be ready'),
     resourceClaims: refused('dynamic resource allocation needs a resource driver, which a Docker engine has not'),
   },
+  PodDNSConfig: { nameservers: done(), searches: done(), options: done() },
+  PodDNSConfigOption: { name: done(), value: done() },
+  HostAlias: { ip: done(), hostnames: done() },
   Container: {
     name: done(),
     image: done(),
@@ -110,10 +118,10 @@ export const FIELDS = {
     restartPolicy: done('init containers only: `Always` makes a native sidecar'),
     restartPolicyRules: notYet(),
     lifecycle: notYet(),
-    securityContext: notYet(),
-    stdin: notYet(),
-    stdinOnce: notYet(),
-    tty: notYet(),
+    securityContext: done(),
+    stdin: done('`OpenStdin`'),
+    stdinOnce: done('`StdinOnce`'),
+    tty: done('`Tty`: the logs are then one raw stream, as Kubernetes\' are'),
     terminationMessagePath: notYet(),
     terminationMessagePolicy: notYet(),
     resizePolicy: notice('no in-place resize: a changed spec replaces the container'),
@@ -178,6 +186,51 @@ export const FIELDS = {
       'gcePersistentDisk',
     ].map((source) => [source, refused('a network or cloud volume plugin; mount it on the host and use hostPath')])),
   },
+  SecurityContext: {
+    runAsUser: done('the engine\'s `User` (uid, with runAsGroup as `uid:gid`)'),
+    runAsGroup: done('the group of `User`; without runAsUser, the image\'s user with this group'),
+    runAsNonRoot: done('checked against runAsUser, else the image\'s user: root or a user name cannot be verified, so the container is not made (CreateContainerConfigError)'),
+    readOnlyRootFilesystem: done('`ReadonlyRootfs`'),
+    privileged: done('`Privileged`'),
+    allowPrivilegeEscalation: done('`false` is `no-new-privileges`'),
+    capabilities: done('`CapAdd` / `CapDrop`'),
+    seccompProfile: done(PROFILES('seccomp')),
+    appArmorProfile: done(PROFILES('apparmor')),
+    procMount: done('`Default` only; `Unmasked` is refused: it needs a user namespace of the pod\'s own (hostUsers: false)'),
+    seLinuxOptions: notice(SELINUX),
+    windowsOptions: notice(WINDOWS),
+  },
+  PodSecurityContext: {
+    runAsUser: done('the default of every container\'s runAsUser'),
+    runAsGroup: done('the default of every container\'s runAsGroup'),
+    runAsNonRoot: done('the default of every container\'s runAsNonRoot'),
+    seccompProfile: done('the default of every container\'s seccompProfile'),
+    appArmorProfile: done('the default of every container\'s appArmorProfile'),
+    fsGroup: done('a supplementary group of every container (`GroupAdd`); Memory emptyDirs are owned by it, setgid; disk emptyDirs keep the engine\'s ownership (no mount option can change it)'),
+    fsGroupChangePolicy: done('volumes are new with the pod, so both policies give the same result'),
+    supplementalGroups: done('`GroupAdd` on every container'),
+    supplementalGroupsPolicy: done('`Merge` only; `Strict` is refused: Docker always adds the groups the image\'s /etc/group gives the user'),
+    sysctls: done('`Sysctls` on the infra, which holds the pod\'s network and IPC namespaces; only those namespaces\' sysctls (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*), and not in a hostNetwork or hostIPC pod'),
+    seLinuxOptions: notice(SELINUX),
+    seLinuxChangePolicy: notice(SELINUX),
+    windowsOptions: notice(WINDOWS),
+  },
+  Capabilities: {
+    add: done('`CapAdd`: names without the CAP_ prefix, or ALL'),
+    drop: done('`CapDrop`: names without the CAP_ prefix, or ALL'),
+  },
+  SeccompProfile: {
+    type: done(),
+    localhostProfile: done('a file under /var/lib/kubelet/seccomp (or $PODLING_SECCOMP_ROOT) on the host Podling runs on'),
+  },
+  AppArmorProfile: {
+    type: done(),
+    localhostProfile: done('the name of a profile loaded on the engine\'s host'),
+  },
+  Sysctl: {
+    name: done(),
+    value: done(),
+  },
 } satisfies Record<string, Record<string, FieldRule>>;
 
 export type FieldType = keyof typeof FIELDS;
@@ -207,8 +260,8 @@ export const SERVER_SET_META = Object.entries(FIELDS.ObjectMeta).filter(([, rule
 
 /** Where each type sits inside a Pod, for walking one: `[field, type, isList]`. */
 const NESTED: Partial<Record<FieldType, [string, FieldType, boolean][]>> = {
-  PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true]],
-  Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true]],
+  PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true], ['securityContext', 'PodSecurityContext', false]],
+  Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true], ['securityContext', 'SecurityContext', false]],
   EnvVar: [['valueFrom', 'EnvVarSource', false]],
 };
 

@@ -6,7 +6,8 @@ import { podLogs, selectContainers, type LogLine, type PodLogOptions } from './l
 import { prune, type PruneReport } from './prune.js';
 import { describe, describeCreated, findPod, readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, parseSelector } from './selector.js';
-import { parsePod, type Pod, type PodInput } from './spec.js';
+import { parsePod, podKey, type Pod, type PodInput } from './spec.js';
+import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
@@ -25,6 +26,11 @@ export interface PodsOptions {
 }
 
 type Signal = { signal?: AbortSignal };
+/** Which namespace a name is looked up in: `default` unless given, as kubectl does. */
+type InNamespace = { namespace?: string };
+/** Which namespaces a list covers: one (`default` unless given) or all of them. */
+type Namespaces = { namespace?: string; allNamespaces?: boolean };
+const listed = (options: Namespaces) => (options.allNamespaces ? undefined : options.namespace ?? DEFAULT_NAMESPACE);
 
 /**
  * Pods on one engine. State lives in the engine's labels, so any process sees the same pods.
@@ -47,44 +53,44 @@ export class Pods {
   async create(input: PodInput | Pod, options: CreateOptions = {}): Promise<PodObject> {
     const pod = parsePod(input);
     const id = this.defaults.newId?.(); // taken in call order, before any waiting
-    return this.runtime.serial(pod.metadata.name, async () => {
+    return this.runtime.serial(podKey(pod), async () => {
       const created = await createPod(this.runtime, pod, { id, creator: this.defaults.creator, ...options });
       return describeCreated(this.engine, pod, created, options);
     });
   }
 
-  /** One pod by name or id, with exact container states. */
-  async get(ref: string, options: Signal = {}): Promise<PodObject> {
+  /** One pod by name (in its namespace) or id, with exact container states. */
+  async get(ref: string, options: Signal & InNamespace = {}): Promise<PodObject> {
     return describe(this.engine, await findPod(this.engine, ref, options), options);
   }
 
   /** All pods, optionally filtered by a label selector (`app=web,tier!=db`); one engine call. */
-  async list(options: { selector?: string; signal?: AbortSignal } = {}): Promise<PodObject[]> {
+  async list(options: { selector?: string } & Namespaces & Signal = {}): Promise<PodObject[]> {
     const requirements = options.selector === undefined ? [] : parseSelector(options.selector);
-    const records = await readPods(this.engine, options);
+    const records = await readPods(this.engine, { signal: options.signal, namespace: listed(options) });
     return (await summarizeAll(this.engine, records, options)).filter((p) => matches(requirements, p.metadata.labels));
   }
 
   /** The pods (by selector or name) now, and each change as it happens until the signal aborts (see watch.ts). */
-  watch(options: { selector?: string; name?: string; signal?: AbortSignal } = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
+  watch(options: { selector?: string; name?: string } & Namespaces & Signal = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
     const requirements = options.selector === undefined ? [] : parseSelector(options.selector);
-    return watchPods(this.engine, { ...options, requirements });
+    return watchPods(this.engine, { name: options.name, signal: options.signal, requirements, namespace: listed(options) });
   }
 
   /**
    * Queued under the name it was asked by (a pod's name, the usual case, queues it behind a create
    * of that name), and read once, when its turn comes: what it deletes is what is there then.
    */
-  async delete(ref: string, options: DeleteOptions & Signal = {}): Promise<void> {
-    await this.runtime.serial(ref, async () => deletePod(this.engine, await findPod(this.engine, ref, options), options));
+  async delete(ref: string, options: DeleteOptions & Signal & InNamespace = {}): Promise<void> {
+    await this.runtime.serial(qualifiedName(ref, options.namespace), async () => deletePod(this.engine, await findPod(this.engine, ref, options), options));
   }
 
-  async *logs(ref: string, options: PodLogOptions = {}): AsyncGenerator<LogLine> {
+  async *logs(ref: string, options: PodLogOptions & InNamespace = {}): AsyncGenerator<LogLine> {
     yield* podLogs(this.engine, await findPod(this.engine, ref, options), options);
   }
 
   /** Runs a command in one of the pod's containers (the first when none is named). */
-  async exec(ref: string, cmd: string[], options: { container?: string; stdin?: NodeJS.ReadableStream | string; tty?: boolean } & Signal = {}): Promise<{ output: Output; exitCode: () => Promise<number> }> {
+  async exec(ref: string, cmd: string[], options: { container?: string; stdin?: NodeJS.ReadableStream | string; tty?: boolean } & Signal & InNamespace = {}): Promise<{ output: Output; exitCode: () => Promise<number> }> {
     const record = await findPod(this.engine, ref, options);
     const target = selectContainers(record, options.container)[0];
     if (!target) throw new PodError('not-found', `pod ${record.name} has no containers`);
@@ -95,19 +101,19 @@ export class Pods {
   }
 
   /** A service: pods selected by label, reachable under its name from every pod on the cluster network. */
-  createService(spec: { name: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }, options: Signal = {}): Promise<ServiceObject> {
+  createService(spec: { name: string; namespace?: string; selector: Record<string, string>; port: number; targetPort?: number; protocol?: 'TCP' | 'UDP' }, options: Signal = {}): Promise<ServiceObject> {
     return createService(this.runtime, spec, options);
   }
 
-  getService(name: string, options: Signal = {}): Promise<ServiceObject> {
+  getService(name: string, options: Signal & InNamespace = {}): Promise<ServiceObject> {
     return getService(this.engine, name, options);
   }
 
-  listServices(options: Signal = {}): Promise<ServiceObject[]> {
-    return listServices(this.engine, options);
+  listServices(options: Signal & Namespaces = {}): Promise<ServiceObject[]> {
+    return listServices(this.engine, { signal: options.signal, namespace: listed(options) });
   }
 
-  deleteService(name: string, options: Signal = {}): Promise<void> {
+  deleteService(name: string, options: Signal & InNamespace = {}): Promise<void> {
     return deleteService(this.engine, name, this.cluster.name, options);
   }
 

@@ -51,15 +51,27 @@ export function managedFilter(extra: string[] = []): { label: string[] } {
 
 export const DEFAULT_NAMESPACE = 'default';
 
-/** A namespaced object's namespace: its `metadata.namespace`, else `default`. */
-export const namespaceOf = (object: { metadata: object }): string => (object.metadata as { namespace?: string }).namespace ?? DEFAULT_NAMESPACE;
-
 /**
  * An object's name on the engine, unique across namespaces: `NAME` in `default` (so names made
  * before namespaces stay valid), `NAME.NAMESPACE` elsewhere, the same form as its DNS name. Both
  * parts are DNS labels, which have no '.', so the form is never ambiguous.
  */
 export const qualifiedName = (name: string, namespace = DEFAULT_NAMESPACE) => (namespace === DEFAULT_NAMESPACE ? name : `${name}.${namespace}`);
+
+/** A qualified name's parts: `web.staging` is pod `web` in `staging`, `web` is `web` in default. */
+export function splitQualified(key: string): { name: string; namespace: string } {
+  const dot = key.indexOf('.');
+  return dot < 0 ? { name: key, namespace: DEFAULT_NAMESPACE } : { name: key.slice(0, dot), namespace: key.slice(dot + 1) };
+}
+
+/** An object's namespace from its labels: objects in `default` carry none (so those made before namespaces are in it). */
+export function namespaceFrom(labels: Record<string, unknown> | null | undefined): string {
+  const namespace = labels?.[LABEL.namespace];
+  return typeof namespace === 'string' ? namespace : DEFAULT_NAMESPACE;
+}
+
+/** The namespace label, for objects outside `default` only (see namespaceFrom). */
+export const namespaceLabel = (namespace: string): Record<string, string> => (namespace === DEFAULT_NAMESPACE ? {} : { [LABEL.namespace]: namespace });
 
 export const podNetworkName = (podId: string) => `pod-${podId}`;
 /** An emptyDir of a pod: one engine volume per pod and volume name, removed with the pod. */

@@ -44,11 +44,15 @@ export function attemptsByName(apps: ContainerSummary[]): Map<string, ContainerS
   return byName;
 }
 
+/** A container with `tty: true` logs one raw stream, without the frames of stdout and stderr. */
+export const hasTty = (pod: PodRecord, name: string) =>
+  [...(pod.spec?.spec.initContainers ?? []), ...(pod.spec?.spec.containers ?? [])].some((c) => c.name === name && c.tty === true);
+
 /** Lines from every selected container, merged as they arrive (per-container order is kept). */
 export async function* podLogs(engine: Engine, pod: PodRecord, options: PodLogOptions = {}): AsyncGenerator<LogLine> {
   const targets = selectContainers(pod, options.container, options);
   const outputs = await Promise.all(targets.map((t) => engine.containers.logs(t.id, {
-    follow: options.follow, tail: options.tail, since: options.since, timestamps: options.timestamps, signal: options.signal, tty: false,
+    follow: options.follow, tail: options.tail, since: options.since, timestamps: options.timestamps, signal: options.signal, tty: hasTty(pod, t.name),
   })));
   const sources = outputs.map((output, i) => lines(output, targets[i]!.name));
   yield* merge(sources);

@@ -3,8 +3,8 @@ import type { ContainerInspect, ContainerSummary } from '../engine/containers.js
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { PodNotFoundError } from './errors.js';
-import { ANNOTATION_POD_IP, LABEL, isDeletingName, managedFilter, podNetworkName } from './labels.js';
-import { Pod } from './spec.js';
+import { ANNOTATION_POD_IP, DEFAULT_NAMESPACE, LABEL, isDeletingName, managedFilter, namespaceFrom, podNetworkName } from './labels.js';
+import { namespaceOf, Pod } from './spec.js';
 import { leaseHolder, type LeaseHolder } from './lease.js';
 import { hasGatingProbes, probeFlags, readProbeStatus, type ProbeStatus } from './readiness.js';
 import { attemptFrom, sandboxFrom } from './observe.js';
@@ -16,6 +16,7 @@ import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type Contai
 export interface PodRecord {
   id: string;
   name: string;
+  namespace: string;
   infra?: ContainerSummary;
   apps: ContainerSummary[];
   /** The spec stored on the infra container (or, when that is gone, on an app). */
@@ -28,7 +29,7 @@ export interface PodRecord {
 export interface PodObject {
   apiVersion: 'v1';
   kind: 'Pod';
-  metadata: { name: string; uid: string; labels?: Record<string, string>; annotations: Record<string, string>; creationTimestamp?: string };
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; annotations: Record<string, string>; creationTimestamp?: string };
   spec: Pod['spec'] | { containers: { name: string; image: string }[] };
   status: {
     phase: Phase; reason?: string; podIP?: string; podIPs?: { ip: string }[]; startTime?: string;
@@ -41,14 +42,18 @@ export interface PodObject {
 
 export interface PodCondition { type: string; status: 'True' | 'False'; reason?: string; message?: string }
 
-/** Pods as their containers' labels describe them; `labels` narrows the list at the engine. */
-export async function readPods(engine: Engine, options: { signal?: AbortSignal; labels?: string[] } = {}): Promise<PodRecord[]> {
+/**
+ * Pods as their containers' labels describe them; `labels` narrows the list at the engine, and
+ * `namespace` after it (pods in `default` carry no namespace label, see namespaceFrom).
+ */
+export async function readPods(engine: Engine, options: { signal?: AbortSignal; labels?: string[]; namespace?: string } = {}): Promise<PodRecord[]> {
   const containers = await engine.containers.list({ all: true, filters: managedFilter([LABEL.podId, ...(options.labels ?? [])]), signal: options.signal });
   const pods = new Map<string, PodRecord>();
   for (const c of containers) {
     const labels = c.Labels ?? {};
     const id = labels[LABEL.podId]!;
-    const record = pods.get(id) ?? { id, name: labels[LABEL.podName] ?? id, apps: [] };
+    if (options.namespace !== undefined && namespaceFrom(labels) !== options.namespace) continue;
+    const record = pods.get(id) ?? { id, name: labels[LABEL.podName] ?? id, namespace: namespaceFrom(labels), apps: [] };
     if (labels[LABEL.role] === 'infra') {
       record.infra = c;
       record.spec = parseStoredSpec(labels[LABEL.spec]);
@@ -60,7 +65,7 @@ export async function readPods(engine: Engine, options: { signal?: AbortSignal; 
     }
     pods.set(id, record);
   }
-  return [...pods.values()].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return [...pods.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 function parseStoredSpec(json: string | undefined): Pod | undefined {
@@ -72,15 +77,19 @@ function parseStoredSpec(json: string | undefined): Pod | undefined {
   }
 }
 
-/** A pod by name or id; names win, as in `kubectl`. */
-export async function findPod(engine: Engine, ref: string, options: { signal?: AbortSignal } = {}): Promise<PodRecord> {
+/**
+ * A pod by name in a namespace (`default` unless given), or by id in any; names win, as in
+ * `kubectl`.
+ */
+export async function findPod(engine: Engine, ref: string, options: { signal?: AbortSignal; namespace?: string } = {}): Promise<PodRecord> {
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   // The engine filters by label, so the cost does not grow with the number of pods on it.
   const [byName, byId] = await Promise.all([
-    readPods(engine, { ...options, labels: [`${LABEL.podName}=${ref}`] }),
-    readPods(engine, { ...options, labels: [`${LABEL.podId}=${ref}`] }),
+    readPods(engine, { signal: options.signal, labels: [`${LABEL.podName}=${ref}`], namespace }),
+    readPods(engine, { signal: options.signal, labels: [`${LABEL.podId}=${ref}`] }),
   ]);
   const found = byName[0] ?? byId[0];
-  if (!found) throw new PodNotFoundError(ref);
+  if (!found) throw new PodNotFoundError(ref, namespace);
   return found;
 }
 
@@ -114,7 +123,7 @@ export function describe(engine: Engine, record: PodRecord, options: { signal?: 
 
 /** The same for a pod just created, from the ids its create returned: no list call. */
 export function describeCreated(engine: Engine, pod: Pod, made: { id: string; infraId: string; appIds: Record<string, string>; initIds?: Record<string, string> }, options: { signal?: AbortSignal } = {}): Promise<PodObject> {
-  const record: PodRecord = { id: made.id, name: pod.metadata.name, apps: [], spec: pod };
+  const record: PodRecord = { id: made.id, name: pod.metadata.name, namespace: namespaceOf(pod), apps: [], spec: pod };
   const containers = { ...made.initIds, ...made.appIds };
   return inspectPod(engine, record, made.infraId, Object.entries(containers).map(([name, id]) => ({ name, id })), options);
 }
@@ -226,6 +235,7 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, views: Co
     kind: 'Pod',
     metadata: {
       name: record.name,
+      namespace: record.namespace,
       uid: record.id,
       labels: record.spec?.metadata.labels,
       annotations: { ...record.spec?.metadata.annotations, ...(podIP ? { [ANNOTATION_POD_IP]: podIP } : {}) },

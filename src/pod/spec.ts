@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { checkDns, DNS_POLICIES, HostAlias, PodDNSConfig } from './dns.js';
 import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
+import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
+import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
+import { checkPodSecurity, podSecurityShape, SecurityContext } from './security-spec.js';
 import { checkMountPaths, EmptyDir as EmptyDirSchema, VolumeMount, volumeSources } from './volume-spec.js';
 import { EnvFromSource, EnvVarSource } from './env-spec.js';
 
@@ -102,6 +106,10 @@ const containerShape = {
   livenessProbe: probeSchema('liveness').optional(),
   readinessProbe: probeSchema('readiness').optional(),
   startupProbe: probeSchema('startup').optional(),
+  securityContext: SecurityContext.optional(),
+  stdin: z.boolean().optional(),
+  stdinOnce: z.boolean().optional(),
+  tty: z.boolean().optional(),
   ...tableShape('Container'),
 };
 
@@ -159,12 +167,23 @@ export const PodSpec = z.strictObject({
   hostname: dnsLabel('hostname').optional(),
   /** The host's network namespace: no pod network, ports are the host's. */
   hostNetwork: z.boolean().optional(),
+  subdomain: z.string().optional(),
+  setHostnameAsFQDN: z.boolean().optional(),
+  hostAliases: z.array(HostAlias).optional(),
+  dnsPolicy: z.enum(DNS_POLICIES, { error: `must be one of ${DNS_POLICIES.join(', ')}` }).optional(),
+  dnsConfig: PodDNSConfig.optional(),
+  ...podSecurityShape,
+  /** A budget for the whole pod (pod-resources.ts). */
+  resources: Resources.optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
+  checkDns(spec, ctx);
   checkNames(spec, ctx);
   checkHostPorts(spec, ctx);
   checkVolumes(spec, ctx);
+  checkPodSecurity(spec, ctx);
+  checkPodResources(spec, ctx);
 });
 export type PodSpec = z.infer<typeof PodSpec>;
 
@@ -221,6 +240,7 @@ export const Pod = z.strictObject({
   kind: z.literal('Pod').optional(),
   metadata: z.strictObject({
     name: dnsLabel('pod name'),
+    namespace: dnsLabel('namespace').optional(),
     labels: Labels.optional(),
     annotations: Annotations.optional(),
     ...serverSet,
@@ -231,6 +251,12 @@ export const Pod = z.strictObject({
 }).transform(({ status: _status, ...pod }) => pod);
 export type Pod = z.infer<typeof Pod>;
 export type PodInput = z.input<typeof Pod>;
+
+/** The pod's namespace: `default` when the manifest names none, as kubectl applies it. */
+export const namespaceOf = (pod: { metadata: { namespace?: string | undefined } }) => pod.metadata.namespace ?? DEFAULT_NAMESPACE;
+
+/** The pod's name on the engine, unique across namespaces (see qualifiedName). */
+export const podKey = (pod: { metadata: { name: string; namespace?: string | undefined } }) => qualifiedName(pod.metadata.name, namespaceOf(pod));
 
 /** `podling.io/isolated: "true"`: the pod joins no cluster network, so no other pod reaches it. */
 export const ANNOTATION_ISOLATED = 'podling.io/isolated';

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/index.js';
 import type { Mount } from '../engine/container-spec.js';
-import { LABEL, namespaceOf as podNamespace, qualifiedName, volumeName } from './labels.js';
-import { sizeLimitBytes, type Container, type InitContainer, type Pod, type Volume } from './spec.js';
+import { LABEL, namespaceLabel, qualifiedName, volumeName } from './labels.js';
+import { namespaceOf, sizeLimitBytes, type Container, type InitContainer, type Pod, type Volume } from './spec.js';
 
 /**
  * A pod's volumes on the engine.
@@ -21,6 +21,16 @@ import { sizeLimitBytes, type Container, type InitContainer, type Pod, type Volu
  *   never removed with a pod: it outlives them, as a claim does.
  */
 
+/**
+ * A Memory emptyDir's owner and mode: with an fsGroup, the group owns it and passes itself on to
+ * what is made inside (setgid), as the kubelet's volume ownership gives it; a disk emptyDir has
+ * no such mount option, so it keeps the engine's ownership.
+ */
+function tmpfsOwnership(pod: Pod): string[] {
+  const group = pod.spec.securityContext?.fsGroup;
+  return group === undefined ? ['mode=1777'] : [`gid=${group}`, 'mode=3777'];
+}
+
 /** Where the infra container holds each tmpfs volume mounted. */
 export const INFRA_HOLD = '/podling/volumes';
 
@@ -38,13 +48,13 @@ export function volumeSpecOf(pod: Pod, podId: string, volume: Volume, creator: s
   const file = isFileVolume(volume);
   const tmpfs = file || volume.emptyDir?.medium === 'Memory';
   // A file volume's files carry their own modes; its root is read by any user, as Kubernetes' is.
-  const options = file ? 'mode=0755' : bytes === undefined ? 'mode=1777' : `size=${bytes},mode=1777`;
+  const options = file ? 'mode=0755' : [...(bytes === undefined ? [] : [`size=${bytes}`]), ...tmpfsOwnership(pod)].join(',');
   return {
     Name: volumeName(podId, volume.name),
     Driver: 'local',
     ...(tmpfs ? { DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: options } } : {}),
     Labels: {
-      [LABEL.managed]: 'true', [LABEL.podId]: podId, [LABEL.podName]: pod.metadata.name,
+      [LABEL.managed]: 'true', [LABEL.podId]: podId, [LABEL.podName]: pod.metadata.name, ...namespaceLabel(namespaceOf(pod)),
       [LABEL.type]: file ? FILE_SOURCES.find((s) => volume[s] !== undefined)! : 'emptyDir', [LABEL.volume]: volume.name, [LABEL.creator]: creator,
     },
   };
@@ -65,7 +75,7 @@ function claimSpecOf(claim: string, namespace: string) {
 export async function makeVolumes(engine: Engine, pod: Pod, podId: string, names: string[], creator: string, signal?: AbortSignal): Promise<Map<string, string>> {
   const volumes = (pod.spec.volumes ?? []).filter((v) => names.includes(v.name) && (isPodVolume(v) || v.persistentVolumeClaim));
   const made = await Promise.all(volumes.map((v) => engine.volumes.create(v.persistentVolumeClaim
-    ? claimSpecOf(v.persistentVolumeClaim.claimName, podNamespace(pod))
+    ? claimSpecOf(v.persistentVolumeClaim.claimName, namespaceOf(pod))
     : volumeSpecOf(pod, podId, v, creator), { signal })));
   return new Map(made.map((v, i) => [volumes[i]!.name, v.Mountpoint]));
 }
@@ -100,7 +110,7 @@ export function mountsOf(container: Container | InitContainer, podId: string, mo
     }
     if (m.subPath === undefined) {
       const claim = volume?.persistentVolumeClaim;
-      const source = claim ? claimVolumeName(claim.claimName, pod ? podNamespace(pod) : 'default') : volumeName(podId, m.name);
+      const source = claim ? claimVolumeName(claim.claimName, pod ? namespaceOf(pod) : 'default') : volumeName(podId, m.name);
       Mounts.push({ Type: 'volume', Source: source, Target: m.mountPath, ReadOnly: readOnly });
       continue;
     }

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/index.js';
-import { LABEL, managedFilter } from './labels.js';
+import { LABEL, managedFilter, namespaceFrom, qualifiedName } from './labels.js';
 import { readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, type Requirement } from './selector.js';
 
@@ -13,11 +13,11 @@ export interface PodChange { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: PodObj
  * come (a change is what `pod list` would print differently). The changes end when the signal
  * aborts.
  */
-export async function watchPods(engine: Engine, options: { requirements?: Requirement[]; name?: string; signal?: AbortSignal } = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
+export async function watchPods(engine: Engine, options: { requirements?: Requirement[]; name?: string; namespace?: string | undefined; signal?: AbortSignal } = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
   const keep = (pod: PodObject) => (options.name === undefined || pod.metadata.name === options.name || pod.metadata.uid === options.name)
     && matches(options.requirements ?? [], pod.metadata.labels);
   const events = await engine.system.events({ filters: { type: ['container'], ...managedFilter() }, signal: options.signal });
-  const read = async (labels: string[] = []) => (await summarizeAll(engine, await readPods(engine, { labels, signal: options.signal }), options)).filter(keep);
+  const read = async (labels: string[] = [], namespace = options.namespace) => (await summarizeAll(engine, await readPods(engine, { labels, namespace, signal: options.signal }), options)).filter(keep);
   let pods: PodObject[];
   try {
     pods = await read();
@@ -25,24 +25,27 @@ export async function watchPods(engine: Engine, options: { requirements?: Requir
     events.close();
     throw err;
   }
-  const seen = new Map(pods.map((pod) => [pod.metadata.name, { pod, print: fingerprint(pod) }]));
+  const seen = new Map(pods.map((pod) => [qualifiedName(pod.metadata.name, pod.metadata.namespace), { pod, print: fingerprint(pod) }]));
   async function* changes(): AsyncGenerator<PodChange> {
     try {
       for await (const event of events) {
         const name = event.Actor.Attributes?.[LABEL.podName];
         if (!name || event.Action.startsWith('exec_')) continue;
-        const [now] = await read([`${LABEL.podName}=${name}`]);
-        const before = seen.get(name);
+        const namespace = namespaceFrom(event.Actor.Attributes);
+        if (options.namespace !== undefined && namespace !== options.namespace) continue;
+        const key = qualifiedName(name, namespace);
+        const [now] = await read([`${LABEL.podName}=${name}`], namespace);
+        const before = seen.get(key);
         if (!now) {
           if (before) {
-            seen.delete(name);
+            seen.delete(key);
             yield { type: 'DELETED', pod: before.pod };
           }
           continue;
         }
         const print = fingerprint(now);
         if (before?.print === print) continue;
-        seen.set(name, { pod: now, print });
+        seen.set(key, { pod: now, print });
         yield { type: before ? 'MODIFIED' : 'ADDED', pod: now };
       }
     } finally {

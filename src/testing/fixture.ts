@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { PodlingError } from '../errors.js';
 import { parseJson, stringifyJson } from './json.js';
 
 /**
@@ -104,8 +105,12 @@ export type FixtureUpgradeEvent = z.infer<typeof UpgradeEvent>;
 export type FixtureExchange = z.infer<typeof FixtureExchange>;
 export type Fixture = z.infer<typeof Fixture>;
 
-export class FixtureError extends Error {
+/** A fixture that is missing or not one: of kind `invalid`, as any input that cannot be used. */
+export class FixtureError extends PodlingError<'invalid'> {
   override readonly name = 'FixtureError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export function parseFixture(value: unknown, source = 'fixture'): Fixture {
@@ -114,12 +119,13 @@ export function parseFixture(value: unknown, source = 'fixture'): Fixture {
   return parsed.data;
 }
 
-export async function loadFixture(path: string): Promise<Fixture> {
+/** `missing` says how to make the fixture; this project's own tests are recorded by `make record`. */
+export async function loadFixture(path: string, missing = 'run `make record`'): Promise<Fixture> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FixtureError(`no fixture at ${path}: run \`make record\``);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FixtureError(`no fixture at ${path}: ${missing}`);
     throw err;
   }
   let value: unknown;

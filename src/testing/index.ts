@@ -7,3 +7,4 @@ export { startRecorder, defaultUpstream, type Recorder, type RecorderOptions, ty
 export { startReplayer, MISS_STATUS, type Replayer, type ReplayerOptions } from './replayer.js';
 export { loadFixture, saveFixture, parseFixture, FixtureError, type Fixture, type FixtureExchange, type Piece } from './fixture.js';
 export { EPOCH, REDACTED } from './normalize.js';
+export { recordCommand, replayCommand, runCommand, CommandError, type CommandOptions, type RecordCommandOptions, type RecordCommandResult, type ReplayCommandResult } from './command.js';

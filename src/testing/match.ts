@@ -143,7 +143,7 @@ function bodyMismatch(recorded: RequestKey, key: RequestKey): string {
 }
 
 /** The message a test fails with when a request has no recording left to answer it. */
-export function missMessage(key: RequestKey, recorded: Array<{ key: RequestKey; used: boolean }>): string {
+export function missMessage(key: RequestKey, recorded: Array<{ key: RequestKey; used: boolean }>, rerecord = '`make record`'): string {
   const lines = [`no recording for\n    ${describeRequest(key)}`];
   const same = recorded.filter((r) => sameRequest(r.key, key));
   const targets = recorded.filter((r) => sameTarget(r.key, key));
@@ -157,6 +157,6 @@ export function missMessage(key: RequestKey, recorded: Array<{ key: RequestKey; 
     const near = nearestRequest(key, recorded.map((r) => r.key));
     lines.push(near ? `  nearest recording:\n    ${describeRequest(near)}` : '  the fixture has no recordings at all');
   }
-  lines.push('  (if the test changed on purpose, re-record it: `make record`)');
+  lines.push(`  (if the test changed on purpose, re-record it: ${rerecord})`);
   return lines.join('\n');
 }

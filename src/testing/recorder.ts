@@ -6,7 +6,7 @@ import { encodeFixture } from './codec.js';
 import type { Exchange } from './exchange.js';
 import { saveFixture, type Fixture } from './fixture.js';
 import { RequestParser, ResponseParser } from './http1.js';
-import { EPOCH, normalizeExchanges } from './normalize.js';
+import { EPOCH, normalizeExchanges, redactExchange } from './normalize.js';
 
 /** Where the real engine listens: a Unix socket path, or a loopback TCP address. */
 export type Upstream = string | { host: string; port: number };
@@ -125,6 +125,13 @@ export interface RecorderOptions {
   fixturePath?: string;
   /** Socket to listen on; a fresh temporary path by default. */
   socketPath?: string;
+  /**
+   * True by default: ids become deterministic fakes and times are shifted to EPOCH, so
+   * re-recording gives a small diff. False keeps both as the engine sent them (secrets are
+   * redacted all the same): a client that prints ids or dates then prints on replay exactly what
+   * it printed while recording.
+   */
+  normalize?: boolean;
 }
 
 export interface Recorder {
@@ -207,8 +214,9 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
       await rm(dir, { recursive: true, force: true });
       for (const tap of taps) if (tap.failure) problems.push(`unparseable traffic: ${tap.failure}`);
       if (problems.length) throw new Error(`recording failed:\n  ${[...new Set(problems)].join('\n  ')}`);
-      const normalized = normalizeExchanges(exchanges, { offset: EPOCH - startedAt });
-      const fixture = await encodeFixture(normalized, clock);
+      const fixture = options.normalize === false
+        ? await encodeFixture(exchanges.map(redactExchange), clock, new Date(startedAt * 1000).toISOString())
+        : await encodeFixture(normalizeExchanges(exchanges, { offset: EPOCH - startedAt }), clock);
       if (options.fixturePath) await saveFixture(options.fixturePath, fixture);
       return fixture;
     },

@@ -20,6 +20,8 @@ export interface ReplayerOptions {
   socketPath?: string;
   /** How long a hijacked stream waits for bytes the recording says the client sends. */
   upgradeTimeout?: number;
+  /** How a miss tells the reader to re-record; this project's `make record` by default. */
+  rerecord?: string;
 }
 
 export interface Replayer {
@@ -89,7 +91,7 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
     const key = requestKey(head.method, head.target, body, head.headers);
     const recording = recordings.find((r) => !r.used && sameRequest(r.key, key));
     if (!recording) {
-      const message = missMessage(key, recordings);
+      const message = missMessage(key, recordings, options.rerecord);
       misses.push(message);
       parser.resume();
       await sendMiss(socket, message);

@@ -9,7 +9,7 @@ import { mode, scenario, unit } from '../support/scenario.js';
 import { runCli, runMain, type CliResult } from '../support/cli.js';
 import { requestsDuring } from '../support/sent.js';
 import { IMAGE, removePods } from '../support/pods.js';
-import { assertNothingLeft, clusterAddress, clusterAliases, clusterPods, inSubnet, removeCluster, removeServices, subnet } from '../support/cluster.js';
+import { assertNothingLeft, clusterAddress, clusterAliases, clusterPods, dnsNames, inSubnet, removeCluster, removeServices, subnet } from '../support/cluster.js';
 
 // The `podling service` commands and `pod create --isolated / --host-network`, as child processes
 // against the live engine (the live tier only: a child process is not recorded). The cluster
@@ -92,7 +92,7 @@ if (mode === 'live') {
     const svc = JSON.parse(json.stdout) as Record<string, unknown>;
     assert.equal(svc, {
       apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'clit-svc', creationTimestamp: (svc.metadata as { creationTimestamp: string }).creationTimestamp },
+      metadata: { name: 'clit-svc', namespace: 'default', creationTimestamp: (svc.metadata as { creationTimestamp: string }).creationTimestamp },
       spec: { selector: { app: 'web', test: 'clit-svc' }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
       endpoints: [`${ip}:8080`],
     });
@@ -100,7 +100,7 @@ if (mode === 'live') {
     assert.equal(parseYaml(yaml.stdout), svc);
     const text = await run('service', 'get', 'clit-svc');
     assert.is(text.stdout, [
-      'Name:        clit-svc', 'Selector:    app=web,test=clit-svc', 'Port:        80/TCP -> 8080', `Endpoints:   ${ip}:8080`, '',
+      'Name:        clit-svc', 'Namespace:   default', 'Selector:    app=web,test=clit-svc', 'Port:        80/TCP -> 8080', `Endpoints:   ${ip}:8080`, '',
     ].join('\n'));
     const list = await run('service', 'list');
     assert.is(list.code, 0, list.stderr);
@@ -112,7 +112,7 @@ if (mode === 'live') {
     const resolved = await run('pod', 'exec', 'clit-web', '--', 'busybox', 'nslookup', 'clit-svc');
     assert.is(resolved.code, 0, resolved.stderr);
     assert.match(resolved.stdout, new RegExp(`^Address: ${ip!.replace(/\./g, '\\.')}$`, 'm'));
-    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-svc', 'clit-web']);
+    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], dnsNames({ pods: ['clit-web'], services: ['clit-svc'] }));
 
     assertOneLineError(await run('service', 'create', 'clit-svc', '--selector', 'app=other', '--port', '81'), 1, 'service "clit-svc" already exists', 'duplicate');
     assert.equal(JSON.parse((await run('service', 'get', 'clit-svc', '-o', 'json')).stdout), svc, 'the first service is unchanged');
@@ -121,7 +121,7 @@ if (mode === 'live') {
 
     assert.equal(await run('service', 'delete', 'clit-svc'), { code: 0, signal: null, stdout: 'service/clit-svc deleted\n', stderr: '' });
     assertOneLineError(await run('service', 'get', 'clit-svc'), 1, 'service "clit-svc" not found', 'get after delete');
-    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], ['clit-web']);
+    assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], dnsNames({ pods: ['clit-web'] }));
     assert.is(await clusterAddress(engine, 'clit-web', cl.name), ip, 'the pod kept its address');
 
     assert.equal(await run('pod', 'delete', 'clit-web', '--force'), { code: 0, signal: null, stdout: 'pod/clit-web deleted\n', stderr: '' });

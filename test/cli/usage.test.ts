@@ -15,6 +15,8 @@ const badFile = join(dir, 'bad-pod.yaml');
 writeFileSync(badFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  contaners:\n    - name: a\n      image: x:1\n');
 const refusedFile = join(dir, 'refused-pod.yaml');
 writeFileSync(refusedFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: x:1\n  ephemeralContainers:\n    - name: debug\n      image: x:1\n');
+const nsFile = join(dir, 'shop-pod.yaml');
+writeFileSync(nsFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\nspec:\n  containers:\n    - name: a\n      image: x:1\n');
 const notYaml = join(dir, 'not-yaml.yaml');
 writeFileSync(notYaml, 'metadata: [unclosed\n');
 
@@ -35,13 +37,17 @@ const CASES: Array<[string[], string | RegExp]> = [
   [['pod', 'create', '-f', refusedFile], `podling: invalid pod spec in ${refusedFile}: spec.ephemeralContainers: not supported: ephemeral containers are added to a running pod through the API, never in a manifest: use \`podling pod exec\``],
   [['pod', 'create', '-f', notYaml], new RegExp(`^podling: invalid pod spec in ${notYaml}: not valid YAML or JSON: `)],
   [['pod', 'get'], 'podling: pod get takes exactly one POD (name or id)'],
+  [['pod', 'get', 'x', '-n', 'Shop_1'], 'podling: -n Shop_1: a namespace is a DNS label (lower-case letters, digits and \'-\', at most 63)'],
+  [['pod', 'list', '-n', 'shop', '-A'], 'podling: -n and -A (--all-namespaces) cannot be used together'],
+  [['service', 'list', '-n', 'shop', '--all-namespaces'], 'podling: -n and -A (--all-namespaces) cannot be used together'],
+  [['pod', 'create', '-f', nsFile, '-n', 'other'], `podling: the namespace in ${nsFile} ("shop") does not match -n other`],
   [['pod', 'get', 'x', '-o', 'xml'], 'podling: -o xml: use json or yaml'],
   [['pod', 'list', '-l', 'app in (a,b)'], /^podling: set-based selector "app in \(a,b\)" is not supported/],
   [['pod', 'list', 'extra'], 'podling: pod list takes no arguments (got extra)'],
   [['pod', 'delete'], 'podling: pod delete needs at least one POD'],
   [['pod', 'delete', 'x', '--grace-period', 'soon'], 'podling: --grace-period soon: a whole number of seconds'],
   [['pod', 'logs', 'x', '--tail', '-1'], /^podling: Option '--tail' argument is ambiguous\./],
-  [['pod', 'exec', 'x'], 'podling: usage: podling pod exec POD [-c NAME] -- CMD [ARG...]'],
+  [['pod', 'exec', 'x'], 'podling: usage: podling pod exec POD [-n NAMESPACE] [-c NAME] -- CMD [ARG...]'],
   [['prune', '--nope'], 'podling: prune takes only --all (got --nope)'],
   [['pod', 'frob'], /^podling: unknown command "pod frob"/],
   [['frob'], /^podling: unknown command "frob"/],

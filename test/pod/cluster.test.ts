@@ -10,7 +10,7 @@ import { ANNOTATION_POD_IP } from '../../src/pod/labels.js';
 import { scenario } from '../support/scenario.js';
 import { containerId, pause, poll } from '../support/pods.js';
 import {
-  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, fetchFrom, inSubnet, lookupUntil, removeCluster, subnet, webPod,
+  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, dnsNames, fetchFrom, inSubnet, lookupUntil, removeCluster, subnet, webPod,
 } from '../support/cluster.js';
 
 // Pod-to-pod traffic on the cluster network, isolated pods, hostNetwork pods (fixtures/pod/cluster/).
@@ -41,7 +41,7 @@ scenario(cluster, 'a pod fetches from another by its pod ip and by its name, whi
   assert.is(network.Labels?.['podling.io/type'], 'cluster-network');
   // Each pod is on it once, as its infra container, with its name as its one alias; the infra is
   // on its own pod network too, and on nothing else.
-  assert.equal(await clusterAliases(engine, cl.name), { 'podling_clt-a': ['clt-a'], 'podling_clt-b': ['clt-b'] });
+  assert.equal(await clusterAliases(engine, cl.name), { 'podling_clt-a': dnsNames({ pods: ['clt-a'] }), 'podling_clt-b': dnsNames({ pods: ['clt-b'] }) });
   const infra = await engine.containers.inspect('podling_clt-a');
   assert.equal(Object.keys(infra.NetworkSettings.Networks ?? {}).sort(), [cl.name, `pod-${a.metadata.uid}`].sort());
 

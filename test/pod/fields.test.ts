@@ -49,6 +49,10 @@ const PATHS: Record<FieldType, string[]> = {
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
   EnvVarSource: ['spec', 'containers', 'env', 'valueFrom'],
   VolumeProjection: ['spec', 'volumes', 'projected', 'sources'],
+  PodDNSConfig: ['spec', 'dnsConfig'], PodDNSConfigOption: ['spec', 'dnsConfig', 'options'], HostAlias: ['spec', 'hostAliases'],
+  SecurityContext: ['spec', 'containers', 'securityContext'], PodSecurityContext: ['spec', 'securityContext'],
+  Capabilities: ['spec', 'containers', 'securityContext', 'capabilities'], SeccompProfile: ['spec', 'securityContext', 'seccompProfile'],
+  AppArmorProfile: ['spec', 'containers', 'securityContext', 'appArmorProfile'], Sysctl: ['spec', 'securityContext', 'sysctls'],
 };
 const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
 
@@ -81,6 +85,7 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
     Pod: pod, ObjectMeta: metadata, PodSpec: spec, Container: container, Volume: volume,
     ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
     EnvVarSource: {}, VolumeProjection: {},
+    SecurityContext: {}, PodSecurityContext: {},
   };
   const target = inner[type]!;
   target[field] = value;
@@ -93,6 +98,8 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
     delete volume.emptyDir;
     volume.projected = { sources: [target] };
   }
+  if (type === 'SecurityContext') container.securityContext = target;
+  if (type === 'PodSecurityContext') spec.securityContext = target;
   return pod;
 }
 
@@ -101,6 +108,10 @@ const where = (type: FieldType, field: string) => ({
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
   EnvVarSource: `spec.containers.0.env.0.valueFrom.${field}`, VolumeProjection: `spec.volumes.0.projected.sources.0.${field}`,
+  PodDNSConfig: `spec.dnsConfig.${field}`, PodDNSConfigOption: `spec.dnsConfig.options.0.${field}`, HostAlias: `spec.hostAliases.0.${field}`,
+  SecurityContext: `spec.containers.0.securityContext.${field}`, PodSecurityContext: `spec.securityContext.${field}`,
+  // Types whose fields are all done: no notice or refused field is ever set in them.
+  Capabilities: '', SeccompProfile: '', AppArmorProfile: '', Sysctl: '',
 })[type];
 
 const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>

@@ -31,7 +31,7 @@ scenario(readiness, 'a pod with a readiness probe is unready until results say o
   let got = await pods.get(pod);
   assert.equal([got.status.containerStatuses[0]!.ready, got.status.conditions?.find((c) => c.type === 'Ready')?.status], [false, 'False']);
   assert.equal((await pods.getService('pt-ready-svc')).endpoints, []);
-  assert.ok(!(await aliases()).includes('pt-ready-svc'), 'an unready pod does not carry the service\'s name');
+  assert.ok(!(await aliases()).includes('pt-ready-svc.default'), 'an unready pod does not carry the service\'s name');
   assert.is(await readProbeStatus(engine, infra), undefined);
 
   // Results about another attempt of the container count for nothing.
@@ -45,11 +45,11 @@ scenario(readiness, 'a pod with a readiness probe is unready until results say o
   assert.is((await pods.list({ selector: 'app=pt-ready' }))[0]!.status.containerStatuses[0]!.ready, true, 'pod list agrees');
   assert.equal((await pods.getService('pt-ready-svc')).endpoints, [`${got.status.podIP}:80`]);
   await syncAliases(engine, cluster.name, await readServices(engine));
-  assert.ok((await aliases()).includes('pt-ready-svc'), 'ready: it carries the service\'s name');
+  assert.ok((await aliases()).includes('pt-ready-svc.default'), 'ready: it carries the service\'s name');
 
   await writeProbeStatus(engine, infra, { containers: { web: { id: web, ready: false, started: true, message: 'connect ECONNREFUSED' } }, updated: '2026-01-01T00:00:02.000Z' });
   await syncAliases(engine, cluster.name, await readServices(engine));
-  assert.ok(!(await aliases()).includes('pt-ready-svc'), 'unready again: the name goes');
+  assert.ok(!(await aliases()).includes('pt-ready-svc.default'), 'unready again: the name goes');
   assert.equal((await pods.getService('pt-ready-svc')).endpoints, []);
 });
 

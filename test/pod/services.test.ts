@@ -6,7 +6,7 @@ import { scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
 import { containerId, poll, rejection } from '../support/pods.js';
 import {
-  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, fetchFrom, lookupUntil, removeCluster, subnet, webPod,
+  assertNothingLeft, clientPod, clusterAddress, clusterAliases, clusterPods, dnsNames, fetchFrom, lookupUntil, removeCluster, subnet, webPod,
 } from '../support/cluster.js';
 
 // Services: a name and a label selector; endpoints from the engine when asked, the name resolved by
@@ -54,16 +54,16 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   const svc = await pods.createService({ name: 'web-service', selector: labels, port: 80 });
   assert.equal(svc, {
     apiVersion: 'v1', kind: 'Service',
-    metadata: { name: 'web-service', creationTimestamp: svc.metadata.creationTimestamp },
+    metadata: { name: 'web-service', namespace: 'default', creationTimestamp: svc.metadata.creationTimestamp },
     spec: { selector: labels, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
     endpoints: sorted(`${ip1}:80`, `${ip2}:80`),
   });
   assert.match(svc.metadata.creationTimestamp ?? '', /^\d{4}-\d\d-\d\dT/);
   // The name went onto both pods' cluster endpoints, and each kept its address doing so.
   assert.equal(await clusterAliases(engine, cl.name), {
-    'podling_svct-client': ['svct-client'],
-    'podling_svct-web-1': ['svct-web-1', 'web-service'],
-    'podling_svct-web-2': ['svct-web-2', 'web-service'],
+    'podling_svct-client': dnsNames({ pods: ['svct-client'] }),
+    'podling_svct-web-1': dnsNames({ pods: ['svct-web-1'], services: ['web-service'] }),
+    'podling_svct-web-2': dnsNames({ pods: ['svct-web-2'], services: ['web-service'] }),
   });
   assert.is(await clusterAddress(engine, 'svct-web-1', cl.name), ip1);
   assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
@@ -82,7 +82,7 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   // A pod made later carries the name from its create: endpoints and DNS both have it.
   const web3 = await pods.create(webPod('svct-web-3', { labels }));
   const ip3 = web3.status.podIP!;
-  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-web-3'], ['svct-web-3', 'web-service']);
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-web-3'], dnsNames({ pods: ['svct-web-3'], services: ['web-service'] }));
   assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip2}:80`, `${ip3}:80`));
   assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.includes(ip3)), sorted(ip2, ip3));
   await serving(engine, mode, client, [ip3]);
@@ -95,9 +95,9 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   assert.is((gone as Error).message, 'service "web-service" not found');
   assert.ok(!(await pods.listServices()).some((s) => s.metadata.name === 'web-service'));
   assert.equal(await clusterAliases(engine, cl.name), {
-    'podling_svct-client': ['svct-client'],
-    'podling_svct-web-2': ['svct-web-2'],
-    'podling_svct-web-3': ['svct-web-3'],
+    'podling_svct-client': dnsNames({ pods: ['svct-client'] }),
+    'podling_svct-web-2': dnsNames({ pods: ['svct-web-2'] }),
+    'podling_svct-web-3': dnsNames({ pods: ['svct-web-3'] }),
   });
   assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
   assert.is(await clusterAddress(engine, 'svct-web-3', cl.name), ip3);
@@ -137,8 +137,8 @@ scenario(services, 'endpoints are the target port of each running pod matching t
   assert.equal(svc.spec, { selector, ports: [{ port: 80, targetPort: 8080, protocol: 'UDP' }] });
   assert.equal(svc.endpoints, [`${match.status.podIP}:8080`]);
   const aliases = await clusterAliases(engine, cl.name);
-  assert.equal(aliases['podling_svct-ep-match'], ['svct-api', 'svct-ep-match']);
-  assert.equal(aliases['podling_svct-ep-other'], ['svct-ep-other']);
+  assert.equal(aliases['podling_svct-ep-match'], dnsNames({ pods: ['svct-ep-match'], services: ['svct-api'] }));
+  assert.equal(aliases['podling_svct-ep-other'], dnsNames({ pods: ['svct-ep-other'] }));
   assert.is(aliases['podling_svct-ep-iso'], undefined, 'an isolated pod is not on the cluster network');
   assert.is(aliases['podling_svct-ep-host'], undefined, 'a hostNetwork pod is not on the cluster network');
 
@@ -153,7 +153,7 @@ scenario(services, 'endpoints are the target port of each running pod matching t
 
   // A matching pod made after the service joins, with the name from its create.
   const later = await pods.create(clientPod('svct-ep-later', { labels: selector }));
-  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-ep-later'], ['svct-api', 'svct-ep-later']);
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-ep-later'], dnsNames({ pods: ['svct-ep-later'], services: ['svct-api'] }));
   const expected = sorted(`${match.status.podIP}:8080`, `${later.status.podIP}:8080`);
   assert.equal((await pods.getService('svct-api')).endpoints, expected);
   const listed = (await pods.listServices()).find((s) => s.metadata.name === 'svct-api');
@@ -216,7 +216,7 @@ scenario(services, 'a second service of a taken name is refused and changes noth
   assert.equal(sent.filter((r) => !r.startsWith('GET ')).map((r) => r.replace(/^POST \/v[\d.]+/, 'POST ')), ['POST /containers/create?name=podling_service_svct-dup-svc']);
   const now: ServiceObject = await pods.getService('svct-dup-svc');
   assert.equal(now, first);
-  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup', 'svct-dup-svc']);
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], dnsNames({ pods: ['svct-dup'], services: ['svct-dup-svc'] }));
 
   for (const call of [() => pods.getService('svct-nope'), () => pods.deleteService('svct-nope')]) {
     const missing = await rejection(call());
@@ -227,7 +227,7 @@ scenario(services, 'a second service of a taken name is refused and changes noth
   await pods.deleteService('svct-dup-svc');
   const again = await rejection(pods.deleteService('svct-dup-svc'));
   assert.is((again as Error).message, 'service "svct-dup-svc" not found');
-  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], ['svct-dup']);
+  assert.equal((await clusterAliases(engine, cl.name))['podling_svct-dup'], dnsNames({ pods: ['svct-dup'] }));
 
   await pods.delete('svct-dup', { force: true });
   await removeCluster(engine, cl.name);

@@ -83,8 +83,20 @@ export function lookupUntil(mode: Mode, engine: Engine, container: string, name:
 }
 
 /**
- * Every container on the cluster network with its aliases there, the engine's added short id left
- * out: `{ podling_web-1: ['web-1', 'web-service'] }`. This is what Docker's DNS answers from.
+ * The DNS names Podling gives pods and services of a namespace on the cluster network (see
+ * src/pod/dns.ts), sorted as clusterAliases sorts them: written out here, not computed with the
+ * code under test.
+ */
+export function dnsNames(names: { pods?: string[]; services?: string[] }, namespace = 'default'): string[] {
+  return [
+    ...(names.pods ?? []).flatMap((p) => [`${p}.${namespace}`, `${p}.${namespace}.svc.cluster.local`]),
+    ...(names.services ?? []).flatMap((s) => [`${s}.${namespace}`, `${s}.${namespace}.svc`, `${s}.${namespace}.svc.cluster.local`]),
+  ].sort();
+}
+
+/**
+ * Every container on the cluster network with its aliases there, the engine's added short id and
+ * hostname left out: `{ podling_web-1: ['web-1', 'web-service'] }`. This is what Docker's DNS answers from.
  */
 export async function clusterAliases(engine: Engine, cluster: string): Promise<Record<string, string[]>> {
   const network = await engine.networks.inspect(cluster);
@@ -92,7 +104,7 @@ export async function clusterAliases(engine: Engine, cluster: string): Promise<R
   const details = await Promise.all(ids.map((id) => engine.containers.inspect(id)));
   return Object.fromEntries(details.map((d) => [
     d.Name.replace(/^\//, ''),
-    (d.NetworkSettings.Networks?.[cluster]?.Aliases ?? []).filter((a) => a !== d.Id.slice(0, 12)).sort(),
+    (d.NetworkSettings.Networks?.[cluster]?.Aliases ?? []).filter((a) => a !== d.Id.slice(0, 12) && a !== d.Config.Hostname).sort(),
   ]).sort(([a], [b]) => String(a).localeCompare(String(b))));
 }
 
