@@ -33,7 +33,7 @@ export interface AgentOptions {
   /** `host:pid` by default: the creator label of what the agent makes, and the lease holder. */
   creator?: string;
   infraImage?: string;
-  /** Grace (s) for containers the agent kills (default 30, as terminationGracePeriodSeconds). */
+  /** Grace (s) for containers the agent kills in pods that set no terminationGracePeriodSeconds (default 30). */
   grace?: number;
   /** Only pods whose labels match this selector (`app=web`); every pod by default. */
   selector?: string;
@@ -219,6 +219,7 @@ export class Agent {
     for (const decision of decisionsOf(name, actions, said)) this.log(decision);
     await executeActions(this.runtime, record.spec, observed, actions, {
       podId: record.id, creator: this.creator, supervised: true, infraImage: this.options.infraImage, grace: this.options.grace, signal: this.signal,
+      onHookFailure: (f) => this.log({ pod: name, action: 'hook', container: f.container, reason: 'FailedPreStopHook', message: f.reason }),
     });
     this.retries.delete(name);
     if (actions.wakeAt !== undefined) this.wakeAt(name, actions.wakeAt);

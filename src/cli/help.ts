@@ -42,7 +42,7 @@ Options:
   -l, --selector SELECTOR only pods whose labels match (app=web,tier!=db); still one agent per engine
   --log-format text|json  one line per decision, for people or machines (default text)
   --relist SECONDS        the safety-net relist behind the engine's events (default 60)
-  --grace-period SECONDS  grace for containers the agent kills (default 30)
+  --grace-period SECONDS  grace for containers the agent kills in pods without terminationGracePeriodSeconds (default 30)
   --print-systemd-unit    print a systemd unit that keeps this agent running, and exit`,
   record: `Usage: podling record FIXTURE [--upstream ADDRESS] -- COMMAND [ARGS...]
 
@@ -95,7 +95,8 @@ Options:
                             -o json: one {type, object} per line)`,
   'pod delete': `Usage: podling pod delete POD... [--grace-period SECONDS] [--force]
 
-  --grace-period N   seconds between SIGTERM and SIGKILL (default 30)
+  --grace-period N   seconds for preStop hooks and the stop, before SIGKILL (default: the pod's
+                     terminationGracePeriodSeconds, else 30)
   --force            no grace period`,
   'pod logs': `Usage: podling pod logs POD [-c NAME] [--tail N] [-f] [-p]
 

@@ -87,7 +87,9 @@ export async function podDelete(pods: Pods, argv: string[]): Promise<number> {
   const grace = values['grace-period'] === undefined ? undefined : Number(values['grace-period']);
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw new UsageError(`--grace-period ${values['grace-period']}: a whole number of seconds`);
   let status = 0;
-  const results = await Promise.allSettled(positionals.map((ref) => pods.delete(ref, { gracePeriod: grace, force: values.force, namespace })));
+  // A preStop hook that fails does not stop the delete, as in Kubernetes; it is said, as its event would be.
+  const onHookFailure = (ref: string) => (f: { container: string; hook: string; reason: string }) => console.error(`warning: pod/${ref} container ${f.container}: ${f.hook} hook failed: ${f.reason}`);
+  const results = await Promise.allSettled(positionals.map((ref) => pods.delete(ref, { gracePeriod: grace, force: values.force, namespace, onHookFailure: onHookFailure(ref) })));
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') console.log(`pod/${positionals[i]} deleted`);
     else { console.error(`podling: ${(r.reason as Error).message}`); status = 1; }

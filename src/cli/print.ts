@@ -75,11 +75,16 @@ export async function formatPod(pod: PodObject, format: string | undefined): Pro
     ...(supervised ? [`Supervised:  ${supervised.status === 'True' ? `yes (${supervised.message})` : `no: ${supervised.message}`}`] : []),
     ...(conditions.length > 1 ? [`Conditions:  ${conditions.filter((c) => c !== supervised).map((c) => `${c.type}=${c.status}`).join(' ')}`] : []),
   ];
+  // A termination message's last line, short: the whole of it is in -o yaml.
+  const said = (message: string | undefined) => {
+    const line = message?.trim().split('\n').at(-1)?.trim();
+    return line ? `: ${line.length > 60 ? `${line.slice(0, 59)}…` : line}` : '';
+  };
   const block = (title: string, statuses: ContainerStatus[]) => {
     lines.push(title);
     for (const c of statuses) {
       const [state, detail] = Object.entries(c.state)[0]!;
-      const extra = state === 'terminated' ? ` (exit ${(detail as { exitCode: number }).exitCode}, ${(detail as { reason: string }).reason})` : state === 'waiting' ? ` (${(detail as { reason: string }).reason})` : '';
+      const extra = state === 'terminated' ? ` (exit ${(detail as { exitCode: number }).exitCode}, ${(detail as { reason: string }).reason}${said((detail as { message?: string }).message)})` : state === 'waiting' ? ` (${(detail as { reason: string }).reason})` : '';
       const last = c.lastState ? `, last exit ${c.lastState.terminated.exitCode} (${c.lastState.terminated.reason})` : '';
       lines.push(`  ${c.name.padEnd(16)} ${c.image.padEnd(40)} ${state}${extra}${state === 'running' ? (c.ready ? ', ready' : ', not ready') : ''}, restarts ${c.restartCount}${last}`);
     }

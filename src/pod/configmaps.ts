@@ -35,7 +35,7 @@ export async function getConfigMap(engine: Engine, name: string, options: Scope 
   return toObject(stored, await readValues(engine, 'configmap', stored.meta, options));
 }
 
-/** Every ConfigMap of a namespace (all namespaces when none is given), each with its values. */
+/** Every ConfigMap of a namespace (of all namespaces when none is given), each with its values. */
 export async function listConfigMaps(engine: Engine, options: Scope = {}): Promise<ConfigMapObject[]> {
   const stored = await listStored(engine, 'configmap', options);
   return Promise.all(stored.map(async (s) => toObject(s, await readValues(engine, 'configmap', s.meta, options))));

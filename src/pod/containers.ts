@@ -8,6 +8,7 @@ import { cpuShares } from './quantity.js';
 import { appHostSecurity, appProcess, infraNamespaces, type ContainerConfig } from './security.js';
 import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
 import type { ResolvedContainer } from './env.js';
+import { messageBind, messagesInfraMount } from './termination.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
 /** Turns a pod into the engine's container specs: one infra container and one per app container. */
@@ -78,7 +79,7 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
   const { Hostname, Domainname, ...resolver } = dnsSettings(pod, namespaceOf(pod));
   if (pod.spec.hostNetwork) {
     // The host's namespace: no hostname of our own and no port mapping (ports are the host's).
-    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: infraMounts(pod, podId), ...resolver, ...infraNamespaces(pod) } };
+    return { Image: image, Labels: labels, HostConfig: { NetworkMode: 'host', IpcMode: 'shareable', RestartPolicy, Mounts: sandboxMounts(pod, podId), ...resolver, ...infraNamespaces(pod) } };
   }
   const ports = pod.spec.containers.flatMap((c) => c.ports ?? []);
   const [network, aliases] = networks.cluster ? [networks.cluster.name, networks.cluster.aliases] : [podNetworkName(podId), podNetworkAliases(pod)];
@@ -92,13 +93,19 @@ export function infraSpec(pod: Pod, podId: string, image: string, creator: strin
       NetworkMode: network,
       IpcMode: 'shareable',
       RestartPolicy,
-      Mounts: infraMounts(pod, podId),
+      Mounts: sandboxMounts(pod, podId),
       PortBindings: portBindings(pod),
       ...resolver,
       ...infraNamespaces(pod),
     },
     NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: aliases } } },
   };
+}
+
+/** What the infra holds mounted: Memory emptyDirs, and the volume of termination message files. */
+function sandboxMounts(pod: Pod, podId: string) {
+  const mounts = [...infraMounts(pod, podId) ?? [], ...messagesInfraMount(pod, podId)];
+  return mounts.length ? mounts : undefined;
 }
 
 /** The pod's names on its own network. */
@@ -142,6 +149,8 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     Env: run.resolved && (container.env || container.envFrom) ? run.resolved.env.map(([name, value]) => `${name}=${value}`) : container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
     ...appProcess(pod, container, run.config),
+    // docker-init (Init below) passes the stop signal on to the container's process.
+    StopSignal: container.lifecycle?.stopSignal,
     Labels: {
       ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
       [LABEL.container]: container.name,
@@ -155,7 +164,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
-      ...mountsOf(container, podId, run.mountpoints ?? new Map(), pod),
+      ...containerMounts(container, podId, run, pod),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,
@@ -172,3 +181,10 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
   };
 }
 
+
+/** The container's volume mounts, and the bind of its termination message file (termination.ts). */
+function containerMounts(container: Container | InitContainer, podId: string, run: AppAttempt, pod: Pod) {
+  const mounts = mountsOf(container, podId, run.mountpoints ?? new Map(), pod);
+  const message = messageBind(container, run.attempt, run.mountpoints ?? new Map());
+  return message ? { ...mounts, Binds: [...mounts.Binds ?? [], message] } : mounts;
+}

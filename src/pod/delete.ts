@@ -1,12 +1,20 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { ignoreMissing } from './execute.js';
+import { graceFor } from './grace.js';
+import { hookAddress, stopContainer, type HookFailure } from './hooks.js';
 import { LABEL, deletingName, podNetworkName, qualifiedName } from './labels.js';
+import { podNeedsMessageFiles } from './termination.js';
 import { readPods, type PodRecord } from './read.js';
 
 export interface DeleteOptions {
-  /** Seconds between SIGTERM and SIGKILL, as Kubernetes' terminationGracePeriodSeconds (30). */
+  /**
+   * Seconds for preStop hooks and the stop before SIGKILL: overrides the pod's
+   * terminationGracePeriodSeconds (itself 30 by default), as kubectl's --grace-period does.
+   */
   gracePeriod?: number;
+  /** A preStop hook that failed or ran out of time; the delete goes on. */
+  onHookFailure?: (failure: HookFailure) => void;
   /** No grace at all: kill and remove. */
   force?: boolean;
   signal?: AbortSignal;
@@ -30,22 +38,30 @@ export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteO
   // pod was read: one more look by the pod's id takes it too.
   const [late] = await readPods(engine, { labels: [`podling.io/pod-id=${pod.id}`], ...call });
   if (late) await removeAll(engine, late, { force: true, ...call });
-  // emptyDir volumes go with the pod, once no container of it holds them. Only a pod whose spec
-  // names volumes has any: the others pay no extra call.
-  if (pod.spec?.spec.volumes?.length) {
+  // emptyDir volumes (and the termination message files) go with the pod, once no container of it
+  // holds them. Only a pod whose spec has any pays the extra call.
+  if (pod.spec?.spec.volumes?.length || (pod.spec && podNeedsMessageFiles(pod.spec))) {
     const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] }, ...call });
     await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true, ...call }).catch(ignoreMissing)));
   }
 }
 
 async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions): Promise<void> {
-  const grace = options.force ? 0 : options.gracePeriod ?? 30;
+  const spec = pod.spec;
+  const grace = options.force ? 0 : spec ? graceFor({ pod: spec, override: options.gracePeriod }) : options.gracePeriod ?? 30;
   const call = { signal: options.signal };
-  /** Stops a running container within the grace; false when it is left running (no grace: force-removed). */
+  // One grace period for the whole pod, from now: sidecars stopped after the apps get what is left.
+  const since = Date.now();
+  const podIP = async () => spec && hookAddress(spec, pod.id, pod.infra?.NetworkSettings?.Networks);
+  /** Stops a running container within the grace (its preStop first); false when it is left running (no grace: force-removed). */
   const stop = async (c: ContainerSummary): Promise<boolean> => {
     if (c.State !== 'running' && c.State !== 'restarting') return true;
     if (grace === 0) return false;
-    await engine.containers.stop(c.Id, { grace, ...call }).catch(ignoreMissing);
+    const container = [...spec?.spec.initContainers ?? [], ...spec?.spec.containers ?? []].find((s) => s.name === c.Labels?.[LABEL.container]);
+    const done = container
+      ? stopContainer(engine, { id: c.Id, container, podIP }, { grace, since, signal: options.signal, onHookFailure: options.onHookFailure })
+      : engine.containers.stop(c.Id, { grace, ...call });
+    await done.catch(ignoreMissing);
     return true;
   };
   const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true, ...call }).catch(ignoreMissing);
@@ -65,9 +81,13 @@ async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions)
     await removeNetwork();
     return;
   }
+  // With preStop hooks the sandbox outlives the apps, as the kubelet stops it last: a hook (or the
+  // shutdown it starts) still has the pod's network. Without, it goes at once, with its network.
+  const hooked = [...spec?.spec.initContainers ?? [], ...spec?.spec.containers ?? []].some((c) => c.lifecycle?.preStop);
   await allSettled([
     apps,
     (async () => {
+      if (hooked && grace > 0) await apps.catch(() => {});
       const stopped = await stop(infra);
       const early = stopped ? removeNetwork().then(() => true, () => false) : Promise.resolve(false);
       await apps;

@@ -5,6 +5,9 @@ import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
 import { containerConfigs } from './container-config.js';
 import { PodFailedError, detailOf, type PodFailureReason } from './errors.js';
+import { graceFor } from './grace.js';
+import { writeHooksInProgress } from './hook-progress.js';
+import { anyPostStart, lazyAddress, runPostStart, stopContainer, type HookFailure } from './hooks.js';
 import { ensureImages } from './images.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
@@ -12,7 +15,8 @@ import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import type { ContainerConfig } from './security.js';
 import { readServices } from './services.js';
-import { isIsolated, namespaceOf, podKey, type Pod } from './spec.js';
+import { isIsolated, namespaceOf, podKey, type Container, type InitContainer, type Pod } from './spec.js';
+import { makeMessageFiles, messageFile, messagesVolumeSpec, MESSAGES_MOUNTPOINT, needsMessageFile, podNeedsMessageFiles } from './termination.js';
 import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
 import { fillVolumes } from './volume-files.js';
 import { checkHostPaths, createHostFiles } from './host-paths.js';
@@ -36,8 +40,10 @@ export interface ExecuteOptions {
   /** An agent supervises: new containers get no engine restart policy. */
   supervised?: boolean;
   infraImage?: string;
-  /** Seconds between SIGTERM and SIGKILL for the containers this plan kills. */
+  /** Seconds a killed container gets (preStop included) when the pod sets no terminationGracePeriodSeconds. */
   grace?: number;
+  /** A preStop hook that failed or ran out of time (the kubelet's FailedPreStopHook event). */
+  onHookFailure?: (failure: HookFailure) => void;
   onProgress?: (image: string, message: ProgressMessage) => void;
   signal?: AbortSignal;
   /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
@@ -59,10 +65,17 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   const { engine } = runtime;
   const call = { signal: options.signal };
   await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
-  const grace = options.grace ?? 30;
   const old = actions.sandbox ? observed.sandbox : undefined;
+  const podIP = lazyAddress(engine, pod, options.podId, observed.sandbox?.id, options.signal);
+  const kill = (k: PodActions['kill'][number]) => {
+    const container = containerNamed(pod, k.name);
+    const grace = graceFor({ pod, fallback: options.grace, probe: k.probe, container });
+    // One no longer in the spec has no hook to run: only its stop.
+    if (!container) return engine.containers.stop(k.id, { grace, ...call });
+    return stopContainer(engine, { id: k.id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure });
+  };
   await Promise.all([
-    ...actions.kill.map((k) => engine.containers.stop(k.id, { grace, ...call }).catch(ignoreMissing)),
+    ...actions.kill.map((k) => kill(k).catch(ignoreMissing)),
     // The infra's name is the pod's lock, so the old one goes before the new one is made (alongside
     // the kills: the apps hold their namespace themselves until they stop).
     old && engine.containers.remove(old.id, { force: true, ...call }).catch(ignoreMissing),
@@ -131,14 +144,15 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
       if (!made.network) return;
       await engine.networks.connect(made.network, infra.Id, { Aliases: podNetworkAliases(pod) }, call);
     });
+    const files = begin('ContainerCreateError', () => makeMessageFiles(engine, infra.Id, messageFilesFor(pod, actions.start), options.signal));
     const withConfigs = { ...options, configs: await configs };
     // A container that reads the pod's address (status.podIP) is made once the infra runs and has one.
     const created = await settled(actions.start.map((s) => begin('ContainerCreateError', async () => {
-      if (needsAddress(containerNamed(pod, s.name))) await infraReady;
+      if (needsAddress(containerNamed(pod, s.name)!)) await infraReady;
       return createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made);
     })));
-    await infraReady;
-    await settled(created.map(([, id]) => begin('ContainerStartError', () => engine.containers.start(id, call))));
+    await Promise.all([infraReady, files]);
+    await begin('ContainerStartError', () => startAll(engine, pod, created, infra.Id, options));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
   } finally {
     await Promise.allSettled(begun);
@@ -156,11 +170,45 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
     s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, { ...options, configs }, made)
   ))));
-  await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, { signal: options.signal }))));
+  await step(name, 'ContainerCreateError', () => makeMessageFiles(engine, infraId, messageFilesFor(pod, start), options.signal));
+  await step(name, 'ContainerStartError', () => startAll(engine, pod, created, infraId, options));
   return Object.fromEntries(created);
 }
 
-const containerNamed = (pod: Pod, name: string) => [...pod.spec.initContainers ?? [], ...pod.spec.containers].find((c) => c.name === name)!;
+/**
+ * Starts created containers. Without postStart hooks all at once; with any, one after another in
+ * spec order, each after the one before has started and its hook has ended, as the kubelet starts
+ * them (a proxy's postStart that waits until it is ready holds the app back: a pattern people rely
+ * on). A hook that fails kills its container (preStop, then the stop) and fails the run, with
+ * FailedPostStartHook: a one-shot create rolls back, an agent's next sync restarts it under the
+ * restart policy and back-off.
+ */
+async function startAll(engine: Engine, pod: Pod, created: (readonly [string, string])[], infraId: string, options: ExecuteOptions): Promise<void> {
+  const name = pod.metadata.name;
+  const call = { signal: options.signal };
+  if (!anyPostStart(created.map(([c]) => containerNamed(pod, c)))) {
+    await settled(created.map(([, id]) => step(name, 'ContainerStartError', () => engine.containers.start(id, call))));
+    return;
+  }
+  const podIP = lazyAddress(engine, pod, options.podId, infraId, options.signal);
+  for (const [c, id] of created) {
+    const container = containerNamed(pod, c)!;
+    const hooked = container.lifecycle?.postStart !== undefined;
+    // Said before the start, so no reader ever sees the container running before its hook ended.
+    if (hooked) await step(name, 'ContainerStartError', () => writeHooksInProgress(engine, infraId, { [id]: options.creator }, options.signal));
+    await step(name, 'ContainerStartError', () => engine.containers.start(id, call));
+    const outcome = await runPostStart(engine, { id, container, podIP }, options.signal);
+    if (!outcome.ok) {
+      const grace = graceFor({ pod, fallback: options.grace, container });
+      await stopContainer(engine, { id, container, podIP }, { grace, signal: options.signal, onHookFailure: options.onHookFailure }).catch(ignoreMissing);
+    }
+    if (hooked) await step(name, 'ContainerStartError', () => writeHooksInProgress(engine, infraId, {}, options.signal));
+    if (!outcome.ok) throw new PodFailedError(name, 'FailedPostStartHook', `container ${c}: postStart hook failed: ${outcome.reason}`);
+  }
+}
+
+const containerNamed = (pod: Pod, name: string): Container | InitContainer | undefined =>
+  (pod.spec.initContainers ?? []).find((c) => c.name === name) ?? pod.spec.containers.find((c) => c.name === name);
 
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
   const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);
@@ -197,10 +245,24 @@ async function ensureVolumes(engine: Engine, pod: Pod, actions: PodActions, opti
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => starting.has(c.name));
   if (containers.length) createHostFiles(checkHostPaths(pod, engine.address.startsWith('/')));
   const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers, pod), ...(containers.length ? claimVolumes(pod) : [])])];
-  if (!wanted.length) return new Map();
-  const mountpoints = await makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal);
-  made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v))];
+  // The volume of termination message files: for a new sandbox (whose infra mounts it) or a container starting.
+  const messages = podNeedsMessageFiles(pod) && (actions.sandbox !== undefined || containers.some(needsMessageFile));
+  if (!wanted.length && !messages) return new Map();
+  const [mountpoints, messagesVolume] = await Promise.all([
+    wanted.length ? makeVolumes(engine, pod, options.podId, wanted, options.creator, options.signal) : new Map<string, string>(),
+    messages ? engine.volumes.create(messagesVolumeSpec(pod, options.podId, options.creator), { signal: options.signal }) : undefined,
+  ]);
+  made.volumes = [...(made.volumes ?? []), ...actions.volumes.map((v) => volumeName(options.podId, v)), ...messagesVolume ? [messagesVolume.Name] : []];
+  if (messagesVolume) mountpoints.set(MESSAGES_MOUNTPOINT, messagesVolume.Mountpoint);
   return mountpoints;
+}
+
+/** The empty termination message files of the attempts about to start (termination.ts), made through the infra. */
+function messageFilesFor(pod: Pod, start: StartAction[]): string[] {
+  return start.flatMap((s) => {
+    const container = containerNamed(pod, s.name);
+    return container && needsMessageFile(container) ? [messageFile(s.name, s.attempt)] : [];
+  });
 }
 
 async function fillPodVolumes(runtime: PodRuntime, pod: Pod, infraId: string, options: ExecuteOptions): Promise<void> {

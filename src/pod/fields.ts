@@ -72,7 +72,7 @@ export const FIELDS = {
     hostAliases: done('lines in the pod\'s /etc/hosts'),
     dnsPolicy: done('ClusterFirst: the namespace\'s search list on the engine\'s DNS (ndots:1, see the README); Default: the engine\'s resolver; None: dnsConfig alone. Docker\'s DNS still answers cluster names under every policy'),
     dnsConfig: done(),
-    terminationGracePeriodSeconds: notYet(),
+    terminationGracePeriodSeconds: done('what a delete gives the pod\'s containers, preStop hooks included (default 30); `--grace-period` overrides it'),
     activeDeadlineSeconds: notYet(),
     imagePullSecrets: notYet(),
     nodeName: notYet(),
@@ -117,15 +117,26 @@ export const FIELDS = {
     startupProbe: done(),
     restartPolicy: done('init containers only: `Always` makes a native sidecar'),
     restartPolicyRules: notYet(),
-    lifecycle: notYet(),
+    lifecycle: done(),
+    terminationMessagePath: done('read from the stopped container (at most 4096 bytes) into `state.terminated.message`; a path under /dev is a file of the pod\'s bind-mounted there, as the kubelet does'),
+    terminationMessagePolicy: done('`FallbackToLogsOnError`: the log\'s last 80 lines (2048 bytes) when the file is empty and the container failed'),
     securityContext: done(),
     stdin: done('`OpenStdin`'),
     stdinOnce: done('`StdinOnce`'),
     tty: done('`Tty`: the logs are then one raw stream, as Kubernetes\' are'),
-    terminationMessagePath: notYet(),
-    terminationMessagePolicy: notYet(),
     resizePolicy: notice('no in-place resize: a changed spec replaces the container'),
     volumeDevices: refused('raw block devices come from persistent volume claims of block mode, which Podling has not'),
+  },
+  Lifecycle: {
+    postStart: done('run right after the container starts; the container counts as started only once it has finished; a failure kills the container (FailedPostStartHook)'),
+    preStop: done('run before the stop signal, within the grace period; the stop gets what is left of it'),
+    stopSignal: done('the container\'s StopSignal (needs `spec.os.name: linux`, as in Kubernetes)'),
+  },
+  LifecycleHandler: {
+    exec: done('through the engine\'s exec API; a non-zero exit is a failure'),
+    httpGet: done('from this process to the pod\'s IP, as the probes; only a failed connection is a failure (any answer counts, as the kubelet counts it)'),
+    sleep: done('waits in this process, not in the container'),
+    tcpSocket: refused('Kubernetes keeps it only for compatibility and every hook that uses it fails when it runs: use exec or httpGet'),
   },
   ContainerPort: {
     name: done(),
@@ -261,7 +272,8 @@ export const SERVER_SET_META = Object.entries(FIELDS.ObjectMeta).filter(([, rule
 /** Where each type sits inside a Pod, for walking one: `[field, type, isList]`. */
 const NESTED: Partial<Record<FieldType, [string, FieldType, boolean][]>> = {
   PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true], ['securityContext', 'PodSecurityContext', false]],
-  Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true], ['securityContext', 'SecurityContext', false]],
+  Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true], ['securityContext', 'SecurityContext', false], ['lifecycle', 'Lifecycle', false]],
+  Lifecycle: [['postStart', 'LifecycleHandler', false], ['preStop', 'LifecycleHandler', false]],
   EnvVar: [['valueFrom', 'EnvVarSource', false]],
 };
 

@@ -119,7 +119,8 @@ export class Pods {
 
   /**
    * ConfigMaps and Secrets, kept in the engine (see store.ts), in the namespace their manifest
-   * names (`default` when none); the readers take `{ namespace }`, `list` without one lists all.
+   * names (`default` when none); the readers take `{ namespace }` (`default` unless given), and
+   * `list` takes `{ allNamespaces: true }` too, as for pods.
    */
   createConfigMap(input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
     return createConfigMap(this.runtime, input, options);
@@ -129,8 +130,8 @@ export class Pods {
     return getConfigMap(this.engine, name, options);
   }
 
-  listConfigMaps(options: Scope = {}): Promise<ConfigMapObject[]> {
-    return listConfigMaps(this.engine, options);
+  listConfigMaps(options: Signal & Namespaces = {}): Promise<ConfigMapObject[]> {
+    return listConfigMaps(this.engine, { signal: options.signal, namespace: listed(options) });
   }
 
   deleteConfigMap(name: string, options: Scope = {}): Promise<void> {
@@ -151,8 +152,8 @@ export class Pods {
     return getSecret(this.engine, name, options);
   }
 
-  listSecrets(options: SecretRead = {}): Promise<Array<SecretSummary | SecretObject>> {
-    return listSecrets(this.engine, options);
+  listSecrets(options: Signal & Namespaces & { reveal?: boolean } = {}): Promise<Array<SecretSummary | SecretObject>> {
+    return listSecrets(this.engine, { signal: options.signal, reveal: options.reveal, namespace: listed(options) });
   }
 
   deleteSecret(name: string, options: Scope = {}): Promise<void> {

@@ -21,7 +21,13 @@ export interface StartAction {
   existing?: string;
 }
 
-export interface KillAction { id: string; name: string; reason: KillReason }
+export interface KillAction {
+  id: string;
+  name: string;
+  reason: KillReason;
+  /** Which probe failed, for an Unhealthy kill: that probe's own grace period applies (grace.ts). */
+  probe?: 'liveness' | 'startup';
+}
 
 export interface WaitingContainer { name: string; reason: 'CrashLoopBackOff'; until: number; delay: number }
 
@@ -80,6 +86,8 @@ export function planPod({ pod, observed, now, supervised = false, unhealthy = ne
   }
   actions.remove = oldAttempts(observed.attempts, latest, new Set(actions.start.map((s) => s.name)));
   if (supervised) actions.takeOver = enginePolicies(observed, actions);
+  // A container whose startup probe has not passed was killed by that probe, else by its liveness probe.
+  for (const k of actions.kill) if (k.reason === 'Unhealthy') k.probe = notStarted.has(k.id) ? 'startup' : 'liveness';
   const wakes = actions.waiting.map((w) => w.until);
   if (wakes.length) actions.wakeAt = Math.min(...wakes);
   return actions;

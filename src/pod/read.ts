@@ -10,6 +10,8 @@ import { hasGatingProbes, probeFlags, readProbeStatus, type ProbeStatus } from '
 import { attemptFrom, sandboxFrom } from './observe.js';
 import { planPod } from './plan.js';
 import { podCarriesSecret } from './env.js';
+import { declaresMessage, readMessage } from './termination.js';
+import { hasPostStart, readHooksInProgress, stillHooking } from './hook-progress.js';
 import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
 
 /** A pod as found on the engine: its containers grouped by the pod-id label. */
@@ -138,13 +140,34 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
   ]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
   const found = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [{ name: a.name, detail: d }] : []; });
-  const views = found.map((a) => viewFromInspect(a.name, a.detail));
+  const views = await withHooks(engine, record.spec, infraId, await withMessages(engine, record.spec, found.map((a) => viewFromInspect(a.name, a.detail)), options), options);
   const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
   // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
   const object = toObject(record, infra, views, ip, created, waitingOf(record, infraDetail, found.map((a) => a.detail)), probes);
   object.status.conditions = [...readinessConditions(object), supervised(supervisor)];
   return object;
+}
+
+/**
+ * A running container whose postStart hook has not ended is still being created, as the kubelet
+ * shows it (hook-progress.ts): one archive read, for pods with such hooks and a running container.
+ */
+async function withHooks(engine: Engine, spec: Pod | undefined, infraId: string | undefined, views: ContainerView[], options: { signal?: AbortSignal }): Promise<ContainerView[]> {
+  if (!spec || !infraId || !hasPostStart(spec) || !views.some((v) => v.state === 'running')) return views;
+  const hooking = stillHooking(await readHooksInProgress(engine, infraId, options.signal));
+  return views.map((v) => (v.state === 'running' && hooking.has(v.id) ? { ...v, state: 'created' } : v));
+}
+
+/** Stopped containers' termination messages, for those that declared one (an archive read each). */
+function withMessages(engine: Engine, spec: Pod | undefined, views: ContainerView[], options: { signal?: AbortSignal }): Promise<ContainerView[]> {
+  const specs = [...spec?.spec.initContainers ?? [], ...spec?.spec.containers ?? []];
+  return Promise.all(views.map(async (v) => {
+    const container = specs.find((c) => c.name === v.name);
+    if (!container || !declaresMessage(container) || (v.state !== 'exited' && v.state !== 'dead')) return v;
+    const message = await readMessage(engine, v, container, options.signal);
+    return message === undefined ? v : { ...v, message };
+  }));
 }
 
 /** Kubernetes' Initialized, ContainersReady and Ready, from the statuses just made. */

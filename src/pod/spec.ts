@@ -4,6 +4,7 @@ import { checkDns, DNS_POLICIES, HostAlias, PodDNSConfig } from './dns.js';
 import { PodError } from './errors.js';
 import { SERVER_SET_META, tableShape } from './fields.js';
 import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
+import { checkHooks, checkStopSignals, lifecycleShape, terminationGracePeriodSeconds } from './lifecycle-spec.js';
 import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
@@ -110,6 +111,7 @@ const containerShape = {
   stdin: z.boolean().optional(),
   stdinOnce: z.boolean().optional(),
   tty: z.boolean().optional(),
+  ...lifecycleShape,
   ...tableShape('Container'),
 };
 
@@ -129,6 +131,7 @@ function containerSchema(kind: 'app' | 'init') {
     if (kind === 'app' && c.restartPolicy !== undefined) ctx.addIssue({ code: 'custom', path: ['restartPolicy'], message: APP_RESTART_POLICY });
     checkProbes(c, kind === 'init' && !isSidecar(c), ctx);
     checkMountPaths(c.volumeMounts ?? [], ctx);
+    checkHooks(c, ctx);
   });
 }
 
@@ -175,6 +178,7 @@ export const PodSpec = z.strictObject({
   ...podSecurityShape,
   /** A budget for the whole pod (pod-resources.ts). */
   resources: Resources.optional(),
+  terminationGracePeriodSeconds,
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
@@ -184,6 +188,7 @@ export const PodSpec = z.strictObject({
   checkVolumes(spec, ctx);
   checkPodSecurity(spec, ctx);
   checkPodResources(spec, ctx);
+  checkStopSignals(spec, ctx);
 });
 export type PodSpec = z.infer<typeof PodSpec>;
 

@@ -22,9 +22,11 @@ export interface ContainerView {
   init?: boolean;
   startedAt?: string;
   finishedAt?: string;
+  /** The termination message (termination.ts): read by exact reads only, for stopped containers. */
+  message?: string;
 }
 
-type Terminated = { exitCode: number; reason: string; startedAt?: string; finishedAt?: string };
+type Terminated = { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt?: string };
 
 export interface ContainerStatus {
   name: string;
@@ -90,7 +92,7 @@ export function containerStatus(view: ContainerView, previous?: ContainerView, w
 function terminated(view: ContainerView): Terminated {
   const exitCode = view.exitCode ?? -1;
   const reason = view.oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
-  return { exitCode, reason, startedAt: view.startedAt, finishedAt: view.finishedAt };
+  return { exitCode, reason, ...(view.message !== undefined ? { message: view.message } : {}), startedAt: view.startedAt, finishedAt: view.finishedAt };
 }
 
 /**

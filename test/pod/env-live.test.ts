@@ -74,4 +74,33 @@ scenario(live, 'a configMapKeyRef to a missing key is one error, and nothing is 
   assert.equal(sent.filter((r) => !r.startsWith('GET ')), [], 'only reads');
 });
 
+scenario(live, 'a pod reads the ConfigMap of its own namespace, and its claim is its namespace\'s', async ({ engine, defer, track }) => {
+  const pods = testPods(engine, 'pod/env-live namespaces');
+  defer(() => pods.deleteConfigMap('kd-ns-cm'), 'kd-ns-cm in default');
+  defer(() => pods.deleteConfigMap('kd-ns-cm', { namespace: 'kd-team' }), 'kd-ns-cm in kd-team');
+  await pods.createConfigMap({ metadata: { name: 'kd-ns-cm' }, data: { COLOR: 'blue' } });
+  await pods.createConfigMap({ metadata: { name: 'kd-ns-cm', namespace: 'kd-team' }, data: { COLOR: 'green' } });
+  track.volume('podling-pvc-kd-ns-claim.kd-team');
+  defer(() => pods.delete('kd-ns-pod', { namespace: 'kd-team', force: true }), 'kd-ns-pod');
+  const pod = await pods.create({
+    metadata: { name: 'kd-ns-pod', namespace: 'kd-team' },
+    spec: {
+      containers: [{
+        name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'],
+        env: [
+          { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'COLOR', valueFrom: { configMapKeyRef: { name: 'kd-ns-cm', key: 'COLOR' } } },
+        ],
+        volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'kd-ns-claim' } }],
+    },
+  });
+  const printed = await engine.exec.run(containerId(pod, 'app'), ['sh', '-c', 'echo "$NS $COLOR"; touch /data/x']);
+  assert.is(printed.stdout, 'kd-team green\n');
+  const [claim] = await engine.volumes.list({ filters: { label: ['podling.io/claim-name=kd-ns-claim'] } });
+  assert.is(claim?.Name, 'podling-pvc-kd-ns-claim.kd-team');
+  assert.is(claim?.Labels?.['podling.io/namespace'], 'kd-team');
+});
+
 live.run();

@@ -53,6 +53,7 @@ const PATHS: Record<FieldType, string[]> = {
   SecurityContext: ['spec', 'containers', 'securityContext'], PodSecurityContext: ['spec', 'securityContext'],
   Capabilities: ['spec', 'containers', 'securityContext', 'capabilities'], SeccompProfile: ['spec', 'securityContext', 'seccompProfile'],
   AppArmorProfile: ['spec', 'containers', 'securityContext', 'appArmorProfile'], Sysctl: ['spec', 'securityContext', 'sysctls'],
+  Lifecycle: ['spec', 'containers', 'lifecycle'], LifecycleHandler: ['spec', 'containers', 'lifecycle', 'preStop'],
 };
 const schemaFields = (path: string[]) => Object.keys(unwrap(path.reduce<Node | undefined>(child, unwrap(Pod as unknown as Node)))?._zod.def.shape ?? {}).sort();
 
@@ -86,6 +87,7 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
     ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
     EnvVarSource: {}, VolumeProjection: {},
     SecurityContext: {}, PodSecurityContext: {},
+    Lifecycle: {}, LifecycleHandler: {},
   };
   const target = inner[type]!;
   target[field] = value;
@@ -100,6 +102,8 @@ function podWith(type: FieldType, field: string, value: unknown): Record<string,
   }
   if (type === 'SecurityContext') container.securityContext = target;
   if (type === 'PodSecurityContext') spec.securityContext = target;
+  if (type === 'Lifecycle') container.lifecycle = target;
+  if (type === 'LifecycleHandler') container.lifecycle = { preStop: target };
   return pod;
 }
 
@@ -112,6 +116,7 @@ const where = (type: FieldType, field: string) => ({
   SecurityContext: `spec.containers.0.securityContext.${field}`, PodSecurityContext: `spec.securityContext.${field}`,
   // Types whose fields are all done: no notice or refused field is ever set in them.
   Capabilities: '', SeccompProfile: '', AppArmorProfile: '', Sysctl: '',
+  Lifecycle: `spec.containers.0.lifecycle.${field}`, LifecycleHandler: `spec.containers.0.lifecycle.preStop.${field}`,
 })[type];
 
 const byGroup = (group: FieldRule['group']) => TYPES.flatMap((type) =>

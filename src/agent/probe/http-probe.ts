@@ -24,22 +24,31 @@ export const HTTP_BODY_CAP = 10 * 1024;
  * - Answers are parsed as leniently as Go parses them (bare-LF header lines).
  * - The reason never holds a header's value or the body.
  */
-export function httpProbe(action: HTTPGetAction, address: string, port: number, signal: AbortSignal): Promise<ProbeOutcome> {
+export async function httpProbe(action: HTTPGetAction, address: string, port: number, signal: AbortSignal): Promise<ProbeOutcome> {
+  const answer = await httpGet(action, address, port, signal, PROBE_USER_AGENT);
+  return 'failure' in answer ? failure(answer.failure) : statusOutcome(answer.status);
+}
+
+/**
+ * The GET itself, as described above: the answer's status, or why there was none. Lifecycle hooks
+ * (pod/hooks.ts) send it too: for them any answer counts, as for the kubelet.
+ */
+export function httpGet(action: HTTPGetAction, address: string, port: number, signal: AbortSignal, userAgent: string): Promise<{ status: number } | { failure: string }> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (outcome: ProbeOutcome) => {
+    const done = (outcome: { status: number } | { failure: string }) => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
       req?.destroy();
       resolve(outcome);
     };
-    const onAbort = () => done(failure('aborted'));
+    const onAbort = () => done({ failure: 'aborted' });
     let req: ReturnType<typeof httpRequest> | undefined;
     try {
       const send = action.scheme === 'HTTPS' ? httpsRequest : httpRequest;
       req = send({
-        host: address, port, path: action.path, method: 'GET', agent: false, headers: headersOf(action),
+        host: address, port, path: action.path, method: 'GET', agent: false, headers: headersOf(action, userAgent),
         // Go's client (the kubelet's) reads header lines ending in a bare LF, which small servers
         // send (busybox httpd passes a CGI's LF-only headers through); llhttp refuses them unless
         // lenient. The lenient parser's risk is request smuggling through a proxy: an answer read
@@ -49,14 +58,14 @@ export function httpProbe(action: HTTPGetAction, address: string, port: number, 
       });
     } catch (err) {
       // Node checks header names and values before sending: a value with a newline lands here.
-      return done(failure(invalidRequest(err)));
+      return done({ failure: invalidRequest(err) });
     }
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => done(failure(transportReason(err))));
+    req.on('error', (err) => done({ failure: transportReason(err) }));
     req.on('response', (res) => void readCapped(res).then(
-      () => done(statusOutcome(res.statusCode ?? 0)),
-      (err: unknown) => done(failure(transportReason(err))),
+      () => done({ status: res.statusCode ?? 0 }),
+      (err: unknown) => done({ failure: transportReason(err) }),
     ));
     req.end();
   });
@@ -67,7 +76,7 @@ function statusOutcome(status: number): ProbeOutcome {
 }
 
 /** The probe's headers, repeated names kept (as Go's Header.Add), and the User-Agent unless it sets one. */
-function headersOf(action: HTTPGetAction): OutgoingHttpHeaders {
+function headersOf(action: HTTPGetAction, userAgent: string): OutgoingHttpHeaders {
   // By lower-case name, each with the spelling it was first given in (reasons name the header so).
   const headers = new Map<string, { name: string; values: string[] }>();
   const add = (name: string, value: string) => {
@@ -76,7 +85,7 @@ function headersOf(action: HTTPGetAction): OutgoingHttpHeaders {
     else headers.set(name.toLowerCase(), { name, values: [value] });
   };
   for (const { name, value } of action.httpHeaders ?? []) add(name, value);
-  if (!headers.has('user-agent')) add('User-Agent', PROBE_USER_AGENT);
+  if (!headers.has('user-agent')) add('User-Agent', userAgent);
   if (!headers.has('accept')) add('Accept', '*/*');
   return Object.fromEntries([...headers.values()].map(({ name, values }) => [name, values.length === 1 ? values[0]! : values]));
 }
