@@ -19,6 +19,7 @@ export {
   Pods, type PodsOptions, parsePod, loadPodFile, PodSpecError, PodError, PodFailedError, PodNotFoundError,
   SelectorError, parseSelector, ServiceError, ServiceSpecError, ANNOTATION_ISOLATED,
   type Pod, type PodInput, type PodObject, type LogLine, type PruneReport, type ServiceObject, type PodErrorKind,
+  ConfigSpecError, parseConfigMap, parseSecret, type ConfigMapInput, type SecretInput, type ConfigMapObject, type SecretObject, type SecretSummary,
 } from './pod/index.js';
 export type { EventStream, EventsOptions } from './engine/system.js';
 export type { UpdateSpec } from './engine/containers.js';

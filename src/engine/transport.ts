@@ -12,7 +12,15 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Milliseconds for the whole call; 0 disables it. Streaming calls use it up to the headers. */
   timeout?: number;
+  /**
+   * The request or its answer carries a Secret's values: sent with SENSITIVE_HEADER, which the
+   * engine ignores and Podling's fixture recorder honours (it never writes such values).
+   */
+  sensitive?: boolean;
 }
+
+/** See CallOptions.sensitive; src/testing/sensitive.ts is its reader. */
+export const SENSITIVE_HEADER = 'x-podling-sensitive';
 
 export interface StreamOptions extends CallOptions {
   /** Milliseconds without data after which a stream fails; 0 (the default) never. */
@@ -120,7 +128,7 @@ export class Transport {
     if (options.signal?.aborted) throw this.failure(req, options.signal.reason, options);
     const path = req.unversioned ? req.path : `/v${this.settled ?? await this.apiVersion(options)}${req.path}`;
     const timeout = options.timeout ?? this.defaultTimeout;
-    const headers: Record<string, string> = { ...req.headers };
+    const headers: Record<string, string> = { ...req.headers, ...(options.sensitive && { [SENSITIVE_HEADER]: '1' }) };
     let body: EngineRequest['body'] | string | undefined = req.body;
     if (req.json !== undefined) {
       body = JSON.stringify(req.json);

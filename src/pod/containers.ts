@@ -7,6 +7,7 @@ import { containerBudget } from './pod-resources.js';
 import { cpuShares } from './quantity.js';
 import { appHostSecurity, appProcess, infraNamespaces, type ContainerConfig } from './security.js';
 import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
+import type { ResolvedContainer } from './env.js';
 import { messageBind, messagesInfraMount } from './termination.js';
 import { infraMounts, mountsOf } from './volumes.js';
 
@@ -129,6 +130,8 @@ export interface AppAttempt extends AttemptInfo {
   init?: boolean;
   /** Host paths of the pod's volumes, for subPath mounts (see volumes.ts). */
   mountpoints?: Map<string, string>;
+  /** The environment, command and args with valueFrom, envFrom and `$(VAR)` resolved (env.ts). */
+  resolved?: ResolvedContainer;
   /** What the spec needed looked up (the image's user, seccomp profiles): see container-config.ts. */
   config?: ContainerConfig;
 }
@@ -141,9 +144,9 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
   const { cpuLimit, memoryLimit: memory, cpuRequest, memoryRequest } = containerBudget(pod.spec, container);
   return {
     Image: container.image,
-    Entrypoint: container.command,
-    Cmd: container.args,
-    Env: container.env?.map((e) => `${e.name}=${e.value}`),
+    Entrypoint: run.resolved?.command ?? container.command,
+    Cmd: run.resolved?.args ?? container.args,
+    Env: run.resolved && (container.env || container.envFrom) ? run.resolved.env.map(([name, value]) => `${name}=${value}`) : container.env?.map((e) => `${e.name}=${e.value}`),
     WorkingDir: container.workingDir,
     ...appProcess(pod, container, run.config),
     // docker-init (Init below) passes the stop signal on to the container's process.
@@ -161,7 +164,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
-      ...containerMounts(container, podId, run),
+      ...containerMounts(container, podId, run, pod),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
       // sh, sleep) ignores SIGTERM, so every delete would wait out the whole grace period.
       Init: true,
@@ -180,8 +183,8 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
 
 
 /** The container's volume mounts, and the bind of its termination message file (termination.ts). */
-function containerMounts(container: Container | InitContainer, podId: string, run: AppAttempt) {
-  const mounts = mountsOf(container, podId, run.mountpoints ?? new Map());
+function containerMounts(container: Container | InitContainer, podId: string, run: AppAttempt, pod: Pod) {
+  const mounts = mountsOf(container, podId, run.mountpoints ?? new Map(), pod);
   const message = messageBind(container, run.attempt, run.mountpoints ?? new Map());
   return message ? { ...mounts, Binds: [...mounts.Binds ?? [], message] } : mounts;
 }

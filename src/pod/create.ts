@@ -12,6 +12,8 @@ import { readPods } from './read.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import { isSidecar, podKey, type Pod } from './spec.js';
+import { checkReferences, readPodSources } from './env-sources.js';
+import { checkHostPaths } from './host-paths.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -50,10 +52,15 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const creator = options.creator ?? creatorTag();
   const name = pod.metadata.name;
   throwIfAborted(options.signal, `pod ${name}`);
+  // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:
+  // a missing one is one CreateContainerConfigError, with no engine write.
+  checkHostPaths(pod, runtime.engine.address.startsWith('/'));
+  const sources = await readPodSources(runtime.engine, pod, options);
+  checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };
   const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
-  const execute = { ...options, podId: id, creator };
+  const execute = { ...options, podId: id, creator, sources };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
     const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, execute, made) } : first.started;

@@ -17,7 +17,11 @@ import type { ContainerConfig } from './security.js';
 import { readServices } from './services.js';
 import { isIsolated, namespaceOf, podKey, type Container, type InitContainer, type Pod } from './spec.js';
 import { makeMessageFiles, messageFile, messagesVolumeSpec, MESSAGES_MOUNTPOINT, needsMessageFile, podNeedsMessageFiles } from './termination.js';
-import { makeVolumes, subPathVolumes } from './volumes.js';
+import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
+import { fillVolumes } from './volume-files.js';
+import { checkHostPaths, createHostFiles } from './host-paths.js';
+import { needsResolving, resolveContainer, type PodSources } from './env.js';
+import { needsAddress, podFacts, readPodSources, referencedObjects } from './env-sources.js';
 
 /**
  * Carries a plan (plan.ts) out, in the kubelet's fixed order: take restarts over from the engine,
@@ -42,6 +46,8 @@ export interface ExecuteOptions {
   onHookFailure?: (failure: HookFailure) => void;
   onProgress?: (image: string, message: ProgressMessage) => void;
   signal?: AbortSignal;
+  /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
+  sources?: PodSources;
   /** What each starting container's spec needed looked up (filled in by the executor itself). */
   configs?: Map<string, ContainerConfig>;
 }
@@ -77,7 +83,7 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   let started: Record<string, string>;
   let infraId = observed.sandbox?.id;
   const mountpoints = await step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made));
-  options = { ...options, mountpoints };
+  options = { ...options, mountpoints, sources: await sourcesFor(engine, pod, actions, options) };
   if (actions.sandbox) {
     // A remade sandbox finds the pod's own network still there when the old infra was on it.
     const network = old && podNetworkName(options.podId) in old.networks ? podNetworkName(options.podId) : undefined;
@@ -129,6 +135,8 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     made.infra = infra.Id;
     const infraReady = begin('ContainerStartError', async () => {
       await engine.containers.start(infra.Id, call);
+      // The file volumes' tmpfs lives while the infra holds it: filled now, before any app starts.
+      if ((pod.spec.volumes ?? []).some(isFileVolume)) await step(name, 'CreateContainerConfigError', () => fillPodVolumes(runtime, pod, infra.Id, options));
       if (!cluster) return;
       // Awaited before `made.network` is read: a network create slower than the infra's start
       // would otherwise leave the pod off its own network (a race the recorded fixtures caught).
@@ -138,7 +146,11 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     });
     const files = begin('ContainerCreateError', () => makeMessageFiles(engine, infra.Id, messageFilesFor(pod, actions.start), options.signal));
     const withConfigs = { ...options, configs: await configs };
-    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', () => createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made))));
+    // A container that reads the pod's address (status.podIP) is made once the infra runs and has one.
+    const created = await settled(actions.start.map((s) => begin('ContainerCreateError', async () => {
+      if (needsAddress(containerNamed(pod, s.name)!)) await infraReady;
+      return createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made);
+    })));
     await Promise.all([infraReady, files]);
     await begin('ContainerStartError', () => startAll(engine, pod, created, infra.Id, options));
     return { infraId: infra.Id, started: Object.fromEntries(created) };
@@ -201,16 +213,28 @@ const containerNamed = (pod: Pod, name: string): Container | InitContainer | und
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
   const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);
   const container = init ?? pod.spec.containers.find((c) => c.name === s.name)!;
+  const resolved = needsResolving(container)
+    ? resolveContainer(pod, container, await podFacts(engine, pod, options.podId, infraId, [container], options), options.sources ?? { configMaps: new Map(), secrets: new Map() })
+    : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
-    attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints,
+    attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
     config: options.configs?.get(s.name),
   });
-  const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal });
+  // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
+  const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
   made.apps.push(Id);
   return [s.name, Id] as const;
 }
 
 const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/** The values of the objects the pod names, read once per sync (unless the caller read them) when containers start. */
+async function sourcesFor(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions): Promise<PodSources | undefined> {
+  if (options.sources || !actions.start.length) return options.sources;
+  const { configMaps, secrets } = referencedObjects(pod);
+  if (!configMaps.size && !secrets.size) return undefined;
+  return step(pod.metadata.name, 'CreateContainerConfigError', () => readPodSources(engine, pod, options));
+}
 
 /**
  * The volumes the plan asks for, and the host paths of those mounted with a subPath by the
@@ -219,7 +243,8 @@ const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
 async function ensureVolumes(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions, made: Made): Promise<Map<string, string>> {
   const starting = names(actions.start);
   const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => starting.has(c.name));
-  const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers)])];
+  if (containers.length) createHostFiles(checkHostPaths(pod, engine.address.startsWith('/')));
+  const wanted = [...new Set([...actions.volumes, ...subPathVolumes(containers, pod), ...(containers.length ? claimVolumes(pod) : [])])];
   // The volume of termination message files: for a new sandbox (whose infra mounts it) or a container starting.
   const messages = podNeedsMessageFiles(pod) && (actions.sandbox !== undefined || containers.some(needsMessageFile));
   if (!wanted.length && !messages) return new Map();
@@ -238,6 +263,12 @@ function messageFilesFor(pod: Pod, start: StartAction[]): string[] {
     const container = containerNamed(pod, s.name);
     return container && needsMessageFile(container) ? [messageFile(s.name, s.attempt)] : [];
   });
+}
+
+async function fillPodVolumes(runtime: PodRuntime, pod: Pod, infraId: string, options: ExecuteOptions): Promise<void> {
+  const sources = options.sources ?? { configMaps: new Map(), secrets: new Map() };
+  const facts = await podFacts(runtime.engine, pod, options.podId, infraId, 'volumes', options);
+  await fillVolumes(runtime.engine, pod, infraId, facts, sources, options.signal);
 }
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */

@@ -106,7 +106,7 @@ export const FIELDS = {
     command: done(),
     args: done(),
     env: done(),
-    envFrom: notYet(),
+    envFrom: done('configMapRef / secretRef with `prefix` and `optional`, read when the container is created'),
     workingDir: done(),
     ports: done(),
     resources: done('limits are the container\'s cgroup limits; requests are CPU shares and a memory reservation'),
@@ -148,7 +148,22 @@ export const FIELDS = {
   EnvVar: {
     name: done(),
     value: done(),
-    valueFrom: notYet(),
+    valueFrom: done('fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef (a Secret\'s value is in the container\'s environment: `docker inspect` shows it)'),
+  },
+  VolumeProjection: {
+    configMap: done(),
+    secret: done(),
+    downwardAPI: done(),
+    serviceAccountToken: refused('no API server issues service account tokens'),
+    clusterTrustBundle: refused('no API server holds ClusterTrustBundles'),
+    podCertificate: refused('no API server signs pod certificates'),
+  },
+  EnvVarSource: {
+    fieldRef: done('metadata.name/namespace/uid/labels[\'k\']/annotations[\'k\'], spec.nodeName/serviceAccountName, status.podIP(s)/hostIP(s)'),
+    resourceFieldRef: done('limits and requests of cpu and memory, with divisor; a limit not set is the node\'s'),
+    configMapKeyRef: done(),
+    secretKeyRef: done(),
+    fileKeyRef: refused('reads a variable from a file of an emptyDir at container start, which needs the kubelet inside the pod'),
   },
   ResourceRequirements: {
     limits: done(),
@@ -167,12 +182,12 @@ export const FIELDS = {
   Volume: {
     name: done(),
     emptyDir: done('a named volume per pod; `medium: Memory` is a tmpfs'),
-    hostPath: notYet(),
-    configMap: notYet(),
-    secret: notYet(),
-    downwardAPI: notYet(),
-    projected: notYet(),
-    persistentVolumeClaim: notYet(),
+    hostPath: done('a bind mount; `type` is checked against this host before anything is made (a remote engine takes only type "")'),
+    configMap: done('files (items, mode, defaultMode, optional) on a tmpfs the infra holds, written when the sandbox starts; not updated live'),
+    secret: done('files as for configMap, on a tmpfs: never on disk, in an image layer or a label'),
+    downwardAPI: done('files of metadata (name, namespace, uid, labels, annotations) and resource limits/requests'),
+    projected: done('configMap, secret and downwardAPI sources in one tmpfs'),
+    persistentVolumeClaim: done('a labelled named volume per namespace and claim, made on first use, kept after the pod'),
     ephemeral: refused('generic ephemeral volumes need a storage class and a provisioner'),
     image: refused('image volumes need the kubelet\'s image volume support, which the Engine API has not'),
     csi: refused('CSI drivers are not available on a Docker engine'),
@@ -296,6 +311,7 @@ const NESTED: Partial<Record<FieldType, [string, FieldType, boolean][]>> = {
   PodSpec: [['containers', 'Container', true], ['initContainers', 'Container', true], ['volumes', 'Volume', true], ['securityContext', 'PodSecurityContext', false]],
   Container: [['ports', 'ContainerPort', true], ['env', 'EnvVar', true], ['resources', 'ResourceRequirements', false], ['volumeMounts', 'VolumeMount', true], ['securityContext', 'SecurityContext', false], ['lifecycle', 'Lifecycle', false]],
   Lifecycle: [['postStart', 'LifecycleHandler', false], ['preStop', 'LifecycleHandler', false]],
+  EnvVar: [['valueFrom', 'EnvVarSource', false]],
 };
 
 /** One line per notice field the pod sets, each naming the field and why it does nothing here. */

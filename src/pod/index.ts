@@ -13,6 +13,9 @@ import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
 import { watchPods, type PodChange } from './watch.js';
 import { createService, deleteService, getService, listServices, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
+import { createConfigMap, deleteConfigMap, getConfigMap, listConfigMaps, replaceConfigMap, type ConfigMapObject, type Scope } from './configmaps.js';
+import { createSecret, deleteSecret, getSecret, listSecrets, replaceSecret, type SecretObject, type SecretRead, type SecretSummary } from './secrets.js';
+import type { ConfigMapInput, SecretInput } from './config-spec.js';
 
 export interface PodsOptions {
   /** Tests that record fixtures pass a deterministic id generator and creator: both appear in requests. */
@@ -114,6 +117,53 @@ export class Pods {
     return deleteService(this.engine, name, this.cluster.name, options);
   }
 
+  /**
+   * ConfigMaps and Secrets, kept in the engine (see store.ts), in the namespace their manifest
+   * names (`default` when none); the readers take `{ namespace }` (`default` unless given), and
+   * `list` takes `{ allNamespaces: true }` too, as for pods.
+   */
+  createConfigMap(input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
+    return createConfigMap(this.runtime, input, options);
+  }
+
+  getConfigMap(name: string, options: Scope = {}): Promise<ConfigMapObject> {
+    return getConfigMap(this.engine, name, options);
+  }
+
+  listConfigMaps(options: Signal & Namespaces = {}): Promise<ConfigMapObject[]> {
+    return listConfigMaps(this.engine, { signal: options.signal, namespace: listed(options) });
+  }
+
+  deleteConfigMap(name: string, options: Scope = {}): Promise<void> {
+    return deleteConfigMap(this.engine, name, options);
+  }
+
+  /** The ConfigMap of the manifest's name and namespace, with new contents (refused when immutable). */
+  replaceConfigMap(input: ConfigMapInput, options: Signal = {}): Promise<ConfigMapObject> {
+    return replaceConfigMap(this.runtime, input, options);
+  }
+
+  /** Answers without the values (key names and sizes), as get and list do unless `reveal` is asked. */
+  createSecret(input: SecretInput, options: Signal = {}): Promise<SecretSummary> {
+    return createSecret(this.runtime, input, options);
+  }
+
+  getSecret(name: string, options: SecretRead = {}): Promise<SecretSummary | SecretObject> {
+    return getSecret(this.engine, name, options);
+  }
+
+  listSecrets(options: Signal & Namespaces & { reveal?: boolean } = {}): Promise<Array<SecretSummary | SecretObject>> {
+    return listSecrets(this.engine, { signal: options.signal, reveal: options.reveal, namespace: listed(options) });
+  }
+
+  deleteSecret(name: string, options: Scope = {}): Promise<void> {
+    return deleteSecret(this.engine, name, options);
+  }
+
+  replaceSecret(input: SecretInput, options: Signal = {}): Promise<SecretSummary> {
+    return replaceSecret(this.runtime, input, options);
+  }
+
   prune(options: { all?: boolean } & Signal = {}): Promise<PruneReport> {
     return prune(this.engine, options);
   }
@@ -128,3 +178,6 @@ export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
 export { ServiceError, ServiceSpecError, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
 export { ANNOTATION_ISOLATED } from './spec.js';
+export { ConfigSpecError, parseConfigMap, parseSecret, type ConfigMapInput, type SecretInput } from './config-spec.js';
+export type { ConfigMapObject } from './configmaps.js';
+export type { SecretObject, SecretSummary } from './secrets.js';

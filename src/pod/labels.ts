@@ -35,6 +35,10 @@ export const LABEL = {
   /** On a service's holder container: its name, and its spec as JSON. */
   service: 'podling.io/service-name',
   serviceSpec: 'podling.io/service-spec',
+  /** On a ConfigMap's or Secret's holder container: its metadata, type and key names as JSON (never a value). */
+  object: 'podling.io/object',
+  /** On a persistentVolumeClaim's volume: the claim's name (the namespace is LABEL.namespace). */
+  claim: 'podling.io/claim-name',
 } as const;
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';

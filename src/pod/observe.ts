@@ -3,6 +3,7 @@ import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { backoffFrom, type Backoff } from './backoff.js';
 import { LABEL } from './labels.js';
+import { podCarriesSecret } from './env.js';
 import type { PodRecord } from './read.js';
 import type { Pod } from './spec.js';
 
@@ -91,7 +92,8 @@ export function attemptFrom(c: ContainerInspect): Attempt {
 
 /** Inspects every container of a listed pod (in parallel); one removed meanwhile is left out. */
 export async function observePod(engine: Engine, record: PodRecord, options: { signal?: AbortSignal } = {}): Promise<ObservedPod> {
-  const inspect = (id: string) => engine.containers.inspect(id, options).catch((err: unknown) => {
+  // A Secret's value may be in an app's environment: marked, so a fixture recorder never keeps it.
+  const inspect = (id: string, sensitive?: boolean) => engine.containers.inspect(id, { ...options, sensitive }).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
@@ -99,7 +101,7 @@ export async function observePod(engine: Engine, record: PodRecord, options: { s
   const [volumes, infra, ...apps] = await Promise.all([
     wantsVolumes ? podVolumes(engine, record.id, options) : [],
     record.infra ? inspect(record.infra.Id) : undefined,
-    ...record.apps.map((c) => inspect(c.Id)),
+    ...record.apps.map((c) => inspect(c.Id, podCarriesSecret(record.spec))),
   ]);
   return {
     id: record.id,

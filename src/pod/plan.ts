@@ -81,7 +81,8 @@ export function planPod({ pod, observed, now, supervised = false, unhealthy = ne
   }
   if (actions.sandbox || actions.start.length) {
     const have = new Set(observed.volumes ?? []);
-    actions.volumes = (pod.spec.volumes ?? []).map((v) => v.name).filter((v) => !have.has(v));
+    // The pod's own volumes (emptyDir, file volumes); a claim's and a host path outlive the pod.
+    actions.volumes = (pod.spec.volumes ?? []).filter((v) => !v.persistentVolumeClaim && !v.hostPath).map((v) => v.name).filter((v) => !have.has(v));
   }
   actions.remove = oldAttempts(observed.attempts, latest, new Set(actions.start.map((s) => s.name)));
   if (supervised) actions.takeOver = enginePolicies(observed, actions);

@@ -9,6 +9,7 @@ import { leaseHolder, type LeaseHolder } from './lease.js';
 import { hasGatingProbes, probeFlags, readProbeStatus, type ProbeStatus } from './readiness.js';
 import { attemptFrom, sandboxFrom } from './observe.js';
 import { planPod } from './plan.js';
+import { podCarriesSecret } from './env.js';
 import { declaresMessage, readMessage } from './termination.js';
 import { hasPostStart, readHooksInProgress, stillHooking } from './hook-progress.js';
 import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
@@ -134,7 +135,8 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
     leaseHolder(engine, options),
     probeStatusOf(engine, record, infraId, options),
     infraId ? inspectOrNone(engine, infraId, options) : undefined,
-    ...apps.map((a) => inspectOrNone(engine, a.id, options)),
+    // A Secret's value may be in the apps' environment: marked, so a fixture recorder never keeps it.
+    ...apps.map((a) => inspectOrNone(engine, a.id, { ...options, sensitive: podCarriesSecret(record.spec) })),
   ]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
   const found = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [{ name: a.name, detail: d }] : []; });
@@ -204,7 +206,7 @@ function waitingOf(record: PodRecord, infra: ContainerInspect | undefined, apps:
   return new Map(waiting.map((w) => [w.name, { reason: w.reason, message: `back-off ${w.delay / 1000}s restarting failed container ${w.name}` }]));
 }
 
-function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSignal }) {
+function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSignal; sensitive?: boolean }) {
   return engine.containers.inspect(id, options).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
 }
 
@@ -212,7 +214,7 @@ function inspectOrNone(engine: Engine, id: string, options: { signal?: AbortSign
  * The address other pods use to reach the pod: its cluster-network address when it joined one
  * (isolated pods did not), else its own network's; a hostNetwork pod has the host's.
  */
-function podAddress(networks: Record<string, { IPAddress?: string }> | null | undefined, podId: string, spec: Pod | undefined): string | undefined {
+export function podAddress(networks: Record<string, { IPAddress?: string }> | null | undefined, podId: string, spec: Pod | undefined): string | undefined {
   if (spec?.spec.hostNetwork) return hostAddress();
   return addressOn(Object.fromEntries(Object.entries(networks ?? {}).map(([name, e]) => [name, e.IPAddress])), podId);
 }
@@ -224,7 +226,7 @@ export function addressOn(networks: Record<string, string | undefined>, podId: s
 }
 
 /** This machine's first external IPv4 address, skipping the engine's own bridges. */
-function hostAddress(): string | undefined {
+export function hostAddress(): string | undefined {
   for (const [name, addresses] of Object.entries(networkInterfaces())) {
     if (/^(docker|br-|veth)/.test(name)) continue;
     const v4 = addresses?.find((a) => a.family === 'IPv4' && !a.internal);

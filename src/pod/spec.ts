@@ -9,7 +9,8 @@ import { PROBE_FIELDS, probeSchema, unresolvedPort } from './probe-spec.js';
 import { checkPodResources } from './pod-resources.js';
 import { parseCpu, parseMemory, quantity } from './quantity.js';
 import { checkPodSecurity, podSecurityShape, SecurityContext } from './security-spec.js';
-import { checkMountPaths, VolumeMount, volumeSources } from './volume-spec.js';
+import { checkMountPaths, EmptyDir as EmptyDirSchema, VolumeMount, volumeSources } from './volume-spec.js';
+import { EnvFromSource, EnvVarSource } from './env-spec.js';
 
 export {
   PROBE_FIELDS, PROBE_HANDLERS, probeHandler, probePort,
@@ -24,7 +25,7 @@ export { EmptyDir, sizeLimitBytes, VolumeMount } from './volume-spec.js';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 export const dnsLabel = (what: string) => z.string().max(63, `${what} must be at most 63 characters`)
   .regex(DNS_LABEL, `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`);
@@ -40,8 +41,8 @@ export function validKey(key: string): boolean {
 
 export const validLabelValue = (value: string) => value === '' || (value.length <= 63 && LABEL_NAME.test(value));
 
-const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
-const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
+export const Labels = z.record(z.string().refine(validKey, { message: 'invalid label key' }), z.string().refine(validLabelValue, { message: 'invalid label value (at most 63 of [A-Za-z0-9_.-], starting and ending alphanumeric)' }));
+export const Annotations = z.record(z.string().refine(validKey, { message: 'invalid annotation key' }), z.string());
 
 const ResourceList = z.strictObject({ cpu: quantity(parseCpu).optional(), memory: quantity(parseMemory).optional() });
 
@@ -65,17 +66,39 @@ const Port = z.strictObject({
   ...tableShape('ContainerPort'),
 });
 
-/** A volume; as in Kubernetes, one without a source is an emptyDir (the only source supported yet). */
+/**
+ * A volume with at most one source; as in Kubernetes, one without a source is an emptyDir. Only
+ * the sources Podling implements are counted: a refused one is said once, by its own error.
+ */
 export const Volume = z.strictObject({ name: dnsLabel('volume name'), ...volumeSources, ...tableShape('Volume') })
-  .transform(({ name, emptyDir }) => ({ name, emptyDir })); // the refused sources are never there
-export type Volume = z.infer<typeof Volume>;
+  .superRefine((volume, ctx) => {
+    const given = Object.keys(volumeSources).filter((source) => volume[source as keyof typeof volumeSources] !== undefined);
+    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `a volume has one source, this one has ${given.join(' and ')}` });
+  })
+  .transform(({ name, ...sources }) => {
+    const given = Object.fromEntries(Object.entries(sources).filter(([source, value]) => value !== undefined && source in volumeSources));
+    return { name, ...(Object.keys(given).length ? given : { emptyDir: EmptyDirSchema.parse({}) }) } as VolumeShape;
+  });
+type VolumeShape = { name: string } & { [K in keyof typeof volumeSources]?: z.infer<(typeof volumeSources)[K]> };
+export type Volume = VolumeShape;
+
+/** As the API server: a value or a valueFrom, not both (an empty value counts as none). */
+const EnvVar = z.strictObject({
+  name: z.string().regex(ENV_NAME, 'invalid environment variable name'),
+  value: z.string().default(''),
+  valueFrom: EnvVarSource.optional(),
+  ...tableShape('EnvVar'),
+}).superRefine((v, ctx) => {
+  if (v.value !== '' && v.valueFrom) ctx.addIssue({ code: 'custom', path: ['valueFrom'], message: 'may not be given with a non-empty value' });
+});
 
 const containerShape = {
   name: dnsLabel('container name'),
   image: z.string().min(1, 'image must not be empty'),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'invalid environment variable name'), value: z.string().default(''), ...tableShape('EnvVar') })).optional(),
+  env: z.array(EnvVar).optional(),
+  envFrom: z.array(EnvFromSource).optional(),
   workingDir: z.string().optional(),
   ports: z.array(Port).optional(),
   resources: Resources.optional(),
@@ -214,8 +237,8 @@ function checkVolumes(spec: SpecFields, ctx: z.RefinementCtx) {
 // Server-set metadata (uid, creationTimestamp …) and status are accepted, as the API server
 // accepts them, so what `pod get -o yaml` prints can be created again; they are dropped here.
 // Podling's own annotation of the pod's address is the same kind of thing: set on output, dropped on input.
-const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
-function dropServerSet<T extends { annotations?: Record<string, string> | undefined }>(value: T): T {
+export const serverSet = Object.fromEntries(SERVER_SET_META.map((field) => [field, z.unknown().optional()]));
+export function dropServerSet<T extends { annotations?: Record<string, string> | undefined }>(value: T): T {
   const kept = Object.fromEntries(Object.entries(value).filter(([field, v]) => v !== undefined && !SERVER_SET_META.includes(field))) as T;
   if (kept.annotations && ANNOTATION_POD_IP in kept.annotations) {
     const { [ANNOTATION_POD_IP]: _ip, ...rest } = kept.annotations;

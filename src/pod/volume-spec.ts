@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { tableShape } from './fields.js';
 import { parseMemory, quantity } from './quantity.js';
+import { otherVolumeSources } from './volume-sources.js';
 
 /**
  * Volumes and their mounts, as far as Podling supports them (see fields.ts). The volume's name
@@ -48,13 +49,13 @@ export type EmptyDir = z.infer<typeof EmptyDir>;
 
 /**
  * A volume's sources, for spec.ts to add the name and the table's other sources (fields.ts) to:
- * as in Kubernetes, no source means an emptyDir.
+ * as in Kubernetes, no source means an emptyDir (spec.ts fills it in).
  */
-export const volumeSources = { emptyDir: EmptyDir.prefault({}) };
+export const volumeSources = { emptyDir: EmptyDir.optional(), ...otherVolumeSources };
 
 /** An emptyDir's size limit in bytes, if it has one. */
-export function sizeLimitBytes(emptyDir: EmptyDir): number | undefined {
-  const bytes = emptyDir.sizeLimit === undefined ? undefined : parseMemory(emptyDir.sizeLimit);
+export function sizeLimitBytes(emptyDir: EmptyDir | undefined): number | undefined {
+  const bytes = emptyDir?.sizeLimit === undefined ? undefined : parseMemory(emptyDir.sizeLimit);
   return typeof bytes === 'number' ? bytes : undefined; // a bad one never gets past the schema
 }
 

@@ -4,7 +4,10 @@ import { splitTarget } from './codec.js';
 import { describeDifference } from './difference.js';
 import type { BodyDigest } from './exchange.js';
 import { parseJson, stringifyJson } from './json.js';
+import type { HeaderList } from './http1.js';
+import { header } from './http1.js';
 import { redactJsonBody } from './normalize.js';
+import { isSensitive, redactSensitiveBody } from './sensitive.js';
 
 /**
  * Which recording answers a request: same method, same path once the `/vX.Y` prefix is gone (the
@@ -38,8 +41,10 @@ function decodePath(path: string): string {
  * Redaction is the one step of the recorder's normalisation a live body needs: the ids a client
  * sends on replay are the fakes the replay answered with, so they already match the recording.
  */
-export function requestKey(method: string, target: string, body: Buffer | BodyDigest): RequestKey {
+export function requestKey(method: string, target: string, body: Buffer | BodyDigest, headers: HeaderList = []): RequestKey {
   const { path, query } = splitTarget(target);
+  // A request marked as carrying a Secret's values was recorded redacted (sensitive.ts): so is the live one.
+  if (Buffer.isBuffer(body) && isSensitive(headers)) body = redactSensitiveBody(body, header(headers, 'content-type'));
   const pairs = [...query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     method,

@@ -2,6 +2,7 @@ import { isTar, utf8Text } from './body.js';
 import type { Exchange } from './exchange.js';
 import { header, type HeaderList } from './http1.js';
 import { parseJson, stringifyJson } from './json.js';
+import { redactSensitive } from './sensitive.js';
 
 /**
  * What makes a recording stable and safe to commit: secrets are redacted, ids are replaced by
@@ -45,7 +46,8 @@ export function redactJsonBody(data: Buffer): Buffer {
   return Buffer.from(redacted + (/\s*$/.exec(text)?.[0] ?? ''), 'utf8');
 }
 
-export function redactExchange(exchange: Exchange): Exchange {
+export function redactExchange(marked: Exchange): Exchange {
+  const exchange = redactSensitive(marked); // a Secret's values, when the client marked the exchange
   const { request, response } = exchange;
   return {
     ...exchange,

@@ -77,8 +77,8 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
   const fixture = typeof source === 'string' ? await loadFixture(source) : source;
   const recordings: Recording[] = fixture.exchanges.map((encoded) => {
     const exchange = decodeExchange(encoded);
-    const { method, target, body, digest } = exchange.request;
-    return { key: requestKey(method, target, digest ?? body), exchange, used: false };
+    const { method, target, body, digest, headers } = exchange.request;
+    return { key: requestKey(method, target, digest ?? body, headers), exchange, used: false };
   });
   const misses: string[] = [];
   const upgradeTimeout = options.upgradeTimeout ?? 5000;
@@ -88,7 +88,7 @@ export async function startReplayer(source: string | Fixture, options: ReplayerO
 
   /** Answers one request; returns false once the connection is no longer HTTP (or is closing). */
   async function answer(socket: Socket, parser: RequestParser, inbox: Inbox, head: RequestHead, body: Buffer): Promise<boolean> {
-    const key = requestKey(head.method, head.target, body);
+    const key = requestKey(head.method, head.target, body, head.headers);
     const recording = recordings.find((r) => !r.used && sameRequest(r.key, key));
     if (!recording) {
       const message = missMessage(key, recordings, options.rerecord);

@@ -27,7 +27,8 @@ if (mode === 'live') {
     const pods = agentPods(engine, 'agent/restarts onfailure', cluster);
     const pod = 'at-onfailure';
     defer(() => pods.delete(pod, { force: true }).catch(() => {}), 'the pod');
-    await pods.create(crashing(pod, 'onfailure', 'OnFailure', 'echo "ran as $$ with $RANDOM"; sleep 1; exit 1'));
+    // `$$$$`: Kubernetes' $(VAR) expansion makes `$$` one `$`, so the shell gets its own `$$` (the pid).
+    await pods.create(crashing(pod, 'onfailure', 'OnFailure', 'echo "ran as $$$$ with $RANDOM"; sleep 1; exit 1'));
     const running = startAgent(engine, 'onfailure', cluster);
     defer(() => running.stop(), 'the agent');
 

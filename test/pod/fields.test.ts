@@ -54,6 +54,8 @@ const PATHS: Record<PodType, string[]> = {
   Pod: [], ObjectMeta: ['metadata'], PodSpec: ['spec'], Container: ['spec', 'containers'], Volume: ['spec', 'volumes'],
   ContainerPort: ['spec', 'containers', 'ports'], EnvVar: ['spec', 'containers', 'env'],
   ResourceRequirements: ['spec', 'containers', 'resources'], VolumeMount: ['spec', 'containers', 'volumeMounts'],
+  EnvVarSource: ['spec', 'containers', 'env', 'valueFrom'],
+  VolumeProjection: ['spec', 'volumes', 'projected', 'sources'],
   PodDNSConfig: ['spec', 'dnsConfig'], PodDNSConfigOption: ['spec', 'dnsConfig', 'options'], HostAlias: ['spec', 'hostAliases'],
   SecurityContext: ['spec', 'containers', 'securityContext'], PodSecurityContext: ['spec', 'securityContext'],
   Capabilities: ['spec', 'containers', 'securityContext', 'capabilities'], SeccompProfile: ['spec', 'securityContext', 'seccompProfile'],
@@ -95,6 +97,7 @@ function podWith(type: PodType, field: string, value: unknown): Record<string, u
   const inner: Partial<Record<FieldType, Record<string, unknown>>> = {
     Pod: pod, ObjectMeta: metadata, PodSpec: spec, Container: container, Volume: volume,
     ContainerPort: { containerPort: 80 }, EnvVar: { name: 'E' }, ResourceRequirements: {}, VolumeMount: { name: 'v', mountPath: '/v' },
+    EnvVarSource: {}, VolumeProjection: {},
     SecurityContext: {}, PodSecurityContext: {},
     Lifecycle: {}, LifecycleHandler: {},
   };
@@ -104,6 +107,11 @@ function podWith(type: PodType, field: string, value: unknown): Record<string, u
   if (type === 'EnvVar') container.env = [target];
   if (type === 'ResourceRequirements') container.resources = target;
   if (type === 'VolumeMount') container.volumeMounts = [target];
+  if (type === 'EnvVarSource') container.env = [{ name: 'E', valueFrom: target }];
+  if (type === 'VolumeProjection') {
+    delete volume.emptyDir;
+    volume.projected = { sources: [target] };
+  }
   if (type === 'SecurityContext') container.securityContext = target;
   if (type === 'PodSecurityContext') spec.securityContext = target;
   if (type === 'Lifecycle') container.lifecycle = target;
@@ -115,6 +123,7 @@ const where = (type: PodType, field: string) => ({
   Pod: field, ObjectMeta: `metadata.${field}`, PodSpec: `spec.${field}`, Container: `spec.containers.0.${field}`,
   Volume: `spec.volumes.0.${field}`, ContainerPort: `spec.containers.0.ports.0.${field}`, EnvVar: `spec.containers.0.env.0.${field}`,
   ResourceRequirements: `spec.containers.0.resources.${field}`, VolumeMount: `spec.containers.0.volumeMounts.0.${field}`,
+  EnvVarSource: `spec.containers.0.env.0.valueFrom.${field}`, VolumeProjection: `spec.volumes.0.projected.sources.0.${field}`,
   PodDNSConfig: `spec.dnsConfig.${field}`, PodDNSConfigOption: `spec.dnsConfig.options.0.${field}`, HostAlias: `spec.hostAliases.0.${field}`,
   SecurityContext: `spec.containers.0.securityContext.${field}`, PodSecurityContext: `spec.securityContext.${field}`,
   // Types whose fields are all done: no notice or refused field is ever set in them.
