@@ -15,6 +15,8 @@ Commands:
   service create NAME --selector K=V --port P [--target-port T] [--protocol tcp|udp]
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
+  kube generate POD|KIND/NAME... [--keep-podling]   Kubernetes manifests of existing objects
+                                              (pods, service/, configmap/, secret/NAME) for kubectl apply
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
@@ -114,6 +116,20 @@ matches. DNS carries addresses, not ports: clients connect to the target port.`,
   'service get': 'Usage: podling service get SERVICE [-o json|yaml]',
   'service list': 'Usage: podling service list [-n NAMESPACE | -A]',
   'service delete': 'Usage: podling service delete SERVICE',
+  'kube generate': `Usage: podling kube generate POD|KIND/NAME... [-n NAMESPACE] [--keep-podling]
+
+Writes Kubernetes manifests of existing objects to stdout, one YAML document each, in the order
+named: what \`kubectl apply -f\` accepts (and \`podling apply -f\`). KIND is pod, service (svc),
+configmap (cm) or secret; a bare NAME is a pod. Each manifest has apiVersion, kind, metadata (name,
+namespace, labels, annotations) and the spec as Podling keeps it, Kubernetes' defaults written out;
+no status, no server-set metadata (uid, creationTimestamp), and no service endpoints.
+
+A Secret is written WITH its values (base64 data), because it was named on the command line: keep
+the output as you keep the Secret.
+
+  -n, --namespace NS   where the objects are (default "default")
+  --keep-podling       keep Podling's own labels and annotations (podling.io/...: the pod's address,
+                       apply's digest, podling.io/isolated), left out by default`,
   prune: `Usage: podling prune [--all]
 
 Removes pod networks with no infra container, app containers whose infra is gone, and pods left
