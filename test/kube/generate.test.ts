@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
@@ -10,7 +12,9 @@ import type { ConfigMapObject } from '../../src/pod/configmaps.js';
 import type { SecretObject } from '../../src/pod/secrets.js';
 import { parseRef } from '../../src/cli/kube-generate.js';
 import { UsageError } from '../../src/cli/usage.js';
+import { runMain, type CliResult } from '../support/cli.js';
 import { schemaProblems } from '../support/kube-schema.js';
+import { requestsDuring } from '../support/sent.js';
 
 // Manifests out (src/kube/generate.ts), from objects as Podling reads them back: no engine.
 const generate = suite('kube/generate');
@@ -178,5 +182,27 @@ for (const [text, expected] of REFS) {
     }
   });
 }
+
+const NO_ENGINE = ['-H', `unix://${join(tmpdir(), 'podling-kube-generate-no-engine.sock')}`];
+const BAD: Array<[string[], string]> = [
+  [['kube', 'generate'], 'kube generate needs at least one POD, service/NAME, configmap/NAME or secret/NAME'],
+  [['kube', 'generate', 'web', 'deployment/web'], 'deployment/web: not a kind kube generate writes (pod, service, configmap or secret)'],
+  [['kube', 'generate', 'web', '-n', 'Bad_NS'], '-n Bad_NS: a namespace is a DNS label (lower-case letters, digits and \'-\', at most 63)'],
+];
+
+for (const [args, message] of BAD) {
+  generate(`podling ${args.join(' ')} exits 2 with one line on stderr, without reaching an engine`, async () => {
+    let result: CliResult | undefined;
+    const sent = await requestsDuring(async () => { result = await runMain([...NO_ENGINE, ...args]); });
+    assert.equal(result, { code: 2, signal: null, stdout: '', stderr: `podling: ${message}\n` });
+    assert.equal(sent, [], 'no request');
+  });
+}
+
+generate('podling kube generate --help says a Secret is written with its values', async () => {
+  const result = await runMain(['kube', 'generate', '--help']);
+  assert.is(result.code, 0);
+  assert.match(result.stdout, /A Secret is written WITH its values \(base64 data\), because it was named on the command line/);
+});
 
 generate.run();
