@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,8 @@ import { kubeGenerate } from '../../src/cli/kube-generate.js';
 import { podGet } from '../../src/cli/pod-commands.js';
 import { serviceGet } from '../../src/cli/service-commands.js';
 import type { Pods, PodInput } from '../../src/pod/index.js';
-import { scenario } from '../support/scenario.js';
-import { runCommand } from '../support/cli.js';
+import { mode, scenario } from '../support/scenario.js';
+import { ensureBundle, ROOT, runCommand } from '../support/cli.js';
 import { assertKubernetesValid } from '../support/kube-schema.js';
 import { IMAGE, removePods, testPods } from '../support/pods.js';
 import { removeServices } from '../support/cluster.js';
@@ -101,5 +102,22 @@ scenario(live, 'what pod get -o yaml and service get -o yaml print applies again
   assert.is(again!.stdout, `service/${name} unchanged\npod/${name} unchanged\n`);
   assert.equal(sent.filter((r) => !/^(GET|HEAD) /.test(r)), [], 'reads only');
 });
+
+if (mode === 'live') {
+  // The pipe itself, through the installed command: `-f -` reads stdin (live only: a child
+  // process's traffic is not recorded). The in-process scenario above counts the requests.
+  scenario(live, 'podling pod get -o yaml | podling apply -f - answers unchanged', async ({ engine, defer }) => {
+    const pods = testPods(engine, 'kube/generate-live pipe');
+    const name = 'kg-pipe';
+    defer(() => removePods(pods, name), `pod ${name}`);
+    const manifest = { apiVersion: 'v1', kind: 'Pod', ...richPod(name) };
+    assert.is((await applyFile(pods, JSON.stringify(manifest), 'pipe.json')).stdout, `pod/${name} created\n`);
+    await ensureBundle();
+    const piped = spawnSync('sh', ['-c', `node bin/podling.js pod get ${name} -o yaml | node bin/podling.js apply -f -`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.is(piped.stderr, '');
+    assert.is(piped.stdout, `pod/${name} unchanged\n`);
+    assert.is(piped.status, 0);
+  });
+}
 
 live.run();
