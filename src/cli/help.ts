@@ -15,8 +15,8 @@ Commands:
   service create NAME --selector K=V --port P [--target-port T] [--protocol tcp|udp]
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
-  kube generate POD|KIND/NAME... [--keep-podling]   Kubernetes manifests of existing objects
-                                              (pods, service/, configmap/, secret/NAME) for kubectl apply
+  kube generate POD|KIND/NAME...              manifests of existing objects for kubectl apply (KIND:
+                                              service, configmap, secret; a Secret with its values)
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service

@@ -4,10 +4,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse as parseYaml } from 'yaml';
 import { configMapManifest, podManifest, secretManifest, serviceManifest, withoutUndefined } from '../../src/kube/generate.js';
-import { parseManifests } from '../../src/kube/manifest.js';
+import { planApply, type Current } from '../../src/kube/apply.js';
+import { inNamespace, parseManifests } from '../../src/kube/manifest.js';
 import { parsePod, type PodInput } from '../../src/pod/index.js';
 import type { PodObject } from '../../src/pod/read.js';
-import type { ServiceObject } from '../../src/pod/services.js';
+import { parseService, type ServiceObject } from '../../src/pod/services.js';
 import type { ConfigMapObject } from '../../src/pod/configmaps.js';
 import type { SecretObject } from '../../src/pod/secrets.js';
 import { parseRef } from '../../src/cli/kube-generate.js';
@@ -154,6 +155,20 @@ generate('what is generated reads back through podling apply\'s parser as the sa
   assert.equal(withoutUndefined(service.service.ports), SERVICE.spec.ports);
   assert.equal(service.service.extra, { clusterIP: 'None' });
   assert.equal(parseYaml(stringify(podManifest(readBack(WEB)))), podManifest(readBack(WEB)), 'YAML keeps every value as it was');
+});
+
+generate('a service as `service get -o yaml` prints it (endpoints, creation time, targetPort and namespace written out) plans as unchanged against the one `service create` stored', async () => {
+  const { stringify } = await import('yaml');
+  const stored = { ...parseService({ name: 'web', selector: { app: 'web' }, port: 80 }), created: '2026-11-29T10:00:00.000Z' };
+  const printed: ServiceObject = {
+    apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default', creationTimestamp: stored.created },
+    spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] }, endpoints: ['10.214.0.7:80'],
+  };
+  const manifests = inNamespace(await parseManifests(stringify(printed), '<stdin>'), undefined);
+  const current: Current = { pods: new Map(), services: new Map([['default/web', stored]]) };
+  assert.equal(planApply(manifests, current).map((a) => a.verb), ['unchanged']);
+  const changed = inNamespace(await parseManifests(stringify({ ...printed, spec: { ...printed.spec, ports: [{ port: 80, targetPort: 8080 }] } }), '<stdin>'), undefined);
+  assert.equal(planApply(changed, current).map((a) => a.verb), ['replaced'], 'a targetPort other than the port is a change');
 });
 
 const REFS: Array<[string, ReturnType<typeof parseRef> | string]> = [
