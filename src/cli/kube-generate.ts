@@ -2,26 +2,21 @@ import { parseArgs } from 'node:util';
 import type { Pods } from '../pod/index.js';
 import type { SecretObject } from '../pod/secrets.js';
 import { configMapManifest, podManifest, secretManifest, serviceManifest, type GenerateOptions, type Generated } from '../kube/generate.js';
+import { KIND_NAMES, type Kind } from './get-commands.js';
 import { NAMESPACE_OPTION, namespaceFlag } from './namespace-flag.js';
 import { toYaml } from './print.js';
 import { UsageError } from './usage.js';
 
-export type ObjectKind = 'pod' | 'service' | 'configmap' | 'secret';
-export interface ObjectRef { kind: ObjectKind; name: string }
-
-/** kubectl's names for the kinds, short and plural forms included. */
-const KINDS: Record<string, ObjectKind> = {
-  pod: 'pod', pods: 'pod', po: 'pod',
-  service: 'service', services: 'service', svc: 'service',
-  configmap: 'configmap', configmaps: 'configmap', cm: 'configmap',
-  secret: 'secret', secrets: 'secret',
-};
+export interface ObjectRef { kind: Kind; name: string }
 
 /** `NAME` (a pod, as `podman kube generate` takes one) or `KIND/NAME`. */
 export function parseRef(text: string): ObjectRef {
   const slash = text.indexOf('/');
-  if (slash < 0) return { kind: 'pod', name: text };
-  const kind = KINDS[text.slice(0, slash).toLowerCase()];
+  if (slash < 0) return { kind: 'pods', name: text };
+  // kubectl's names for the kinds, short and plural forms included, as `get` takes them.
+  const word = text.slice(0, slash).toLowerCase();
+  // Own keys only: `constructor/x` names no kind.
+  const kind = Object.hasOwn(KIND_NAMES, word) ? KIND_NAMES[word] : undefined;
   const name = text.slice(slash + 1);
   if (!kind) throw new UsageError(`${text}: not a kind kube generate writes (pod, service, configmap or secret)`);
   if (!name || name.includes('/')) throw new UsageError(`${text}: KIND/NAME names one object`);
@@ -30,11 +25,11 @@ export function parseRef(text: string): ObjectRef {
 
 async function generateOne(pods: Pods, ref: ObjectRef, namespace: string | undefined, options: GenerateOptions): Promise<Generated> {
   switch (ref.kind) {
-    case 'pod': return podManifest(await pods.get(ref.name, { namespace }), options);
-    case 'service': return serviceManifest(await pods.getService(ref.name, { namespace }), options);
-    case 'configmap': return configMapManifest(await pods.getConfigMap(ref.name, { namespace }), options);
+    case 'pods': return podManifest(await pods.get(ref.name, { namespace }), options);
+    case 'services': return serviceManifest(await pods.getService(ref.name, { namespace }), options);
+    case 'configmaps': return configMapManifest(await pods.getConfigMap(ref.name, { namespace }), options);
     // Its values are read only here, for a Secret named on the command line (see the help).
-    case 'secret': return secretManifest(await pods.getSecret(ref.name, { namespace, reveal: true }) as SecretObject & { data: Record<string, string> }, options);
+    case 'secrets': return secretManifest(await pods.getSecret(ref.name, { namespace, reveal: true }) as SecretObject & { data: Record<string, string> }, options);
   }
 }
 

@@ -5,6 +5,7 @@ import { Pods } from '../pod/index.js';
 import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { apply, deleteFiles } from './kube-commands.js';
+import { describe, get } from './get-commands.js';
 import { kubeGenerate } from './kube-generate.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
@@ -31,6 +32,8 @@ const COMMANDS: Record<string, Command> = {
   agent: agentCommand,
   apply,
   delete: deleteFiles,
+  get,
+  describe,
   'kube generate': kubeGenerate,
   'service rm': serviceDelete,
   prune: async (pods, argv) => {

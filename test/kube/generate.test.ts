@@ -172,15 +172,16 @@ generate('a service as `service get -o yaml` prints it (endpoints, creation time
 });
 
 const REFS: Array<[string, ReturnType<typeof parseRef> | string]> = [
-  ['web', { kind: 'pod', name: 'web' }],
-  ['pod/web', { kind: 'pod', name: 'web' }],
-  ['po/web', { kind: 'pod', name: 'web' }],
-  ['svc/web', { kind: 'service', name: 'web' }],
-  ['services/web', { kind: 'service', name: 'web' }],
-  ['cm/web-config', { kind: 'configmap', name: 'web-config' }],
-  ['ConfigMap/web-config', { kind: 'configmap', name: 'web-config' }],
-  ['secret/web-secret', { kind: 'secret', name: 'web-secret' }],
+  ['web', { kind: 'pods', name: 'web' }],
+  ['pod/web', { kind: 'pods', name: 'web' }],
+  ['po/web', { kind: 'pods', name: 'web' }],
+  ['svc/web', { kind: 'services', name: 'web' }],
+  ['services/web', { kind: 'services', name: 'web' }],
+  ['cm/web-config', { kind: 'configmaps', name: 'web-config' }],
+  ['ConfigMap/web-config', { kind: 'configmaps', name: 'web-config' }],
+  ['secret/web-secret', { kind: 'secrets', name: 'web-secret' }],
   ['deployment/web', 'deployment/web: not a kind kube generate writes (pod, service, configmap or secret)'],
+  ['constructor/web', 'constructor/web: not a kind kube generate writes (pod, service, configmap or secret)'],
   ['service/', 'service/: KIND/NAME names one object'],
   ['service/a/b', 'service/a/b: KIND/NAME names one object'],
 ];
