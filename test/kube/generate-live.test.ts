@@ -53,33 +53,38 @@ async function applyFile(pods: Pods, text: string, file: string) {
   return runCommand(apply, pods, ['-f', join(dir, file)]);
 }
 
-scenario(live, 'kube generate writes a pod and a service that pass Kubernetes\' schema check; applied after a delete, the same pod comes back', async ({ engine, defer }) => {
+scenario(live, 'kube generate writes a pod, a service and a ConfigMap that pass Kubernetes\' schema check; applied after a delete, the same pod comes back', async ({ engine, defer }) => {
   const pods = testPods(engine, 'kube/generate-live generate');
   const name = 'kg-gen';
+  defer(() => pods.deleteConfigMap(name).catch(() => {}), `configmap ${name}`);
   defer(() => removeServices(pods, name), `service ${name}`);
   defer(() => removePods(pods, name), `pod ${name}`);
   const made = await pods.create(richPod(name));
   await pods.createService({ name, selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] });
+  await pods.createConfigMap({ metadata: { name, labels: { app: name } }, data: { 'app.conf': 'color=blue\n' }, binaryData: { raw: 'AAEC' } });
 
-  const generated = await runCommand(kubeGenerate, pods, [name, `service/${name}`]);
+  const generated = await runCommand(kubeGenerate, pods, [name, `service/${name}`, `cm/${name}`]);
   assert.is(generated.code, 0);
   const documents = parseAllDocuments(generated.stdout);
   const objects = (Array.isArray(documents) ? documents : [documents]).map((d) => d.toJS() as { kind: string; metadata: Record<string, unknown>; spec: unknown });
-  assert.equal(objects.map((o) => o.kind), ['Pod', 'Service'], 'one document each, in the order named');
+  assert.equal(objects.map((o) => o.kind), ['Pod', 'Service', 'ConfigMap'], 'one document each, in the order named');
   for (const object of objects) assertKubernetesValid(object, `${object.kind} ${name}`);
   assert.equal(objects[0]!.metadata, { name, namespace: 'default', labels: { app: name }, annotations: { 'example.com/owner': 'kube-generate' } }, 'no podling.io/ annotation, no uid');
   assert.not.match(generated.stdout, /endpoints|status|uid|creationTimestamp/);
 
   await pods.delete(name, { force: true });
   await pods.deleteService(name);
+  await pods.deleteConfigMap(name);
   const applied = await applyFile(pods, generated.stdout, 'generated.yaml');
-  assert.is(applied.stdout, `service/${name} created\npod/${name} created\n`);
+  assert.is(applied.stdout, `configmap/${name} created\nservice/${name} created\npod/${name} created\n`);
   const back = await pods.get(name);
   assert.equal(back.spec, made.spec, 'the same spec');
   assert.equal(back.metadata.labels, made.metadata.labels);
   assert.equal(withoutPodling(back.metadata.annotations), withoutPodling(made.metadata.annotations));
   const service = await pods.getService(name);
   assert.equal(service.spec.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  const cm = await pods.getConfigMap(name);
+  assert.equal([cm.metadata.labels, cm.data, cm.binaryData], [{ app: name }, { 'app.conf': 'color=blue\n' }, { raw: 'AAEC' }]);
 });
 
 scenario(live, 'what pod get -o yaml and service get -o yaml print applies again unchanged, with no engine write', async ({ engine, defer }) => {
