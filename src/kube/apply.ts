@@ -229,6 +229,7 @@ export async function deleteManifests(pods: Pods, manifests: Manifest[], options
     else if (m.kind === 'ConfigMap') deleted = pods.deleteConfigMap(m.name, scope);
     else if (m.kind === 'Secret') deleted = pods.deleteSecret(m.name, scope);
     else continue;
-    options.onDone?.(m, await deleted.then(() => true, gone));
+    const found = await deleted.then(() => true, gone);
+    options.onDone?.(m, found);
   }
 }

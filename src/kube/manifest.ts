@@ -101,7 +101,9 @@ export async function parseManifests(text: string, source: string): Promise<Mani
   const { parseAllDocuments } = await import('yaml');
   const found: Manifest[] = [];
   const bad: string[] = [];
-  const documents = parseAllDocuments(text);
+  // YAML 1.1, as Kubernetes reads manifests (go-yaml v2): `defaultMode: 0644` is octal there, and
+  // 1.2 would read it as decimal 644, or `0400` silently as 400, a different mode.
+  const documents = parseAllDocuments(text, { version: '1.1' });
   const list = Array.isArray(documents) ? documents : [documents];
   list.forEach((document, index) => {
     if (document.errors.length) {

@@ -374,7 +374,8 @@ export async function loadPodFile(path: string): Promise<Pod> {
   try {
     // Loaded here, not at the top: the CLI's cold start should not pay for YAML it rarely needs.
     const { parse } = await import('yaml');
-    value = parse(text); // YAML is a superset of JSON, so one parser reads both
+    // YAML is a superset of JSON, so one parser reads both; 1.1, as Kubernetes reads it (octal modes).
+    value = parse(text, { version: '1.1' });
   } catch (err) {
     throw new PodSpecError([`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`], path);
   }

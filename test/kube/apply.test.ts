@@ -111,4 +111,22 @@ apply('a changed ConfigMap is replaced, and so is the pod that reads it; a pod t
   assert.not.ok(created.some((a) => a.digest?.includes('hunter2')));
 });
 
+apply('delete of manifests waits for every delete, with or without onDone, and an object already gone is no failure', async () => {
+  const { deleteManifests } = await import('../../src/kube/apply.js');
+  const done: string[] = [];
+  const later = (what: string, fail = false) => new Promise<void>((resolve, reject) => setTimeout(() => {
+    done.push(what);
+    if (fail) reject(new PodError('not-found', `${what} not found`)); else resolve();
+  }, 5));
+  const pods = {
+    delete: (name: string) => later(`pod ${name}`),
+    deleteService: (name: string) => later(`service ${name}`),
+    deleteConfigMap: (name: string) => later(`configmap ${name}`, true),
+    deleteSecret: (name: string) => later(`secret ${name}`),
+  } as unknown as Parameters<typeof deleteManifests>[0];
+  await deleteManifests(pods, await load(DATA('x')));
+  assert.is(done.length, 4, 'every delete was awaited');
+  assert.ok(done.indexOf('pod reader') < done.indexOf('configmap conf'), 'pods before what they read');
+});
+
 apply.run();

@@ -115,4 +115,19 @@ manifest('files, directories (their .yaml/.yml/.json, sorted) and stdin; a missi
   assert.equal(await problemsOf(loadManifests([join(dir, 'empty')])), [`${join(dir, 'empty')}: no .yaml, .yml or .json files in the directory`]);
 });
 
+manifest('YAML is read as Kubernetes reads it (1.1): a leading zero is octal, so 0644 and 0400 are the modes they look like', async () => {
+  const [cm] = await parseManifests(`apiVersion: v1
+kind: Pod
+metadata: { name: modes }
+spec:
+  containers: [{ name: c, image: 'x:1' }]
+  volumes:
+    - { name: a, configMap: { name: conf, defaultMode: 0644 } }
+    - { name: b, secret: { secretName: creds, defaultMode: 0400 } }
+`, 'm.yaml');
+  if (cm!.kind !== 'Pod') throw new Error('kind');
+  const modes = (cm!.pod.spec.volumes ?? []).map((v) => (v as { configMap?: { defaultMode?: number }; secret?: { defaultMode?: number } }).configMap?.defaultMode ?? (v as { secret?: { defaultMode?: number } }).secret?.defaultMode);
+  assert.equal(modes, [0o644, 0o400]);
+});
+
 manifest.run();
