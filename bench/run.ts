@@ -7,14 +7,17 @@
  * Environment: PODLING_BENCH_SERVICES=0|1 (the service-DNS rows; default: run them when the run is
  * still inside its time budget), PODLING_BENCH_AGENT=0 (skip the agent's supervision rows, about
  * four minutes), PODLING_BENCH_RECORD_REPLAY=0 (skip the docker CLI session under podling record and
- * replay, about 30 s), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the per-module
- * PODLING_BENCH_* round counts.
+ * replay, about 30 s), PODLING_BENCH_CORPUS=0 (skip the manifest corpus, test/corpus, about 75 s),
+ * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_REPLAY=1 (also
+ * time the replay test suite), and the per-module PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
 import { AGENT_CLUSTER_NAME, agentBench, agentLeftovers, type AgentBenchResult } from './agent.js';
+import { applyBench, applyRows, type ApplyBenchResult } from './apply.js';
 import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
+import { corpusBench, corpusNotes, corpusRows, type CorpusBenchResult } from './corpus.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
@@ -264,6 +267,30 @@ async function main(): Promise<void> {
   } else {
     skipped.push('record-replay (PODLING_BENCH_RECORD_REPLAY=0)');
   }
+  let corpus: CorpusBenchResult | undefined;
+  if (process.env.PODLING_BENCH_CORPUS !== '0') {
+    log('corpus');
+    try {
+      corpus = await corpusBench(SOCKET, log);
+      rows.push(...corpusRows(corpus));
+    } catch (err) {
+      skipped.push(`corpus (failed: ${(err as Error).message})`);
+    }
+  } else {
+    skipped.push('corpus (PODLING_BENCH_CORPUS=0)');
+  }
+  let applied: ApplyBenchResult | undefined;
+  if (process.env.PODLING_BENCH_APPLY !== '0') {
+    log('apply');
+    try {
+      applied = await applyBench(SOCKET, log);
+      rows.push(...applyRows(applied));
+    } catch (err) {
+      skipped.push(`apply (failed: ${(err as Error).message})`);
+    }
+  } else {
+    skipped.push('apply (PODLING_BENCH_APPLY=0)');
+  }
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -292,12 +319,14 @@ async function main(): Promise<void> {
     ...scaleNotes(scale),
     ...footprintNotes(inst, cold),
     ...(agent?.notes ?? []),
+    ...(corpus ? corpusNotes(corpus) : []),
+    ...(applied?.networkLeft ? [`The engine would not remove the apply bench's cluster network afterwards: ${applied.networkLeft}.`, ''] : []),
   ].join('\n');
   writeFileSync(new URL('RESULTS.md', import.meta.url), md);
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, leftBehind: left,
+    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {

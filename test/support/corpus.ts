@@ -27,6 +27,8 @@ export interface CorpusEntry {
   claims?: string[];
   note?: string;
   pending?: string;
+  /** Something the engine of the machine the corpus was made on cannot do, so the file cannot run there. */
+  engineLimit?: string;
 }
 
 export function corpusIndex(): Record<string, CorpusEntry> {
@@ -85,10 +87,10 @@ export async function loadCorpusFile(file: string): Promise<CorpusObject[]> {
         continue;
       }
       try {
-        found.push(...await parseManifests(JSON.stringify(item), where));
+        found.push(...(await parseManifests(JSON.stringify(item), where)).map((m) => ({ ...m, source: m.source.replace(': document 1 (', ' (') })));
       } catch (err) {
         if (!(err instanceof ManifestError)) throw err;
-        bad.push(...err.problems);
+        bad.push(...err.problems.map((p) => p.replace(`${where}: document 1 (`, `${where} (`)));
       }
     }
   }
