@@ -15,6 +15,10 @@ Commands:
   service create NAME --selector K=V --port P [--target-port T] [--protocol tcp|udp]
   service get SERVICE [-o json|yaml]          a service and its endpoints (podIP:targetPort)
   service list | service delete SERVICE
+  apply -f FILE|DIR|- [-n NS]                 create what is missing, replace what changed (Pod, Service, ConfigMap, Secret)
+  delete -f FILE|DIR|- [-n NS]                delete what the manifests name
+  get KIND [NAME] [-n NS | -A] [-o ...]       pods, services, configmaps, secrets (kubectl's words and columns)
+  describe KIND NAME [-n NS]                  one object, for people
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
@@ -114,6 +118,23 @@ matches. DNS carries addresses, not ports: clients connect to the target port.`,
   'service get': 'Usage: podling service get SERVICE [-o json|yaml]',
   'service list': 'Usage: podling service list [-n NAMESPACE | -A]',
   'service delete': 'Usage: podling service delete SERVICE',
+  apply: `Usage: podling apply -f FILE|DIR|- [-f ...] [-n NAMESPACE]
+
+Reads every document of every file (a directory: its .yaml, .yml and .json files) and checks them
+all before anything is sent: one bad document refuses the whole apply. Then, in kubectl's order
+(ConfigMaps and Secrets, Services, Pods): creates what is missing, replaces what changed (a pod is
+replaced when its spec, or a ConfigMap or Secret of the same apply that it reads, changed), and
+leaves the rest alone. A pod of the same name not made by apply is refused. Fields with no meaning
+on one engine are accepted with one "notice:" line each on stderr.
+  -n, --namespace NS   for objects that name none (a named one must agree)`,
+  delete: `Usage: podling delete -f FILE|DIR|- [-n NAMESPACE] [--grace-period SECONDS] [--force]
+
+Deletes the objects the manifests name: pods first, then services, ConfigMaps and Secrets.`,
+  get: `Usage: podling get KIND [NAME] [-n NAMESPACE | -A] [-o json|yaml|wide|name] [-l SELECTOR] [--reveal]
+
+KIND: pods (po), services (svc), configmaps (cm), secrets; KIND/NAME works too.
+  --reveal   a Secret's values (base64 data); without it, key names and sizes only`,
+  describe: `Usage: podling describe KIND NAME [-n NAMESPACE]`,
   prune: `Usage: podling prune [--all]
 
 Removes pod networks with no infra container, app containers whose infra is gone, and pods left

@@ -19,7 +19,7 @@ export async function apply(pods: Pods, argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`apply takes its objects from -f (got ${positionals.join(' ')})`);
   const manifests = await manifestsOf(values.file, namespaceFlag(values.namespace), 'apply');
   for (const m of manifests) for (const line of m.notices) console.error(`notice: ${kindName(m)}: ${line}`);
-  const actions = planApply(manifests, await observeForApply(pods));
+  const actions = planApply(manifests, await observeForApply(pods, manifests));
   const said = (a: ApplyAction) => {
     if (a.manifest.kind !== 'Namespace') console.log(`${kindName(a.manifest)} ${a.verb}${a.why ? ` (${a.why})` : ''}`);
   };

@@ -5,6 +5,7 @@ import { Pods } from '../pod/index.js';
 import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { apply, deleteFiles } from './kube-commands.js';
+import { describe, get } from './get-commands.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
 import { recordCli, replayCli } from './record-commands.js';
@@ -30,6 +31,8 @@ const COMMANDS: Record<string, Command> = {
   agent: agentCommand,
   apply,
   delete: deleteFiles,
+  get,
+  describe,
   'service rm': serviceDelete,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');

@@ -53,11 +53,11 @@ export async function serviceGet(pods: Pods, argv: string[]): Promise<number> {
   const svc = await pods.getService(positionals[0]!, { namespace: namespaceFlag(values.namespace) });
   if (values.output === 'json') console.log(JSON.stringify(svc, null, 2));
   else if (values.output === 'yaml') console.log(await toYaml(svc));
-  else console.log(describe(svc));
+  else console.log(describeService(svc));
   return 0;
 }
 
-function describe(svc: ServiceObject): string {
+export function describeService(svc: ServiceObject): string {
   const p = svc.spec.ports[0]!;
   return [
     `Name:        ${svc.metadata.name}`,
@@ -74,11 +74,7 @@ export async function serviceList(pods: Pods, argv: string[]): Promise<number> {
   const scope = listScope(values);
   const services = await pods.listServices(scope);
   if (!services.length) { console.error(scope.allNamespaces ? 'No resources found' : `No resources found in ${scope.namespace ?? 'default'} namespace.`); return 0; }
-  const all = scope.allNamespaces === true;
-  console.log(table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'SELECTOR', 'PORT', 'ENDPOINTS', 'AGE'], ...services.map((s) => [
-    ...(all ? [s.metadata.namespace] : []), s.metadata.name, Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(','),
-    `${s.spec.ports[0]!.port}/${s.spec.ports[0]!.protocol}`, s.endpoints.join(',') || '<none>', age(s.metadata.creationTimestamp),
-  ])]));
+  console.log(serviceTable(services, scope.allNamespaces === true));
   return 0;
 }
 
@@ -88,4 +84,12 @@ export async function serviceDelete(pods: Pods, argv: string[]): Promise<number>
   await pods.deleteService(positionals[0]!, { namespace: namespaceFlag(values.namespace) });
   console.log(`service/${positionals[0]} deleted`);
   return 0;
+}
+
+/** The services as a table; with `all` (`-A`) a NAMESPACE column first, as kubectl's. */
+export function serviceTable(services: ServiceObject[], all: boolean): string {
+  return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'SELECTOR', 'PORT', 'ENDPOINTS', 'AGE'], ...services.map((s) => [
+    ...(all ? [s.metadata.namespace] : []), s.metadata.name, Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(','),
+    s.spec.ports.map((p) => `${p.port}/${p.protocol}`).join(','), s.endpoints.join(',') || '<none>', age(s.metadata.creationTimestamp),
+  ])]);
 }

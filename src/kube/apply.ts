@@ -4,6 +4,8 @@ import { PodError } from '../pod/errors.js';
 import { LABEL, managedFilter, namespaceFrom } from '../pod/labels.js';
 import { parseService, readServices, type ServiceSpec } from '../pod/services.js';
 import type { Pod } from '../pod/spec.js';
+import { configMapValues, secretValues } from '../pod/config-spec.js';
+import { referencedObjects } from '../pod/env-sources.js';
 import { KINDS, type Manifest } from './manifest.js';
 
 /**
@@ -19,13 +21,49 @@ import { KINDS, type Manifest } from './manifest.js';
 export const ANNOTATION_LAST_APPLIED = 'podling.io/last-applied';
 
 export type ApplyVerb = 'created' | 'replaced' | 'unchanged';
-export interface ApplyAction { manifest: Manifest; verb: ApplyVerb; why?: string }
+export interface ApplyAction { manifest: Manifest; verb: ApplyVerb; why?: string; /** A pod's: what its last-applied annotation gets. */ digest?: string }
 
 /** What the engine holds, as far as apply compares it. */
 export interface Current {
   /** Pods by `namespace/name`, with the digest they were applied with (none: not made by apply). */
   pods: Map<string, { applied?: string }>;
   services: Map<string, ServiceSpec>;
+  /** The ConfigMaps and Secrets the manifests name, as `comparableData` makes them (values included: apply only reads them). */
+  configMaps?: Map<string, string>;
+  secrets?: Map<string, string>;
+}
+
+/** What decides whether a ConfigMap or Secret changed: its metadata, type, immutability, and every value, as bytes. */
+export function comparableData(object: { labels?: Record<string, string> | undefined; annotations?: Record<string, string> | undefined; type?: string | undefined; immutable?: boolean | undefined; values: Map<string, Buffer>; binaryKeys?: string[] }): string {
+  return canonical({
+    labels: object.labels, annotations: object.annotations, type: object.type, immutable: object.immutable ?? false,
+    values: Object.fromEntries([...object.values].map(([k, v]) => [k, v.toString('base64')])), binaryKeys: [...object.binaryKeys ?? []].sort(),
+  });
+}
+
+const desiredData = (m: Manifest): string | undefined => {
+  if (m.kind === 'ConfigMap') {
+    const cm = m.configMap;
+    return comparableData({ labels: cm.metadata.labels, annotations: cm.metadata.annotations, immutable: cm.immutable, values: new Map(configMapValues(cm)), binaryKeys: Object.keys(cm.binaryData ?? {}) });
+  }
+  if (m.kind === 'Secret') {
+    const s = m.secret;
+    return comparableData({ labels: s.metadata.labels, annotations: s.metadata.annotations, type: s.type, immutable: s.immutable, values: secretValues(s) });
+  }
+  return undefined;
+};
+
+/**
+ * What a pod reads from the same apply: each ConfigMap and Secret it names, as a digest of its
+ * contents (a digest, so no Secret value goes into the pod's annotation).
+ */
+function inputsOf(pod: Pod, namespace: string, desired: Manifest[]): string[] {
+  const { configMaps, secrets } = referencedObjects(pod);
+  return desired.flatMap((m) => {
+    const wanted = (m.kind === 'ConfigMap' && configMaps.has(m.name)) || (m.kind === 'Secret' && secrets.has(m.name));
+    if (!wanted || m.namespace !== namespace) return [];
+    return [`${m.kind}/${m.name}:${createHash('sha256').update(desiredData(m)!).digest('hex')}`];
+  }).sort();
 }
 
 const key = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -66,24 +104,35 @@ export function planApply(desired: Manifest[], current: Current): ApplyAction[] 
   const ordered = [...desired].sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind));
   return ordered.map((m): ApplyAction => {
     if (m.kind === 'Namespace') return { manifest: m, verb: 'unchanged' };
+    if (m.kind === 'ConfigMap' || m.kind === 'Secret') {
+      const have = (m.kind === 'ConfigMap' ? current.configMaps : current.secrets)?.get(key(m.namespace, m.name));
+      if (have === undefined) return { manifest: m, verb: 'created' };
+      return have === desiredData(m) ? { manifest: m, verb: 'unchanged' } : { manifest: m, verb: 'replaced', why: `the ${m.kind}'s contents changed` };
+    }
     if (m.kind === 'Service') {
       const have = current.services.get(key(m.namespace, m.name));
       if (!have) return { manifest: m, verb: 'created' };
       return comparable(have) === comparable(parseService(m.service)) ? { manifest: m, verb: 'unchanged' } : { manifest: m, verb: 'replaced', why: 'the service changed' };
     }
     const have = current.pods.get(key(m.namespace, m.name));
-    if (!have) return { manifest: m, verb: 'created' };
-    return have.applied === appliedDigest(m.pod) ? { manifest: m, verb: 'unchanged' } : { manifest: m, verb: 'replaced', why: 'the spec changed' };
+    if (!have) return { manifest: m, verb: 'created', digest: appliedDigest(m.pod, inputsOf(m.pod, m.namespace, desired)) };
+    const digest = appliedDigest(m.pod, inputsOf(m.pod, m.namespace, desired));
+    return have.applied === digest ? { manifest: m, verb: 'unchanged' } : { manifest: m, verb: 'replaced', why: 'the spec or what it reads changed', digest };
   });
 }
 
-/** What apply compares, from two list calls (pods and services), whatever the number of objects. */
-export async function observeForApply(pods: Pods, signal?: AbortSignal): Promise<Current> {
-  const [containers, services] = await Promise.all([
+/**
+ * What apply compares: two list calls (pods and services) whatever the number of objects, and a
+ * read of each ConfigMap and Secret the manifests name (their values are compared whole).
+ */
+export async function observeForApply(pods: Pods, desired: Manifest[] = [], signal?: AbortSignal): Promise<Current> {
+  const [containers, services, data] = await Promise.all([
     pods.engine.containers.list({ all: true, filters: managedFilter([`${LABEL.role}=infra`]), signal }),
     readServices(pods.engine, { signal }),
+    Promise.all(desired.filter((m) => m.kind === 'ConfigMap' || m.kind === 'Secret').map(async (m) => [m, await storedData(pods, m, signal)] as const)),
   ]);
-  const current: Current = { pods: new Map(), services: new Map() };
+  const current: Current = { pods: new Map(), services: new Map(), configMaps: new Map(), secrets: new Map() };
+  for (const [m, stored] of data) if (stored !== undefined) (m.kind === 'ConfigMap' ? current.configMaps : current.secrets)!.set(key(m.namespace, m.name), stored);
   for (const c of containers) {
     const labels = c.Labels ?? {};
     const name = labels[LABEL.podName];
@@ -92,6 +141,23 @@ export async function observeForApply(pods: Pods, signal?: AbortSignal): Promise
   }
   for (const s of services) current.services.set(key(s.namespace ?? 'default', s.name), s);
   return current;
+}
+
+async function storedData(pods: Pods, m: Manifest, signal?: AbortSignal): Promise<string | undefined> {
+  const scope = { namespace: m.namespace, signal };
+  try {
+    if (m.kind === 'ConfigMap') {
+      const cm = await pods.getConfigMap(m.name, scope);
+      const values = new Map([...Object.entries(cm.data ?? {}).map(([k, v]): [string, Buffer] => [k, Buffer.from(v, 'utf8')]), ...Object.entries(cm.binaryData ?? {}).map(([k, v]): [string, Buffer] => [k, Buffer.from(v, 'base64')])]);
+      return comparableData({ labels: cm.metadata.labels, annotations: cm.metadata.annotations, immutable: cm.immutable, values, binaryKeys: Object.keys(cm.binaryData ?? {}) });
+    }
+    const secret = await pods.getSecret(m.name, { ...scope, reveal: true });
+    const values = new Map(Object.entries(secret.data ?? {}).map(([k, v]): [string, Buffer] => [k, Buffer.from(v, 'base64')]));
+    return comparableData({ labels: secret.metadata.labels, annotations: secret.metadata.annotations, type: secret.type, immutable: secret.immutable, values });
+  } catch (err) {
+    if (err instanceof PodError && err.kind === 'not-found') return undefined;
+    throw err;
+  }
 }
 
 function lastApplied(specJson: string | undefined): string | undefined {
@@ -110,12 +176,20 @@ export interface ApplyOptions {
 }
 
 /**
- * Carries out a plan: services one by one (their aliases are synced as each is made), then the
- * pods at once (the runtime caps how many run together). A replaced pod is deleted, with its own
- * grace period, before its new spec is created.
+ * Carries out a plan: ConfigMaps and Secrets, then services one by one (their aliases are synced
+ * as each is made), then the pods at once (the runtime caps how many run together). A replaced
+ * pod is deleted, with its own grace period, before its new spec is created.
  */
 export async function executeApply(pods: Pods, actions: ApplyAction[], options: ApplyOptions = {}): Promise<void> {
   const { signal } = options;
+  for (const action of actions) {
+    const m = action.manifest;
+    if (action.verb === 'unchanged') continue;
+    if (m.kind === 'ConfigMap') await (action.verb === 'created' ? pods.createConfigMap(m.configMap, { signal }) : pods.replaceConfigMap(m.configMap, { signal }));
+    else if (m.kind === 'Secret') await (action.verb === 'created' ? pods.createSecret(m.secret, { signal }) : pods.replaceSecret(m.secret, { signal }));
+    else continue;
+    options.onDone?.(action);
+  }
   for (const action of actions) {
     const m = action.manifest;
     if (m.kind !== 'Service' || action.verb === 'unchanged') continue;
@@ -127,7 +201,7 @@ export async function executeApply(pods: Pods, actions: ApplyAction[], options: 
   await Promise.all(podActions.map(async (action) => {
     const m = action.manifest as Extract<Manifest, { kind: 'Pod' }>;
     if (action.verb === 'replaced') await pods.delete(m.name, { namespace: m.namespace, signal });
-    const annotations = { ...m.pod.metadata.annotations, [ANNOTATION_LAST_APPLIED]: appliedDigest(m.pod) };
+    const annotations = { ...m.pod.metadata.annotations, [ANNOTATION_LAST_APPLIED]: action.digest ?? appliedDigest(m.pod) };
     await pods.create({ ...m.pod, metadata: { ...m.pod.metadata, annotations } }, { signal });
     options.onDone?.(action);
   }));
@@ -143,8 +217,12 @@ export async function deleteManifests(pods: Pods, manifests: Manifest[], options
     options.onDone?.(m, found);
   }));
   for (const m of ordered) {
-    if (m.kind !== 'Service') continue;
-    const found = await pods.deleteService(m.name, { namespace: m.namespace, signal: options.signal }).then(() => true, gone);
-    options.onDone?.(m, found);
+    const scope = { namespace: m.namespace, signal: options.signal };
+    let deleted: Promise<void>;
+    if (m.kind === 'Service') deleted = pods.deleteService(m.name, scope);
+    else if (m.kind === 'ConfigMap') deleted = pods.deleteConfigMap(m.name, scope);
+    else if (m.kind === 'Secret') deleted = pods.deleteSecret(m.name, scope);
+    else continue;
+    options.onDone?.(m, await deleted.then(() => true, gone));
   }
 }

@@ -5,6 +5,7 @@ import { podNotices } from '../pod/fields.js';
 import { DEFAULT_NAMESPACE } from '../pod/labels.js';
 import { dnsLabel, Pod, problems, type Pod as PodType } from '../pod/spec.js';
 import type { ServiceInput } from '../pod/services.js';
+import { ConfigMap as ConfigMapSchema, Secret as SecretSchema, type ConfigMap, type Secret } from '../pod/config-spec.js';
 import { ServiceManifest, serviceFromManifest, serviceNotices } from './service.js';
 
 /**
@@ -12,14 +13,17 @@ import { ServiceManifest, serviceFromManifest, serviceNotices } from './service.
  * directories, read whole and checked whole before anything reaches an engine. A file with one bad
  * document is refused entirely, every problem of every document named.
  */
-interface Common { name: string; namespace: string; source: string; notices: string[] }
+interface Common { name: string; namespace: string; source: string; notices: string[]; /** The namespace as the manifest itself gave it. */ given?: string }
 export type Manifest =
   | Common & { kind: 'Pod'; pod: PodType }
   | Common & { kind: 'Service'; service: ServiceInput }
+  | Common & { kind: 'ConfigMap'; configMap: ConfigMap }
+  | Common & { kind: 'Secret'; secret: Secret }
   | Common & { kind: 'Namespace' };
 export type ManifestKind = Manifest['kind'];
 
-export const KINDS: ManifestKind[] = ['Namespace', 'Service', 'Pod'];
+/** kubectl's order: what others read comes first (a pod reads ConfigMaps and Secrets, a service selects pods). */
+export const KINDS: ManifestKind[] = ['Namespace', 'ConfigMap', 'Secret', 'Service', 'Pod'];
 
 /** A manifest that cannot be used: one line per problem, each naming its document and field. */
 export class ManifestError extends PodError {
@@ -56,6 +60,19 @@ function parseOne(value: unknown): Parsed {
       const m = result.data;
       return { ok: true, manifest: { kind: 'Service', name: m.metadata.name, namespace: m.metadata.namespace ?? DEFAULT_NAMESPACE, service: serviceFromManifest(m), source: '', notices: serviceNotices(m) } };
     }
+    case 'ConfigMap': {
+      const result = ConfigMapSchema.safeParse(object);
+      if (!result.success) return { ok: false, problems: problems(result.error.issues, ConfigMapSchema) };
+      const cm = result.data;
+      return { ok: true, manifest: { kind: 'ConfigMap', name: cm.metadata.name, namespace: cm.metadata.namespace, configMap: cm, source: '', notices: [], given: givenNamespace(object) } };
+    }
+    case 'Secret': {
+      // Problems name keys, never values (config-spec.ts).
+      const result = SecretSchema.safeParse(object);
+      if (!result.success) return { ok: false, problems: problems(result.error.issues, SecretSchema) };
+      const secret = result.data;
+      return { ok: true, manifest: { kind: 'Secret', name: secret.metadata.name, namespace: secret.metadata.namespace, secret, source: '', notices: [], given: givenNamespace(object) } };
+    }
     case 'Namespace':
       return NamespaceManifest.parse(object);
     case undefined:
@@ -64,6 +81,11 @@ function parseOne(value: unknown): Parsed {
       return { ok: false, problems: [`kind: ${String(object['kind'])} is not supported: Podling reads Pod, Service, ConfigMap, Secret, Namespace and List`] };
   }
 }
+
+const givenNamespace = (object: Record<string, unknown>) => {
+  const namespace = (object['metadata'] as { namespace?: unknown } | undefined)?.namespace;
+  return typeof namespace === 'string' ? namespace : undefined;
+};
 
 /** What a document is called in messages: `document 2 (Pod web)`. */
 function documentName(value: unknown, index: number): string {
@@ -131,6 +153,16 @@ export async function loadManifests(paths: string[], stdin: () => Promise<string
   return all;
 }
 
+/** The namespace an object's manifest names itself, if any (ConfigMaps and Secrets keep whether it was given). */
+function namespaceNamed(m: Manifest): string | undefined {
+  switch (m.kind) {
+    case 'Namespace': return undefined;
+    case 'Pod': return m.pod.metadata.namespace;
+    case 'Service': return m.service.namespace;
+    default: return m.given;
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -144,8 +176,8 @@ async function readStdin(): Promise<string> {
 export function inNamespace(manifests: Manifest[], namespace: string | undefined): Manifest[] {
   const bad: string[] = [];
   const seen = new Map<string, string>();
-  const out = manifests.map((m) => {
-    const named = m.kind === 'Namespace' ? undefined : m.kind === 'Pod' ? m.pod.metadata.namespace : m.service.namespace;
+  const out = manifests.map((m): Manifest => {
+    const named = namespaceNamed(m);
     if (namespace !== undefined && named !== undefined && named !== namespace) bad.push(`${m.source}: its namespace "${named}" does not match -n ${namespace}`);
     const ns = named ?? namespace ?? DEFAULT_NAMESPACE;
     const key = `${m.kind}/${ns}/${m.name}`;
@@ -153,6 +185,8 @@ export function inNamespace(manifests: Manifest[], namespace: string | undefined
     seen.set(key, m.source);
     if (m.kind === 'Pod') return { ...m, namespace: ns, pod: { ...m.pod, metadata: { ...m.pod.metadata, namespace: ns } } };
     if (m.kind === 'Service') return { ...m, namespace: ns, service: { ...m.service, namespace: ns } };
+    if (m.kind === 'ConfigMap') return { ...m, namespace: ns, configMap: { ...m.configMap, metadata: { ...m.configMap.metadata, namespace: ns } } };
+    if (m.kind === 'Secret') return { ...m, namespace: ns, secret: { ...m.secret, metadata: { ...m.secret.metadata, namespace: ns } } };
     return m;
   });
   if (bad.length) throw new ManifestError(bad);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PodError } from './errors.js';
 import { DEFAULT_NAMESPACE } from './labels.js';
+import { tableShape } from './fields.js';
 import { Annotations, dnsLabel, dropServerSet, Labels, problems, serverSet } from './spec.js';
 
 /**
@@ -47,6 +48,7 @@ const ObjectMeta = z.strictObject({
   labels: Labels.optional(),
   annotations: Annotations.optional(),
   ...serverSet,
+  ...tableShape('ObjectMeta'),
 }).transform(dropServerSet);
 
 const checkSize = (bytes: number, ctx: z.RefinementCtx) => {

@@ -43,7 +43,7 @@ apply('what was applied before is unchanged; a changed pod or service is replace
   assert.equal(verbs(planApply(manifests, current)), ['Namespace/shop unchanged', 'Service/web unchanged', 'Pod/web unchanged']);
   const changed = await load(FILE.replace("image: 'x:1'", "image: 'x:2'").replace('ports: [{ port: 80 }]', 'ports: [{ port: 81 }]'));
   assert.equal(planApply(changed, current).map((a) => [a.manifest.kind, a.verb, a.why]), [
-    ['Namespace', 'unchanged', undefined], ['Service', 'replaced', 'the service changed'], ['Pod', 'replaced', 'the spec changed'],
+    ['Namespace', 'unchanged', undefined], ['Service', 'replaced', 'the service changed'], ['Pod', 'replaced', 'the spec or what it reads changed'],
   ]);
 });
 
@@ -66,6 +66,49 @@ apply('the digest does not depend on key order, defaults written out, or its own
   assert.is(appliedDigest(a!.pod), appliedDigest(b!.pod));
   assert.is.not(appliedDigest(a!.pod), appliedDigest(a!.pod, ['configmap/x:abc']));
   assert.is(canonical({ b: 1, a: [{ d: undefined, c: 2 }] }), '{"a":[{"c":2}],"b":1}');
+});
+
+const DATA = (value: string) => `apiVersion: v1
+kind: ConfigMap
+metadata: { name: conf }
+data: { greeting: ${value} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: creds }
+stringData: { password: hunter2 }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: reader }
+spec:
+  containers: [{ name: app, image: 'x:1', envFrom: [{ configMapRef: { name: conf } }] }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: other }
+spec:
+  containers: [{ name: app, image: 'x:1' }]
+`;
+
+apply('a changed ConfigMap is replaced, and so is the pod that reads it; a pod that does not read it is left alone', async () => {
+  const first = await load(DATA('hello'));
+  const created = planApply(first, empty());
+  assert.equal(verbs(created), ['ConfigMap/conf created', 'Secret/creds created', 'Pod/reader created', 'Pod/other created']);
+  const { comparableData } = await import('../../src/kube/apply.js');
+  const { configMapValues, secretValues } = await import('../../src/pod/config-spec.js');
+  const cm = first.find((m) => m.kind === 'ConfigMap')!;
+  const secret = first.find((m) => m.kind === 'Secret')!;
+  if (cm.kind !== 'ConfigMap' || secret.kind !== 'Secret') throw new Error('kinds');
+  const digests = new Map(created.filter((a) => a.digest).map((a) => [`default/${a.manifest.name}`, { applied: a.digest }]));
+  const current: Current = {
+    pods: digests, services: new Map(),
+    configMaps: new Map([['default/conf', comparableData({ immutable: undefined, values: new Map(configMapValues(cm.configMap)), binaryKeys: [] })]]),
+    secrets: new Map([['default/creds', comparableData({ type: 'Opaque', values: secretValues(secret.secret) })]]),
+  };
+  assert.equal(verbs(planApply(first, current)), ['ConfigMap/conf unchanged', 'Secret/creds unchanged', 'Pod/reader unchanged', 'Pod/other unchanged']);
+  assert.equal(verbs(planApply(await load(DATA('goodbye')), current)), ['ConfigMap/conf replaced', 'Secret/creds unchanged', 'Pod/reader replaced', 'Pod/other unchanged']);
+  assert.not.ok(created.some((a) => a.digest?.includes('hunter2')));
 });
 
 apply.run();

@@ -2,14 +2,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Engine } from '../../src/engine/index.js';
-import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
+import { parsePod, PodSpecError } from '../../src/pod/index.js';
 import { FIELDS, podNotices, type FieldRule, type FieldType } from '../../src/pod/fields.js';
 import { Pod } from '../../src/pod/spec.js';
 import { ServiceManifest, serviceNotices } from '../../src/kube/service.js';
 import { renderFieldsTable, BEGIN, END } from '../../scripts/fields-table.js';
-import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
-import { requestsDuring } from '../support/sent.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 
 // The one table of Kubernetes fields (src/pod/fields.ts) against the three things that must agree
 // with it: Kubernetes' own field list, the schema, and the README.
@@ -167,23 +165,7 @@ fields('every refused field is one problem naming the field and why', () => {
   }
 });
 
-fields('a refused field sends nothing to the engine', async () => {
-  const fake = await fakeEngine(engineSpeaking('1.41'));
-  const engine = new Engine({ socketPath: fake.socketPath });
-  try {
-    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const { input, at } of refusedCases) {
-      let err: unknown;
-      const sent = await requestsDuring(async () => { err = await pods.create(input as PodInput).catch((e: unknown) => e); });
-      assert.instance(err, PodSpecError, at);
-      assert.equal(sent, [], `${at}: requests sent`);
-    }
-    assert.is(fake.connections(), 0);
-  } finally {
-    await engine.close();
-    await fake.close();
-  }
-});
+fields('a refused field sends nothing to the engine', () => assertRefusedWithoutSending(refusedCases.map(({ input, at }) => [at, input])));
 
 fields('server-set metadata and status are accepted and dropped, as the API server drops them', () => {
   const pod = parsePod({

@@ -1,9 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Engine } from '../../src/engine/index.js';
-import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
-import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
-import { requestsDuring } from '../support/sent.js';
+import { parsePod, PodSpecError, type PodInput } from '../../src/pod/index.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 
 // A bad pod spec is one PodSpecError naming the field, raised before anything reaches the engine.
 const spec = suite('pod/spec');
@@ -127,23 +125,6 @@ spec('a good spec gets the defaults: restartPolicy Always, protocol TCP, empty e
   assert.equal(parsed.spec.containers[0]!.env, [{ name: 'A', value: '' }]);
 });
 
-spec('Pods.create with a bad spec rejects with PodSpecError without opening a connection or creating a request', async () => {
-  const fake = await fakeEngine(engineSpeaking('1.41'));
-  const engine = new Engine({ socketPath: fake.socketPath });
-  try {
-    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const [what, input] of BAD) {
-      let err: unknown;
-      const sent = await requestsDuring(async () => { err = await pods.create(input as PodInput).catch((e: unknown) => e); });
-      assert.instance(err, PodSpecError, what);
-      assert.equal(sent, [], `${what}: requests sent`);
-    }
-    assert.is(fake.connections(), 0);
-    assert.equal(fake.requests, []);
-  } finally {
-    await engine.close();
-    await fake.close();
-  }
-});
+spec('Pods.create with a bad spec rejects with PodSpecError without opening a connection or creating a request', () => assertRefusedWithoutSending(BAD.map(([what, input]) => [what, input])));
 
 spec.run();
