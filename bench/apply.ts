@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeAloneSection } from './alone.js';
+import { aloneLabel, engineVersion, writeAloneSection } from './alone.js';
 import { ROOT, SOCKET, dist, msSince, podling, podlingPods, removeNetwork } from './lib.js';
 import { baseline, tables, type Row } from './report.js';
 import { fmt, summarize } from './stats.js';
@@ -67,7 +67,7 @@ async function counted(fn: () => Promise<Record<string, number>>): Promise<Count
 /** What `podling apply -f FILE` runs: load, observe, plan, execute; the verbs counted. */
 async function applyOnce(pods: Pods, file: string): Promise<Record<string, number>> {
   const manifests = kubeManifest.inNamespace(await kubeManifest.loadManifests([file]), undefined);
-  const actions = kubeApply.planApply(manifests, await kubeApply.observeForApply(pods));
+  const actions = kubeApply.planApply(manifests, await kubeApply.observeForApply(pods, manifests));
   await kubeApply.executeApply(pods, actions);
   const verbs: Record<string, number> = {};
   for (const a of actions) if (a.manifest.kind !== 'Namespace') verbs[a.verb] = (verbs[a.verb] ?? 0) + 1;
@@ -76,7 +76,7 @@ async function applyOnce(pods: Pods, file: string): Promise<Record<string, numbe
 
 async function cleanUp(pods: Pods, file: string): Promise<void> {
   const manifests = kubeManifest.inNamespace(await kubeManifest.loadManifests([file]), undefined);
-  await kubeApply.deleteManifests(pods, manifests);
+  await kubeApply.deleteManifests(pods, manifests, { onDone: () => {} }); // see corpus.ts: its deletes are awaited only with onDone
 }
 
 export interface ApplyBenchResult {
@@ -141,11 +141,9 @@ export function applyRows(r: ApplyBenchResult): Row[] {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const when = new Date();
   applyBench(SOCKET, (line) => console.error(line)).then(async (r) => {
-    const engine = new Engine({ socketPath: SOCKET });
-    const version = await engine.system.version().then((v) => `Docker ${v.Version} (API ${v.ApiVersion})`, () => 'Docker ?');
-    await engine.close();
     const lines = [
-      `Not part of a full \`make bench\` run: \`node --import tsx bench/apply.ts\` on ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC against ${version} at ${SOCKET}, ${ROUNDS} rounds (each: a first apply on an engine without the objects, ${UNCHANGED} unchanged applies through the library, one through the CLI, then delete -f), Podling run compiled (dist/, \`npm run build\`), the machine's cores shared with other users' test runs. \`make bench\` runs it with the rest (PODLING_BENCH_APPLY=0 skips it).`,
+      aloneLabel('node --import tsx bench/apply.ts', when, await engineVersion(SOCKET), SOCKET, 'PODLING_BENCH_APPLY'),
+      `${ROUNDS} rounds, each: a first apply on an engine without the objects, ${UNCHANGED} unchanged applies through the library, one through the CLI, then \`delete -f\`.`,
       '', tables(applyRows(r)),
       ...(r.networkLeft ? [`The engine would not remove the bench's cluster network ${CLUSTER.name} afterwards: ${r.networkLeft}.`, ''] : []),
     ];

@@ -1,8 +1,9 @@
 /**
- * The corpus of Pod manifests (test/corpus, issue 10): every file made live on the engine through
- * the Pods API (ConfigMaps and Secrets, then Services, then the pods at once), each pod waited for
+ * The corpus of Pod manifests (test/corpus, issue 10): every file made live on the engine as
+ * `podling apply -f FILE` makes it (the library functions it runs: load, observe, plan, execute:
+ * ConfigMaps and Secrets, then Services, then the pods at once), each pod waited for
  * until Running with every container running (Succeeded for a run-to-completion pod), then
- * everything deleted. Reports the share accepted and Running, the share with notices, and every
+ * everything deleted (`podling delete -f`, and the files' claims). Reports the share accepted and Running, the share with notices, and every
  * failure with its error. Files run a few at a time; each pod has a time limit.
  *
  * Environment: PODLING_BENCH_CORPUS_PARALLEL (files at once, default 4),
@@ -10,15 +11,19 @@
  */
 import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import type { Manifest } from '../src/kube/manifest.js';
 import type { PodObject } from '../src/pod/index.js';
-import { corpusFiles, corpusIndex, loadCorpusFile, noticePath, objectKey, refusedNow, type CorpusEntry, type CorpusObject } from '../test/support/corpus.js';
-import { writeAloneSection } from './alone.js';
-import { SOCKET, msSince, podling, podlingPods, removeNetwork } from './lib.js';
-import { type Row } from './report.js';
+import { CORPUS_DIR, corpusFiles, corpusIndex, noticePath, objectKey, refusedNow, type CorpusEntry } from '../test/support/corpus.js';
+import { aloneLabel, engineVersion, writeAloneSection } from './alone.js';
+import { SOCKET, dist, msSince, podling, podlingPods, removeNetwork } from './lib.js';
+import { tables, type Row } from './report.js';
 import { fmt, summarize } from './stats.js';
 
+const kubeApply = await dist<typeof import('../src/kube/apply.js')>('kube/apply.js');
+const kubeManifest = await dist<typeof import('../src/kube/manifest.js')>('kube/manifest.js');
+const { claimVolumeName } = await dist<typeof import('../src/pod/volumes.js')>('pod/volumes.js');
 const { Engine, isNotFound } = podling;
-const { Pods, PodError } = podlingPods;
+const { Pods } = podlingPods;
 type Pods = InstanceType<typeof Pods>;
 const SECTION = 'Kubernetes manifests: the corpus (test/corpus), each file created live, its pods waited for, then deleted';
 const PARALLEL = Number(process.env.PODLING_BENCH_CORPUS_PARALLEL ?? 4);
@@ -44,8 +49,6 @@ export interface FileResult {
   error?: string;
 }
 
-const gone = (err: unknown) => { if (!(err instanceof PodError && err.kind === 'not-found')) throw err; };
-
 /** Running with every container running, or Succeeded for a pod that runs to completion; otherwise why not. */
 function verdict(pod: PodObject, completes: boolean): { done: boolean; why: string } {
   const { phase } = pod.status;
@@ -58,7 +61,7 @@ function verdict(pod: PodObject, completes: boolean): { done: boolean; why: stri
   return { done, why: `phase ${phase}${pod.status.reason ? ` (${pod.status.reason})` : ''}; ${states.join(', ')}` };
 }
 
-async function waitFor(pods: Pods, o: Extract<CorpusObject, { kind: 'Pod' }>, completes: boolean, deadline: number): Promise<string | undefined> {
+async function waitFor(pods: Pods, o: Extract<Manifest, { kind: 'Pod' }>, completes: boolean, deadline: number): Promise<string | undefined> {
   for (;;) {
     const pod = await pods.get(o.name, { namespace: o.namespace });
     const v = verdict(pod, completes);
@@ -73,18 +76,13 @@ async function waitFor(pods: Pods, o: Extract<CorpusObject, { kind: 'Pod' }>, co
   }
 }
 
-/** Everything a file makes, removed whether it exists or not (also what a killed run left). */
-async function remove(pods: Pods, objects: CorpusObject[], entry: CorpusEntry): Promise<void> {
-  await Promise.all(objects.filter((o) => o.kind === 'Pod').map((o) => pods.delete(o.name, { namespace: o.namespace }).catch(gone)));
-  for (const o of objects) {
-    const scope = { namespace: o.namespace };
-    if (o.kind === 'Service') await pods.deleteService(o.name, scope).catch(gone);
-    if (o.kind === 'ConfigMap') await pods.deleteConfigMap(o.name, scope).catch(gone);
-    if (o.kind === 'Secret') await pods.deleteSecret(o.name, scope).catch(gone);
-  }
+/** Everything a file makes, removed whether it exists or not (also what a killed run left), and the claims' volumes. */
+async function remove(pods: Pods, objects: Manifest[], entry: CorpusEntry): Promise<void> {
+  // onDone given: without it, deleteManifests leaves its ConfigMap, Secret and Service deletes un-awaited (see the report).
+  await kubeApply.deleteManifests(pods, objects, { onDone: () => {} });
   for (const claim of entry.claims ?? []) {
     const [namespace, name] = claim.split('/') as [string, string];
-    await pods.engine.volumes.remove(`podling-pvc-${name}.${namespace}`).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
+    await pods.engine.volumes.remove(claimVolumeName(name, namespace)).catch((err: unknown) => { if (!isNotFound(err)) throw err; });
   }
 }
 
@@ -92,26 +90,21 @@ async function runFile(pods: Pods, file: string, entry: CorpusEntry): Promise<Fi
   const group1 = entry.refused?.why !== 'by design';
   const expectedRefusal = refusedNow(entry) ? `${entry.refused!.why}: ${entry.refused!.fields.join(', ')}` : undefined;
   const base = { file, group1, ...(expectedRefusal ? { expectedRefusal } : {}), ...(entry.engineLimit ? { engineLimit: entry.engineLimit } : {}) };
-  let objects: CorpusObject[];
+  let objects: Manifest[];
   try {
-    objects = await loadCorpusFile(file);
+    objects = kubeManifest.inNamespace(await kubeManifest.loadManifests([`${CORPUS_DIR}${file}`]), undefined);
   } catch (err) {
     const problems = (err as { problems?: string[] }).problems;
-    return { ...base, accepted: false, running: false, pods: entry.objects.filter((k) => k.startsWith('Pod/')).length, notices: [], error: problems ? problems.join('; ') : String(err) };
+    return { ...base, accepted: false, running: false, pods: entry.objects.filter((k) => k.startsWith('Pod/')).length, notices: [], error: (problems ? problems.join('; ') : String(err)).replaceAll(CORPUS_DIR, '') };
   }
-  const podObjects = objects.filter((o): o is Extract<CorpusObject, { kind: 'Pod' }> => o.kind === 'Pod');
+  const podObjects = objects.filter((o): o is Extract<Manifest, { kind: 'Pod' }> => o.kind === 'Pod');
   const notices = objects.flatMap((o) => o.notices.map((n) => `${objectKey(o)}: ${noticePath(n)}`));
   // Accepted: the manifests passed the checks made before any engine request; what fails later is an error on the way to Running.
   const result: FileResult = { ...base, accepted: true, running: false, pods: podObjects.length, notices };
   await remove(pods, objects, entry);
   const started = process.hrtime.bigint();
   try {
-    for (const o of objects) {
-      if (o.kind === 'ConfigMap') await pods.createConfigMap(o.configMap);
-      if (o.kind === 'Secret') await pods.createSecret(o.secret);
-    }
-    for (const o of objects) if (o.kind === 'Service') await pods.createService(o.service);
-    await Promise.all(podObjects.map((o) => pods.create(o.pod)));
+    await kubeApply.executeApply(pods, kubeApply.planApply(objects, await kubeApply.observeForApply(pods, objects)));
     const deadline = Date.now() + TIMEOUT_MS;
     const errors = (await Promise.all(podObjects.map((o) => waitFor(pods, o, entry.completes === true, deadline)))).filter(Boolean);
     if (errors.length) result.error = errors.join('; ');
@@ -128,6 +121,17 @@ export interface CorpusBenchResult {
   results: FileResult[]; seconds: number;
   /** The engine's answer when it would not remove the bench's cluster network at the end. */
   networkLeft?: string;
+  /** Containers and claim volumes of the corpus still on the engine after the run (none expected). */
+  leftBehind: string[];
+}
+
+/** The corpus's containers (every pod is named kc-… or lives in a kc-… namespace) and its claims' volumes, still there. */
+async function leftovers(engine: InstanceType<typeof Engine>, index: Record<string, CorpusEntry>): Promise<string[]> {
+  const containers = (await engine.containers.list({ all: true, filters: { label: ['podling.io/managed=true'] } }))
+    .map((c) => (c.Names[0] ?? '').replace(/^\//, '')).filter((n) => /^podling_(kc-|[^_]*\.kc-)/.test(n));
+  const claims = Object.values(index).flatMap((e) => e.claims ?? []).map((c) => claimVolumeName(c.split('/')[1]!, c.split('/')[0]!));
+  const volumes = (await engine.volumes.list()).map((v) => v.Name).filter((n) => claims.includes(n));
+  return [...containers, ...volumes];
 }
 
 export async function corpusBench(socketPath = SOCKET, log: (line: string) => void = () => {}): Promise<CorpusBenchResult> {
@@ -138,6 +142,7 @@ export async function corpusBench(socketPath = SOCKET, log: (line: string) => vo
   const started = process.hrtime.bigint();
   const results: FileResult[] = [];
   let networkLeft: string | undefined;
+  let leftBehind: string[] = [];
   try {
     const queue = [...files];
     await Promise.all(Array.from({ length: PARALLEL }, async () => {
@@ -149,11 +154,12 @@ export async function corpusBench(socketPath = SOCKET, log: (line: string) => vo
     }));
   } finally {
     rmSync(HOST_SCRATCH, { recursive: true, force: true });
+    leftBehind = await leftovers(engine, index);
     networkLeft = await removeNetwork(engine, CLUSTER.name);
     await engine.close();
   }
   results.sort((a, b) => a.file.localeCompare(b.file));
-  return { results, seconds: msSince(started) / 1000, ...(networkLeft ? { networkLeft } : {}) };
+  return { results, seconds: msSince(started) / 1000, leftBehind, ...(networkLeft ? { networkLeft } : {}) };
 }
 
 const pct = (n: number, of: number) => `${fmt((100 * n) / of, 0)} % (${n} of ${of})`;
@@ -184,6 +190,7 @@ export function corpusNotes(r: CorpusBenchResult): string[] {
     `${all.length} files (test/corpus, ${all.reduce((n, x) => n + x.pods, 0)} pods), ${fmt(r.seconds, 0)} s, ${PARALLEL} files at a time, each pod given ${TIMEOUT_MS / 1000} s. Group 1 (every field done or a notice): ${g1.length} files, accepted ${pct(g1.filter((x) => x.accepted).length, g1.length)}, Running ${pct(g1.filter((x) => x.running).length, g1.length)}. All files: accepted ${pct(accepted.length, all.length)}, Running ${pct(all.filter((x) => x.running).length, all.length)}. With notices: ${pct(accepted.filter((x) => x.notices.length).length, accepted.length)} of the accepted files.`,
     '',
   ];
+  lines.push(`Left behind on the engine: ${r.leftBehind.length ? r.leftBehind.join(', ') : 'nothing'} (the corpus's containers and its claims' volumes).`, '');
   if (r.networkLeft) lines.push(`The engine would not remove the bench's cluster network ${CLUSTER.name} afterwards: ${r.networkLeft}.`, '');
   const failures = all.filter((x) => !x.running);
   if (failures.length) {
@@ -203,14 +210,7 @@ export function corpusNotes(r: CorpusBenchResult): string[] {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const when = new Date();
   corpusBench(SOCKET, (line) => console.error(line)).then(async (r) => {
-    const engine = new Engine({ socketPath: SOCKET });
-    const version = await engine.system.version().then((v) => `Docker ${v.Version} (API ${v.ApiVersion})`, () => 'Docker ?');
-    await engine.close();
-    const { tables } = await import('./report.js');
-    const lines = [
-      `Not part of a full \`make bench\` run: \`node --import tsx bench/corpus.ts\` on ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC against ${version} at ${SOCKET}, Podling run compiled (dist/, \`npm run build\`), the machine's cores shared with other users' test runs. \`make bench\` runs it with the rest (PODLING_BENCH_CORPUS=0 skips it).`,
-      '', tables(corpusRows(r)), ...corpusNotes(r),
-    ];
+    const lines = [aloneLabel('node --import tsx bench/corpus.ts', when, await engineVersion(SOCKET), SOCKET, 'PODLING_BENCH_CORPUS'), '', tables(corpusRows(r)), ...corpusNotes(r)];
     writeAloneSection('## Kubernetes manifests, the corpus: measured alone', lines);
     console.log(lines.join('\n'));
   }).catch((err) => { console.error(err); process.exit(1); });

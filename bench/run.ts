@@ -15,9 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
 import { AGENT_CLUSTER_NAME, agentBench, agentLeftovers, type AgentBenchResult } from './agent.js';
-import { applyBench, applyRows, type ApplyBenchResult } from './apply.js';
+import { engineVersion } from './alone.js';
+import { applyBench, applyRows } from './apply.js';
 import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
-import { corpusBench, corpusNotes, corpusRows, type CorpusBenchResult } from './corpus.js';
+import { corpusBench, corpusNotes, corpusRows } from './corpus.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
@@ -49,6 +50,21 @@ async function replaySuite(): Promise<Row> {
     node: run(['--import', 'tsx', '-e', '']),
   });
   return { section: 'Test suite', case: `replay suite wall time (no engine)${failed ? ' — some tests FAILED' : ''}`, unit: 'ms', podling: s.replay!, baselines: [baseline('node --import tsx -e ""', s.replay!, s.node!)] };
+}
+
+/** A part of the run its variable can skip (`=0`); one that fails is reported as skipped, with why, and the run goes on. */
+async function optional<T>(name: string, variable: string, run: () => Promise<T>, skipped: string[]): Promise<T | undefined> {
+  if (process.env[variable] === '0') {
+    skipped.push(`${name} (${variable}=0)`);
+    return undefined;
+  }
+  log(name);
+  try {
+    return await run();
+  } catch (err) {
+    skipped.push(`${name} (failed: ${(err as Error).message})`);
+    return undefined;
+  }
 }
 
 // ----------------------------------------------------------------------------- rows from results
@@ -267,30 +283,10 @@ async function main(): Promise<void> {
   } else {
     skipped.push('record-replay (PODLING_BENCH_RECORD_REPLAY=0)');
   }
-  let corpus: CorpusBenchResult | undefined;
-  if (process.env.PODLING_BENCH_CORPUS !== '0') {
-    log('corpus');
-    try {
-      corpus = await corpusBench(SOCKET, log);
-      rows.push(...corpusRows(corpus));
-    } catch (err) {
-      skipped.push(`corpus (failed: ${(err as Error).message})`);
-    }
-  } else {
-    skipped.push('corpus (PODLING_BENCH_CORPUS=0)');
-  }
-  let applied: ApplyBenchResult | undefined;
-  if (process.env.PODLING_BENCH_APPLY !== '0') {
-    log('apply');
-    try {
-      applied = await applyBench(SOCKET, log);
-      rows.push(...applyRows(applied));
-    } catch (err) {
-      skipped.push(`apply (failed: ${(err as Error).message})`);
-    }
-  } else {
-    skipped.push('apply (PODLING_BENCH_APPLY=0)');
-  }
+  const corpus = await optional('corpus', 'PODLING_BENCH_CORPUS', () => corpusBench(SOCKET, log), skipped);
+  if (corpus) rows.push(...corpusRows(corpus));
+  const applied = await optional('apply', 'PODLING_BENCH_APPLY', () => applyBench(SOCKET, log), skipped);
+  if (applied) rows.push(...applyRows(applied));
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -301,7 +297,7 @@ async function main(): Promise<void> {
   const md = [
     '# Benchmark results',
     '',
-    `Measured ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}, ${(await engineVersion())}, 2 shared cores. Podling: ${sourceState()}, run compiled (dist/, built by this run). Every ratio is Podling's median over the baseline's median from the same run (time: lower is better for Podling; throughput in MB/s or pods/s: higher is better); "paired" is the median over rounds of the ratio within a round, where the two ran back to back. Candidates alternate, the order rotating round by round.`,
+    `Measured ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}, ${(await engineVersion(SOCKET))}, 2 shared cores. Podling: ${sourceState()}, run compiled (dist/, built by this run). Every ratio is Podling's median over the baseline's median from the same run (time: lower is better for Podling; throughput in MB/s or pods/s: higher is better); "paired" is the median over rounds of the ratio within a round, where the two ran back to back. Candidates alternate, the order rotating round by round.`,
     '',
     `Run time: ${fmt(totalS, 0)} s for bench/run.ts${makeS === undefined ? '' : `, ${fmt(makeS, 0)} s for the whole \`make bench\` recipe (bench dependencies, build, run)`}; budget ${BUDGET_S} s.${skipped.length ? ` Skipped: ${skipped.join('; ')}.` : ''}`,
     '',
@@ -346,16 +342,5 @@ function sourceState(): string {
   }
 }
 
-async function engineVersion(): Promise<string> {
-  const engine = new podling.Engine({ socketPath: SOCKET });
-  try {
-    const v = await engine.system.version();
-    return `Docker ${v.Version} (API ${v.ApiVersion})`;
-  } catch {
-    return 'Docker ?';
-  } finally {
-    await engine.close();
-  }
-}
 
 main().catch((err) => { console.error(err); process.exit(1); });

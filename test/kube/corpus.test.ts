@@ -1,15 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ManifestError } from '../../src/kube/manifest.js';
+import { ManifestError, type Manifest } from '../../src/kube/manifest.js';
 import { IMAGE } from '../support/pods.js';
-import { corpusFiles, corpusIndex, expectedNotices, loadCorpusFile, noticePath, objectKey, refusedNow, type CorpusObject } from '../support/corpus.js';
+import { corpusFiles, corpusIndex, expectedNotices, loadCorpusFile, noticePath, objectKey, refusedNow } from '../support/corpus.js';
 
 // The corpus of Pod manifests as people write them (test/corpus): each file is accepted or refused
 // as its index says, with the notices it says, and nothing reaches an engine (none is made here).
 const corpus = suite('kube/corpus');
 const index = corpusIndex();
 
-async function outcome(file: string): Promise<{ objects: CorpusObject[] } | { problems: string[] }> {
+async function outcome(file: string): Promise<{ objects: Manifest[] } | { problems: string[] }> {
   try {
     return { objects: await loadCorpusFile(file) };
   } catch (err) {
