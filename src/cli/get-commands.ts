@@ -12,8 +12,8 @@ import { UsageError } from './usage.js';
  * services, configmaps and secrets (the `pod …` and `service …` commands stay). A Secret's
  * values are shown only when asked (`--reveal`): every other output has key names and sizes.
  */
-type Kind = 'pods' | 'services' | 'configmaps' | 'secrets';
-const KIND_NAMES: Record<string, Kind> = {
+export type Kind = 'pods' | 'services' | 'configmaps' | 'secrets';
+export const KIND_NAMES: Record<string, Kind> = {
   pod: 'pods', pods: 'pods', po: 'pods',
   service: 'services', services: 'services', svc: 'services',
   configmap: 'configmaps', configmaps: 'configmaps', cm: 'configmaps',
@@ -25,7 +25,8 @@ function target(positionals: string[], command: string): { kind: Kind; name?: st
   const [first, ...rest] = positionals;
   if (!first) throw new UsageError(`${command} needs a KIND: pods, services, configmaps or secrets`);
   const [word, slashed] = first.split('/', 2) as [string, string | undefined];
-  const kind = KIND_NAMES[word.toLowerCase()];
+  // An own key only: `constructor` or `toString` is no kind.
+  const kind = Object.hasOwn(KIND_NAMES, word.toLowerCase()) ? KIND_NAMES[word.toLowerCase()] : undefined;
   if (!kind) throw new UsageError(`${command} ${word}: unknown kind (pods, services, configmaps or secrets)`);
   const names = slashed !== undefined ? [slashed, ...rest] : rest;
   if (names.length > 1) throw new UsageError(`${command} takes one NAME (got ${names.join(' ')})`);

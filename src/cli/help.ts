@@ -19,6 +19,8 @@ Commands:
   delete -f FILE|DIR|- [-n NS]                delete what the manifests name
   get KIND [NAME] [-n NS | -A] [-o ...]       pods, services, configmaps, secrets (kubectl's words and columns)
   describe KIND NAME [-n NS]                  one object, for people
+  kube generate POD|KIND/NAME...              manifests of existing objects for kubectl apply (KIND:
+                                              service, configmap, secret; a Secret with its values)
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
@@ -135,6 +137,20 @@ Deletes the objects the manifests name: pods first, then services, ConfigMaps an
 KIND: pods (po), services (svc), configmaps (cm), secrets; KIND/NAME works too.
   --reveal   a Secret's values (base64 data); without it, key names and sizes only`,
   describe: `Usage: podling describe KIND NAME [-n NAMESPACE]`,
+  'kube generate': `Usage: podling kube generate POD|KIND/NAME... [-n NAMESPACE] [--keep-podling]
+
+Writes Kubernetes manifests of existing objects to stdout, one YAML document each, in the order
+named: what \`kubectl apply -f\` accepts (and \`podling apply -f\`). KIND is pod, service (svc),
+configmap (cm) or secret; a bare NAME is a pod. Each manifest has apiVersion, kind, metadata (name,
+namespace, labels, annotations) and the spec as Podling keeps it, Kubernetes' defaults written out;
+no status, no server-set metadata (uid, creationTimestamp), and no service endpoints.
+
+A Secret is written WITH its values (base64 data), because it was named on the command line: keep
+the output as you keep the Secret.
+
+  -n, --namespace NS   where the objects are (default "default")
+  --keep-podling       keep Podling's own labels and annotations (podling.io/...: the pod's address,
+                       apply's digest, podling.io/isolated), left out by default`,
   prune: `Usage: podling prune [--all]
 
 Removes pod networks with no infra container, app containers whose infra is gone, and pods left

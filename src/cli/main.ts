@@ -6,6 +6,7 @@ import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { apply, deleteFiles } from './kube-commands.js';
 import { describe, get } from './get-commands.js';
+import { kubeGenerate } from './kube-generate.js';
 import { podCreate } from './pod-create.js';
 import { podDelete, podExec, podGet, podList, podLogs } from './pod-commands.js';
 import { recordCli, replayCli } from './record-commands.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   delete: deleteFiles,
   get,
   describe,
+  'kube generate': kubeGenerate,
   'service rm': serviceDelete,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');
@@ -75,7 +77,7 @@ function splitGlobal(argv: string[]): { host?: string; debug: boolean; help: boo
 
 export async function main(argv: string[]): Promise<number> {
   const { host, debug, help, rest } = splitGlobal(argv);
-  const key = rest[0] === 'pod' || rest[0] === 'service' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
+  const key = rest[0] === 'pod' || rest[0] === 'service' || rest[0] === 'kube' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
   const standalone = STANDALONE[key];
   if (help || !(command || standalone)) {

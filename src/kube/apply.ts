@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pods } from '../pod/index.js';
 import { PodError } from '../pod/errors.js';
-import { LABEL, managedFilter, namespaceFrom } from '../pod/labels.js';
+import { DEFAULT_NAMESPACE, LABEL, managedFilter, namespaceFrom } from '../pod/labels.js';
 import { parseService, readServices, type ServiceSpec } from '../pod/services.js';
 import type { Pod } from '../pod/spec.js';
 import { configMapValues, secretValues } from '../pod/config-spec.js';
@@ -85,10 +85,16 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A service compared as stored: parsed the same way on both sides, its creation time left out. */
+/**
+ * A service compared as stored: parsed the same way on both sides, its creation time left out, and
+ * what is left out meaning the same as its default written out (no namespace is `default`, no
+ * targetPort is the port), as `service get` prints them: so a service made with `service create`
+ * and applied again from its `get -o yaml` is unchanged.
+ */
 function comparable(s: ServiceSpec & { created?: string }): string {
-  const { created: _created, ...spec } = s;
-  return canonical(parseService(spec));
+  const { created: _created, ...stored } = s;
+  const spec = parseService(stored);
+  return canonical({ ...spec, namespace: spec.namespace ?? DEFAULT_NAMESPACE, ports: spec.ports.map((p) => ({ ...p, targetPort: p.targetPort ?? p.port })) });
 }
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_NAMESPACE } from '../pod/labels.js';
 import { dnsLabel, Pod, problems, type Pod as PodType } from '../pod/spec.js';
 import type { ServiceInput } from '../pod/services.js';
 import { ConfigMap as ConfigMapSchema, Secret as SecretSchema, type ConfigMap, type Secret } from '../pod/config-spec.js';
-import { ServiceManifest, serviceFromManifest, serviceNotices } from './service.js';
+import { ServiceManifest, serviceFromManifest, serviceNotices, withoutEndpoints } from './service.js';
 
 /**
  * Kubernetes manifests in: one or more YAML (or JSON) documents, `List`s of objects, files and
@@ -55,7 +55,7 @@ function parseOne(value: unknown): Parsed {
       return { ok: true, manifest: { kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace ?? DEFAULT_NAMESPACE, pod, source: '', notices: podNotices(pod) } };
     }
     case 'Service': {
-      const result = ServiceManifest.safeParse(object);
+      const result = ServiceManifest.safeParse(withoutEndpoints(object));
       if (!result.success) return { ok: false, problems: problems(result.error.issues, ServiceManifest) };
       const m = result.data;
       return { ok: true, manifest: { kind: 'Service', name: m.metadata.name, namespace: m.metadata.namespace ?? DEFAULT_NAMESPACE, service: serviceFromManifest(m), source: '', notices: serviceNotices(m) } };

@@ -29,6 +29,19 @@ export const ServiceManifest = z.strictObject({
 });
 export type ServiceManifest = z.infer<typeof ServiceManifest>;
 
+/**
+ * `service get -o yaml|json` prints the service's endpoints beside its spec (Podling computes them
+ * when read; Kubernetes keeps them in an Endpoints object of their own). Like server-set metadata
+ * and status, they are output, accepted and dropped on input, so what `get` prints applies again
+ * unchanged. They stay at the top level, where `get -o json` has always had them; they are no
+ * field of a Kubernetes Service, so ServiceManifest itself (the table's fields exactly) never
+ * sees them, and `kube generate` leaves them out.
+ */
+export function withoutEndpoints(object: Record<string, unknown>): Record<string, unknown> {
+  const { endpoints: _endpoints, ...service } = object;
+  return service;
+}
+
 const NOTICE_SPEC_FIELDS = Object.entries(FIELDS.ServiceSpec as Record<string, FieldRule>).filter(([, r]) => r.group === 'notice').map(([f]) => f);
 
 /** The service a manifest describes; notice fields and an explicit headless clusterIP are kept so it round-trips. */

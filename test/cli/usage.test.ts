@@ -44,6 +44,7 @@ const CASES: Array<[string[], string | RegExp]> = [
   [['delete', '-f', '-', '-f', '-'], 'podling: -f - (stdin) can be given once'],
   [['get'], 'podling: get needs a KIND: pods, services, configmaps or secrets'],
   [['get', 'deployments'], 'podling: get deployments: unknown kind (pods, services, configmaps or secrets)'],
+  [['get', 'constructor'], 'podling: get constructor: unknown kind (pods, services, configmaps or secrets)'],
   [['get', 'pods', '-o', 'xml'], 'podling: -o xml: use json, yaml, wide or name'],
   [['get', 'pods', '--reveal'], 'podling: --reveal is for secrets'],
   [['get', 'pod/a', 'b'], 'podling: get takes one NAME (got a b)'],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bundleCli } from '../../scripts/bundle-cli.js';
+import type { Pods } from '../../src/pod/index.js';
 
 /**
  * The `podling` command as a child process: bin/podling.js and the bundle it runs, as installed.
@@ -46,21 +47,35 @@ export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv;
   });
 }
 
-/**
- * `main(argv)` in this process, with console.log and console.error captured: the same code the
- * `podling` binary runs, without a node start-up per case (each costs about a second of CPU).
- */
-export async function runMain(args: string[]): Promise<CliResult> {
-  const { main } = await import('../../src/cli/main.js');
+/** What `fn` printed through console.log and console.error, with the exit code it returned. */
+async function capturing(fn: () => Promise<number>): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
   const saved = { log: console.log, error: console.error };
   console.log = (...parts: unknown[]) => { out.push(`${parts.join(' ')}\n`); };
   console.error = (...parts: unknown[]) => { err.push(`${parts.join(' ')}\n`); };
   try {
-    const code = await main(args);
+    const code = await fn();
     return { code, signal: null, stdout: out.join(''), stderr: err.join('') };
   } finally {
     Object.assign(console, saved);
   }
+}
+
+/**
+ * `main(argv)` in this process, with console.log and console.error captured: the same code the
+ * `podling` binary runs, without a node start-up per case (each costs about a second of CPU).
+ */
+export async function runMain(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  return capturing(() => main(args));
+}
+
+/**
+ * One command's function (src/cli/*) in this process, on the scenario's own Pods: its engine
+ * traffic goes through the scenario's engine, so it is recorded and replayed like the rest.
+ * Errors are thrown, not printed: main() is what turns them into a line and an exit code.
+ */
+export function runCommand(command: (pods: Pods, argv: string[]) => Promise<number>, pods: Pods, args: string[]): Promise<CliResult> {
+  return capturing(() => command(pods, args));
 }
