@@ -190,6 +190,17 @@ export function corpusNotes(r: CorpusBenchResult): string[] {
     `${all.length} files (test/corpus, ${all.reduce((n, x) => n + x.pods, 0)} pods), ${fmt(r.seconds, 0)} s, ${PARALLEL} files at a time, each pod given ${TIMEOUT_MS / 1000} s. Group 1 (every field done or a notice): ${g1.length} files, accepted ${pct(g1.filter((x) => x.accepted).length, g1.length)}, Running ${pct(g1.filter((x) => x.running).length, g1.length)}. All files: accepted ${pct(accepted.length, all.length)}, Running ${pct(all.filter((x) => x.running).length, all.length)}. With notices: ${pct(accepted.filter((x) => x.notices.length).length, accepted.length)} of the accepted files.`,
     '',
   ];
+  const missed = g1.filter((x) => !x.running);
+  const pending = missed.filter((x) => x.expectedRefusal?.startsWith('pending'));
+  const engineLimited = missed.filter((x) => x.engineLimit);
+  const known = missed.filter((x) => x.expectedRefusal && !pending.includes(x));
+  const unexpected = missed.filter((x) => !x.expectedRefusal && !x.engineLimit);
+  const counted = g1.length - pending.length - engineLimited.length;
+  const names = (xs: FileResult[]) => (xs.length ? ` (${xs.map((x) => x.file).join(', ')})` : '');
+  lines.push(
+    `Group-1 files not Running: ${missed.length}. Waiting for fields still being built (refused as \`notYet()\`): ${pending.length}${names(pending)}; beyond this machine's engine: ${engineLimited.length}${names(engineLimited)}; a Podling issue the index knows: ${known.length}${names(known)}; unexpected: ${unexpected.length}${names(unexpected)}. Leaving out the first two kinds: Running ${pct(counted - known.length - unexpected.length, counted)}.`,
+    '',
+  );
   lines.push(`Left behind on the engine: ${r.leftBehind.length ? r.leftBehind.join(', ') : 'nothing'} (the corpus's containers and its claims' volumes).`, '');
   if (r.networkLeft) lines.push(`The engine would not remove the bench's cluster network ${CLUSTER.name} afterwards: ${r.networkLeft}.`, '');
   const failures = all.filter((x) => !x.running);
