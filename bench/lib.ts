@@ -49,3 +49,22 @@ export function dockerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 
 /** Milliseconds since `since` (from process.hrtime.bigint()). */
 export const msSince = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
+
+/**
+ * Removes a cluster network a benchmark made, if it is there; what the engine said when it would
+ * not. The engine can still count the endpoint of a container removed a moment ago (403 "has
+ * active endpoints"), so it tries again for a while; Docker 20.10 sometimes keeps such a count for
+ * good (no container is attached, `network disconnect -f` finds no endpoint), until it restarts.
+ */
+export async function removeNetwork(engine: Engine, name: string): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await engine.networks.remove(name);
+      return undefined;
+    } catch (err) {
+      if (podling.isNotFound(err)) return undefined;
+      if (attempt >= 10) return (err as Error).message;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

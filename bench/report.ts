@@ -43,7 +43,7 @@ export function tables(rows: Row[]): string {
     const mine = rows.filter((r) => r.section === section);
     const columns = [...new Set(mine.flatMap((r) => r.baselines.map((b) => b.name)))];
     out.push(`### ${section}`, '');
-    out.push(`| case | Podling (median) | ${columns.map((c) => `${c} (median, Podling ratio)`).join(' | ')} | target | met | runs | Podling min / median / max |`);
+    out.push(`| case | Podling (median) | ${columns.map((c) => `${c} (median, Podling ratio) | `).join('')}target | met | runs | Podling min / median / max |`);
     out.push(`|---|---|${columns.map(() => '---|').join('')}---|---|---|---|`);
     for (const r of mine) {
       const cells = columns.map((c) => {
@@ -54,7 +54,7 @@ export function tables(rows: Row[]): string {
       });
       const runs = [r.podling.runs, ...r.baselines.map((b) => b.sample.runs)];
       const runText = runs.every((n) => n === runs[0]) ? String(runs[0]) : runs.join('/');
-      out.push(`| ${r.case}${r.note ? ` — ${r.note}` : ''} | ${num(r.podling.median, r.unit)} | ${cells.join(' | ')} | ${r.target?.text ?? '—'} | ${r.target ? (r.target.met ? 'yes' : '**NO**') : '—'} | ${runText} | ${fmt(r.podling.min)} / ${fmt(r.podling.median)} / ${fmt(r.podling.max)} |`);
+      out.push(`| ${r.case}${r.note ? ` — ${r.note}` : ''} | ${num(r.podling.median, r.unit)} | ${cells.map((c) => `${c} | `).join('')}${r.target?.text ?? '—'} | ${r.target ? (r.target.met ? 'yes' : '**NO**') : '—'} | ${runText} | ${fmt(r.podling.min)} / ${fmt(r.podling.median)} / ${fmt(r.podling.max)} |`);
     }
     out.push('');
   }

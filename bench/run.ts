@@ -7,14 +7,18 @@
  * Environment: PODLING_BENCH_SERVICES=0|1 (the service-DNS rows; default: run them when the run is
  * still inside its time budget), PODLING_BENCH_AGENT=0 (skip the agent's supervision rows, about
  * four minutes), PODLING_BENCH_RECORD_REPLAY=0 (skip the docker CLI session under podling record and
- * replay, about 30 s), PODLING_BENCH_REPLAY=1 (also time the replay test suite), and the per-module
- * PODLING_BENCH_* round counts.
+ * replay, about 30 s), PODLING_BENCH_CORPUS=0 (skip the manifest corpus, test/corpus, about 75 s),
+ * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_REPLAY=1 (also
+ * time the replay test suite), and the per-module PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
 import { AGENT_CLUSTER_NAME, agentBench, agentLeftovers, type AgentBenchResult } from './agent.js';
+import { engineVersion } from './alone.js';
+import { applyBench, applyRows } from './apply.js';
 import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
+import { corpusBench, corpusNotes, corpusRows } from './corpus.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
@@ -46,6 +50,21 @@ async function replaySuite(): Promise<Row> {
     node: run(['--import', 'tsx', '-e', '']),
   });
   return { section: 'Test suite', case: `replay suite wall time (no engine)${failed ? ' — some tests FAILED' : ''}`, unit: 'ms', podling: s.replay!, baselines: [baseline('node --import tsx -e ""', s.replay!, s.node!)] };
+}
+
+/** A part of the run its variable can skip (`=0`); one that fails is reported as skipped, with why, and the run goes on. */
+async function optional<T>(name: string, variable: string, run: () => Promise<T>, skipped: string[]): Promise<T | undefined> {
+  if (process.env[variable] === '0') {
+    skipped.push(`${name} (${variable}=0)`);
+    return undefined;
+  }
+  log(name);
+  try {
+    return await run();
+  } catch (err) {
+    skipped.push(`${name} (failed: ${(err as Error).message})`);
+    return undefined;
+  }
 }
 
 // ----------------------------------------------------------------------------- rows from results
@@ -264,6 +283,10 @@ async function main(): Promise<void> {
   } else {
     skipped.push('record-replay (PODLING_BENCH_RECORD_REPLAY=0)');
   }
+  const corpus = await optional('corpus', 'PODLING_BENCH_CORPUS', () => corpusBench(SOCKET, log), skipped);
+  if (corpus) rows.push(...corpusRows(corpus));
+  const applied = await optional('apply', 'PODLING_BENCH_APPLY', () => applyBench(SOCKET, log), skipped);
+  if (applied) rows.push(...applyRows(applied));
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -274,7 +297,7 @@ async function main(): Promise<void> {
   const md = [
     '# Benchmark results',
     '',
-    `Measured ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}, ${(await engineVersion())}, 2 shared cores. Podling: ${sourceState()}, run compiled (dist/, built by this run). Every ratio is Podling's median over the baseline's median from the same run (time: lower is better for Podling; throughput in MB/s or pods/s: higher is better); "paired" is the median over rounds of the ratio within a round, where the two ran back to back. Candidates alternate, the order rotating round by round.`,
+    `Measured ${new Date().toISOString()} on ${process.platform}/${process.arch}, Node ${process.version}, ${(await engineVersion(SOCKET))}, 2 shared cores. Podling: ${sourceState()}, run compiled (dist/, built by this run). Every ratio is Podling's median over the baseline's median from the same run (time: lower is better for Podling; throughput in MB/s or pods/s: higher is better); "paired" is the median over rounds of the ratio within a round, where the two ran back to back. Candidates alternate, the order rotating round by round.`,
     '',
     `Run time: ${fmt(totalS, 0)} s for bench/run.ts${makeS === undefined ? '' : `, ${fmt(makeS, 0)} s for the whole \`make bench\` recipe (bench dependencies, build, run)`}; budget ${BUDGET_S} s.${skipped.length ? ` Skipped: ${skipped.join('; ')}.` : ''}`,
     '',
@@ -292,12 +315,14 @@ async function main(): Promise<void> {
     ...scaleNotes(scale),
     ...footprintNotes(inst, cold),
     ...(agent?.notes ?? []),
+    ...(corpus ? corpusNotes(corpus) : []),
+    ...(applied?.networkLeft ? [`The engine would not remove the apply bench's cluster network afterwards: ${applied.networkLeft}.`, ''] : []),
   ].join('\n');
   writeFileSync(new URL('RESULTS.md', import.meta.url), md);
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, leftBehind: left,
+    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {
@@ -317,16 +342,5 @@ function sourceState(): string {
   }
 }
 
-async function engineVersion(): Promise<string> {
-  const engine = new podling.Engine({ socketPath: SOCKET });
-  try {
-    const v = await engine.system.version();
-    return `Docker ${v.Version} (API ${v.ApiVersion})`;
-  } catch {
-    return 'Docker ?';
-  } finally {
-    await engine.close();
-  }
-}
 
 main().catch((err) => { console.error(err); process.exit(1); });

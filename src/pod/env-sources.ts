@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
+import { PodError } from './errors.js';
 import { resolveContainer, type ObjectValues, type PodFacts, type PodSources, type ResolvedContainer } from './env.js';
 import { namespaceOf } from './spec.js';
 import { volumeContent, volumeReferences } from './volume-files.js';
@@ -46,7 +47,9 @@ async function valuesOf(engine: Engine, kind: StoredKind, name: string, namespac
     const stored = await readStored(engine, kind, name, namespace, options);
     return await readValues(engine, kind, stored.meta, options);
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    // readStored answers a missing object as the pod layer's not-found (the store's own message):
+    // undefined here, so an optional reference is skipped and a required one fails as env.ts says.
+    if (isNotFound(err) || (err instanceof PodError && err.kind === 'not-found')) return undefined;
     throw err;
   }
 }
