@@ -10,7 +10,7 @@ import { FIELDS, type FieldRule } from '../../src/pod/fields.js';
  */
 export const CORPUS_DIR = fileURLToPath(new URL('../corpus/', import.meta.url));
 
-export type RefusedWhy = 'by design' | 'pending' | 'yaml 1.1';
+export type RefusedWhy = 'by design' | 'pending';
 export interface CorpusEntry {
   /** `KIND/NAMESPACE/NAME` of every object, in the file's order. */
   objects: string[];
