@@ -14,6 +14,7 @@ import type { PodRuntime } from './runtime.js';
 import { isSidecar, podKey, type Pod } from './spec.js';
 import { checkReferences, readPodSources } from './env-sources.js';
 import { checkHostPaths } from './host-paths.js';
+import { checkPlacement } from './placement.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -55,6 +56,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:
   // a missing one is one CreateContainerConfigError, with no engine write.
   checkHostPaths(pod, runtime.engine.address.startsWith('/'));
+  await checkPlacement(runtime, pod, options);
   const sources = await readPodSources(runtime.engine, pod, options);
   checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };

@@ -179,6 +179,9 @@ export const PodSpec = z.strictObject({
   /** A budget for the whole pod (pod-resources.ts). */
   resources: Resources.optional(),
   terminationGracePeriodSeconds,
+  /** The engine this pod must run on, and the labels it must have (placement.ts). A node name is a DNS subdomain, as the API server checks it. */
+  nodeName: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\')').optional(),
+  nodeSelector: Labels.optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });
