@@ -15,6 +15,7 @@ import { isSidecar, podKey, type Pod } from './spec.js';
 import { checkReferences, readPodSources } from './env-sources.js';
 import { checkHostPaths } from './host-paths.js';
 import { checkPlacement } from './placement.js';
+import { readPullCredentials } from './pull-credentials.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -57,12 +58,12 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   // a missing one is one CreateContainerConfigError, with no engine write.
   checkHostPaths(pod, runtime.engine.address.startsWith('/'));
   await checkPlacement(runtime, pod, options);
-  const sources = await readPodSources(runtime.engine, pod, options);
+  const [sources, pullCredentials] = await Promise.all([readPodSources(runtime.engine, pod, options), readPullCredentials(runtime.engine, pod, options)]);
   checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };
   const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
-  const execute = { ...options, podId: id, creator, sources };
+  const execute = { ...options, podId: id, creator, sources, pullCredentials };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
     const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, execute, made) } : first.started;

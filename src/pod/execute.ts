@@ -9,6 +9,8 @@ import { graceFor } from './grace.js';
 import { writeHooksInProgress } from './hook-progress.js';
 import { anyPostStart, lazyAddress, runPostStart, stopContainer, type HookFailure } from './hooks.js';
 import { ensureImages } from './images.js';
+import { readPullCredentials } from './pull-credentials.js';
+import type { PullCredential } from './pull-secrets.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
@@ -48,6 +50,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
   sources?: PodSources;
+  /** The pod's imagePullSecrets, when already read (a create reads them first); a sync reads them when it pulls. */
+  pullCredentials?: PullCredential[];
   /** What each starting container's spec needed looked up (filled in by the executor itself). */
   configs?: Map<string, ContainerConfig>;
 }
@@ -118,7 +122,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
   };
   try {
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
-    const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
+    const images = begin('ImagePullError', async () => ensureImages(engine, pod, names(actions.start), await withPullCredentials(engine, pod, options)));
     const configs = begin('CreateContainerConfigError', async () => { await images; return containerConfigs(engine, pod, names(actions.start), options.signal); });
     const network = begin('NetworkCreateError', async () => {
       if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
@@ -165,7 +169,7 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   const { engine } = runtime;
   const name = pod.metadata.name;
   const fresh = names(start.filter((s) => !s.existing));
-  await step(name, 'ImagePullError', () => ensureImages(engine, pod, fresh, options));
+  await step(name, 'ImagePullError', async () => ensureImages(engine, pod, fresh, await withPullCredentials(engine, pod, options)));
   const configs = await step(name, 'CreateContainerConfigError', () => containerConfigs(engine, pod, fresh, options.signal));
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
     s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, { ...options, configs }, made)
@@ -227,6 +231,11 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
 }
 
 const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/** The options with the pod's pull credentials, read now unless the caller read them (none for a pod without imagePullSecrets). */
+async function withPullCredentials(engine: Engine, pod: Pod, options: ExecuteOptions): Promise<ExecuteOptions> {
+  return options.pullCredentials || !pod.spec.imagePullSecrets?.length ? options : { ...options, pullCredentials: await readPullCredentials(engine, pod, options) };
+}
 
 /** The values of the objects the pod names, read once per sync (unless the caller read them) when containers start. */
 async function sourcesFor(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions): Promise<PodSources | undefined> {
