@@ -66,7 +66,8 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const execute = { ...options, podId: id, creator, sources, pullCredentials };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
-    const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, execute, made) } : first.started;
+    // The apps started after the init containers get the services this first run read (one read per create).
+    const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, { ...execute, services: first.services }, made) } : first.started;
     const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
     const pick = (init: boolean) => Object.fromEntries(Object.entries(started).filter(([n]) => inits.has(n) === init));
     return { id, infraId: first.infraId!, appIds: pick(false), initIds: pick(true), network: made.network };

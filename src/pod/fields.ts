@@ -78,7 +78,7 @@ export const FIELDS = {
     nodeName: done('must be this engine\'s name (`/info` Name, lower-cased, as a kubelet registers its host); any other is refused before anything is made (reason NodeAffinity), where Kubernetes would leave the pod Pending'),
     nodeSelector: done('matched against the engine\'s labels: its daemon `--label`s and the well-known kubernetes.io/hostname, os and arch (and their beta. names); a mismatch is refused before anything is made (reason NodeAffinity)'),
     resources: done('a budget carried by each container: its limit must fit in the pod\'s, one without a limit gets the pod\'s, the pod\'s request beyond the containers\' is shared by those that request none (README, Pods)'),
-    enableServiceLinks: notice('Podling does not set the <SERVICE>_SERVICE_HOST variables yet'),
+    enableServiceLinks: done('unless `false`, every container gets `<SERVICE>_SERVICE_HOST`/`_SERVICE_PORT` (and `_SERVICE_PORT_<NAME>`, `<SERVICE>_PORT…`) of each service of its namespace that exists when it is created; the host is the service\'s DNS name `NAME.NAMESPACE.svc.cluster.local` and the port its numeric targetPort, since there is no virtual IP (README, services); the container\'s own variables win'),
     serviceAccountName: notice(NO_ACCOUNTS),
     serviceAccount: notice(NO_ACCOUNTS),
     automountServiceAccountToken: notice(NO_ACCOUNTS),

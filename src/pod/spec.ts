@@ -186,6 +186,8 @@ export const PodSpec = z.strictObject({
   nodeName: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\')').optional(),
   nodeSelector: Labels.optional(),
   /** Secrets of type kubernetes.io/dockerconfigjson in the pod's namespace, for its image pulls (pull-secrets.ts). */
+  /** `false`: no `<SERVICE>_SERVICE_HOST` variables (service-links.ts). */
+  enableServiceLinks: z.boolean().optional(),
   imagePullSecrets: z.array(z.strictObject({ name: dnsSubdomain('imagePullSecrets name') })).optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
