@@ -1,11 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Engine } from '../../src/engine/index.js';
 import { engineNode, placementProblem } from '../../src/pod/placement.js';
-import { parsePod, PodFailedError, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
-import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
+import { parsePod, PodFailedError } from '../../src/pod/index.js';
 import { scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
+import { assertRefusedUnsent } from '../support/refusals.js';
 import { containerId, rejection, sleeper, testPods } from '../support/pods.js';
 
 // nodeName and nodeSelector on one engine: the pod fits the engine or is refused before anything
@@ -60,25 +59,9 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
   ['a selector value that is no string', { nodeSelector: { disk: 1 } }, /spec\.nodeSelector\.disk/],
 ];
 
-placement('a bad nodeName or nodeSelector is one PodSpecError naming it, and nothing is sent', async () => {
-  const fake = await fakeEngine(engineSpeaking('1.41'));
-  const engine = new Engine({ socketPath: fake.socketPath });
-  try {
-    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const [what, spec, message] of BAD) {
-      let err: unknown;
-      const input = { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'i' }], ...spec } } as unknown as PodInput;
-      const sent = await requestsDuring(async () => { err = await pods.create(input).catch((e: unknown) => e); });
-      assert.instance(err, PodSpecError, what);
-      assert.match(String(err), message, what);
-      assert.equal(sent, [], `${what}: requests sent`);
-    }
-    assert.equal(fake.requests, []);
-  } finally {
-    await engine.close();
-    await fake.close();
-  }
-});
+placement('a bad nodeName or nodeSelector is one PodSpecError naming it, and nothing is sent', () => assertRefusedUnsent(
+  BAD.map(([what, spec, message]) => [what, { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'i' }], ...spec } }, message]),
+));
 
 scenario(placement, 'a pod naming another node or a label the engine has not is refused after one read of /info, before anything is made', async ({ engine }) => {
   const pods = testPods(engine, 'pod/placement refused');

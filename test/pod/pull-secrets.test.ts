@@ -6,11 +6,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../src/engine/index.js';
 import { encodeAuth } from '../../src/engine/auth.js';
-import { PodFailedError, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
+import { PodFailedError, Pods } from '../../src/pod/index.js';
 import { credentialsFor, keyMatches, parsePullSecret, repositoryOf } from '../../src/pod/pull-secrets.js';
-import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { scenario, unit, type ScenarioContext } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
+import { assertRefusedUnsent } from '../support/refusals.js';
 import { containerId, rejection, testPods } from '../support/pods.js';
 import { AUTH_REGISTRY, authRegistryCredentials, forgetRepository, readTestEnv, type TestCredentials } from '../engine/registry-storage.js';
 
@@ -99,25 +99,9 @@ const BAD: [string, unknown, RegExp][] = [
   ['not a list', { name: 'regcred' }, /spec\.imagePullSecrets/],
 ];
 
-pull('a bad imagePullSecrets is one PodSpecError naming it, and nothing is sent', async () => {
-  const fake = await fakeEngine(engineSpeaking('1.41'));
-  const engine = new Engine({ socketPath: fake.socketPath });
-  try {
-    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const [what, imagePullSecrets, message] of BAD) {
-      let err: unknown;
-      const input = { metadata: { name: 'p' }, spec: { imagePullSecrets, containers: [{ name: 'app', image: 'i' }] } } as unknown as PodInput;
-      const sent = await requestsDuring(async () => { err = await pods.create(input).catch((e: unknown) => e); });
-      assert.instance(err, PodSpecError, what);
-      assert.match(String(err), message, what);
-      assert.equal(sent, [], `${what}: requests sent`);
-    }
-    assert.equal(fake.requests, []);
-  } finally {
-    await engine.close();
-    await fake.close();
-  }
-});
+pull('a bad imagePullSecrets is one PodSpecError naming it, and nothing is sent', () => assertRefusedUnsent(
+  BAD.map(([what, imagePullSecrets, message]) => [what, { metadata: { name: 'p' }, spec: { imagePullSecrets, containers: [{ name: 'app', image: 'i' }] } }, message]),
+));
 
 const BUSYBOX = 'podling-test/busybox:latest';
 const IMAGE_ON_5000 = '127.0.0.1:5000/podling-test/busybox:latest';

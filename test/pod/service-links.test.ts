@@ -1,15 +1,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Engine } from '../../src/engine/index.js';
 import { appSpec } from '../../src/pod/containers.js';
 import { resolveContainer } from '../../src/pod/env.js';
-import { parsePod, PodSpecError, Pods, type PodInput } from '../../src/pod/index.js';
+import { parsePod } from '../../src/pod/index.js';
 import { envName, serviceLinks, serviceVariables, withServiceLinks } from '../../src/pod/service-links.js';
 import { parseService } from '../../src/pod/services.js';
-import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { fetchFrom, webPod } from '../support/cluster.js';
 import { scenario } from '../support/scenario.js';
-import { requestsDuring } from '../support/sent.js';
+import { assertRefusedUnsent } from '../support/refusals.js';
 import { containerId, IMAGE, poll, testPods } from '../support/pods.js';
 
 // Service links: the <SERVICE>_SERVICE_HOST / _PORT variables a kubelet gives every container, for
@@ -101,23 +99,10 @@ links('the container\'s Env: its own, then the links; a container with no env an
 });
 
 links('enableServiceLinks must be a boolean: anything else is one PodSpecError, and nothing is sent', async () => {
-  const fake = await fakeEngine(engineSpeaking('1.41'));
-  const engine = new Engine({ socketPath: fake.socketPath });
-  try {
-    const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const value of ['false', 0, null]) {
-      let err: unknown;
-      const input = { metadata: { name: 'p' }, spec: { enableServiceLinks: value, containers: [{ name: 'app', image: 'i' }] } } as unknown as PodInput;
-      const sent = await requestsDuring(async () => { err = await pods.create(input).catch((e: unknown) => e); });
-      assert.instance(err, PodSpecError, String(value));
-      assert.match(String(err), /spec\.enableServiceLinks: /);
-      assert.equal(sent, []);
-    }
-    assert.equal(pod({ enableServiceLinks: false, containers: [{ name: 'a', image: 'i' }] }).spec.enableServiceLinks, false);
-  } finally {
-    await engine.close();
-    await fake.close();
-  }
+  await assertRefusedUnsent(['false', 0, null].map((value) => [
+    String(value), { metadata: { name: 'p' }, spec: { enableServiceLinks: value, containers: [{ name: 'app', image: 'i' }] } }, /spec\.enableServiceLinks: /,
+  ]));
+  assert.equal(pod({ enableServiceLinks: false, containers: [{ name: 'a', image: 'i' }] }).spec.enableServiceLinks, false);
 });
 
 const NS = 'pk-links';
