@@ -73,7 +73,7 @@ export const FIELDS = {
     dnsPolicy: done('ClusterFirst: the namespace\'s search list on the engine\'s DNS (ndots:1, see the README); Default: the engine\'s resolver; None: dnsConfig alone. Docker\'s DNS still answers cluster names under every policy'),
     dnsConfig: done(),
     terminationGracePeriodSeconds: done('what a delete gives the pod\'s containers, preStop hooks included (default 30); `--grace-period` overrides it'),
-    activeDeadlineSeconds: notYet(),
+    activeDeadlineSeconds: done('enforced by the agent: at the deadline (from the earliest start the engine shows of the pod\'s sandbox and containers) every container is killed and none restarts; `pod get` then says Failed, DeadlineExceeded. A pod with no agent runs on past it'),
     imagePullSecrets: done('Secrets of type kubernetes.io/dockerconfigjson (or dockercfg) in the pod\'s namespace: each image pull sends (X-Registry-Auth) the credentials whose key matches its registry as the kubelet matches them, the most specific first; an image no key matches is pulled as without the field. A Secret missing or of another type fails the pod before anything is made (Kubernetes pulls without it and warns)'),
     nodeName: done('must be this engine\'s name (`/info` Name, lower-cased, as a kubelet registers its host); any other is refused before anything is made (reason NodeAffinity), where Kubernetes would leave the pod Pending'),
     nodeSelector: done('matched against the engine\'s labels: its daemon `--label`s and the well-known kubernetes.io/hostname, os and arch (and their beta. names); a mismatch is refused before anything is made (reason NodeAffinity)'),

@@ -186,6 +186,8 @@ export const PodSpec = z.strictObject({
   nodeName: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\')').optional(),
   nodeSelector: Labels.optional(),
   /** Secrets of type kubernetes.io/dockerconfigjson in the pod's namespace, for its image pulls (pull-secrets.ts). */
+  /** Seconds the pod may be active before the agent fails it (deadline.ts); a positive whole number, as the API server checks it. */
+  activeDeadlineSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').optional(),
   /** `false`: no `<SERVICE>_SERVICE_HOST` variables (service-links.ts). */
   enableServiceLinks: z.boolean().optional(),
   imagePullSecrets: z.array(z.strictObject({ name: dnsSubdomain('imagePullSecrets name') })).optional(),
