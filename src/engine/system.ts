@@ -27,6 +27,10 @@ export const SystemInfo = z.object({
   MemTotal: z.number().optional(),
   CgroupVersion: z.string().optional(),
   SecurityOptions: z.array(z.string()).nullish(),
+  OSType: z.string().optional(),
+  Architecture: z.string().optional(),
+  /** The daemon's `--label`s, each `key=value`; null when it has none. */
+  Labels: z.array(z.string()).nullish(),
 });
 export type SystemInfo = Answer<typeof SystemInfo>;
 

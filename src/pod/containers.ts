@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ContainerSpec } from '../engine/container-spec.js';
 import { backoffLabels, type Backoff } from './backoff.js';
 import { dnsSettings } from './dns.js';
+import { withServiceLinks } from './service-links.js';
 import { LABEL, namespaceLabel, podNetworkName, type Role } from './labels.js';
 import { containerBudget } from './pod-resources.js';
 import { cpuShares } from './quantity.js';
@@ -134,6 +135,16 @@ export interface AppAttempt extends AttemptInfo {
   resolved?: ResolvedContainer;
   /** What the spec needed looked up (the image's user, seccomp profiles): see container-config.ts. */
   config?: ContainerConfig;
+  /** The service link variables of the pod's namespace (service-links.ts); the container's own win. */
+  serviceLinks?: Map<string, string>;
+}
+
+/** The container's own variables (resolved, when they needed it), then the service links it does not define. */
+function environment(container: Container | InitContainer, run: AppAttempt): string[] | undefined {
+  const own: [string, string][] = run.resolved && (container.env || container.envFrom) ? run.resolved.env : (container.env ?? []).map((e) => [e.name, e.value]);
+  const env = withServiceLinks(own, run.serviceLinks ?? new Map());
+  // No variables, no field: a pod without env or services sends what it always sent.
+  return env.length || container.env || container.envFrom ? env.map(([name, value]) => `${name}=${value}`) : undefined;
 }
 
 /**
@@ -146,7 +157,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     Image: container.image,
     Entrypoint: run.resolved?.command ?? container.command,
     Cmd: run.resolved?.args ?? container.args,
-    Env: run.resolved && (container.env || container.envFrom) ? run.resolved.env.map(([name, value]) => `${name}=${value}`) : container.env?.map((e) => `${e.name}=${e.value}`),
+    Env: environment(container, run),
     WorkingDir: container.workingDir,
     ...appProcess(pod, container, run.config),
     // docker-init (Init below) passes the stop signal on to the container's process.

@@ -14,6 +14,8 @@ import type { PodRuntime } from './runtime.js';
 import { isSidecar, podKey, type Pod } from './spec.js';
 import { checkReferences, readPodSources } from './env-sources.js';
 import { checkHostPaths } from './host-paths.js';
+import { checkPlacement } from './placement.js';
+import { readPullCredentials } from './pull-credentials.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -55,15 +57,17 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:
   // a missing one is one CreateContainerConfigError, with no engine write.
   checkHostPaths(pod, runtime.engine.address.startsWith('/'));
-  const sources = await readPodSources(runtime.engine, pod, options);
+  await checkPlacement(runtime, pod, options);
+  const [sources, pullCredentials] = await Promise.all([readPodSources(runtime.engine, pod, options), readPullCredentials(runtime.engine, pod, options)]);
   checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };
   const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
-  const execute = { ...options, podId: id, creator, sources };
+  const execute = { ...options, podId: id, creator, sources, pullCredentials };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
-    const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, execute, made) } : first.started;
+    // The apps started after the init containers get the services this first run read (one read per create).
+    const started = actions.initializing ? { ...first.started, ...await initialize(runtime, pod, id, { ...execute, services: first.services }, made) } : first.started;
     const inits = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
     const pick = (init: boolean) => Object.fromEntries(Object.entries(started).filter(([n]) => inits.has(n) === init));
     return { id, infraId: first.infraId!, appIds: pick(false), initIds: pick(true), network: made.network };

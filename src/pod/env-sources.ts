@@ -81,7 +81,7 @@ const volumesNeedNode = (pod: Pod) => (pod.spec.volumes ?? []).some((v) => [...v
 export async function podFacts(engine: Engine, pod: Pod, podId: string, infraId: string | undefined, reader: AnyContainer[] | 'volumes', options: Signal = {}): Promise<PodFacts> {
   const forVolumes = reader === 'volumes';
   const containers = forVolumes ? [] : reader;
-  const spec = pod.spec as { nodeName?: string; serviceAccountName?: string; serviceAccount?: string };
+  const spec = pod.spec as { nodeName?: string | undefined; serviceAccountName?: string; serviceAccount?: string };
   const [infra, info] = await Promise.all([
     infraId && containers.some(needsAddress) ? engine.containers.inspect(infraId, options) : undefined,
     containers.some(needsNode) || (forVolumes && volumesNeedNode(pod)) ? engine.system.info(options) : undefined,

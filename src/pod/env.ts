@@ -139,7 +139,11 @@ function keyValue(pod: Pod, container: AnyContainer, what: 'ConfigMap' | 'Secret
   return value.toString('utf8');
 }
 
-export function resolveContainer(pod: Pod, container: AnyContainer, facts: PodFacts, sources: PodSources): ResolvedContainer {
+/**
+ * `links` are the service variables the container will also get (service-links.ts): `$(VAR)` finds
+ * them after the container's own, as the kubelet's mapping does, though they are not in `env`.
+ */
+export function resolveContainer(pod: Pod, container: AnyContainer, facts: PodFacts, sources: PodSources, links: Map<string, string> = new Map()): ResolvedContainer {
   const env = new Map<string, string>();
   let secret = false;
   for (const from of container.envFrom ?? []) {
@@ -160,7 +164,7 @@ export function resolveContainer(pod: Pod, container: AnyContainer, facts: PodFa
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
     let value: string | undefined;
-    if (!from) value = expand(variable.value, (name) => env.get(name));
+    if (!from) value = expand(variable.value, (name) => env.get(name) ?? links.get(name));
     else if (from.fieldRef) value = fieldValue(from.fieldRef, facts);
     else if (from.resourceFieldRef) value = resourceValue(from.resourceFieldRef, resourceContainer(pod, container, from.resourceFieldRef), facts);
     else if (from.configMapKeyRef) value = keyValue(pod, container, 'ConfigMap', from.configMapKeyRef, sources.configMaps.get(from.configMapKeyRef.name), variable.name);
@@ -170,7 +174,7 @@ export function resolveContainer(pod: Pod, container: AnyContainer, facts: PodFa
     }
     if (value !== undefined) env.set(variable.name, value);
   }
-  const lookup = (name: string) => env.get(name);
+  const lookup = (name: string) => env.get(name) ?? links.get(name);
   return {
     env: [...env],
     ...(container.command && { command: container.command.map((word) => expand(word, lookup)) }),

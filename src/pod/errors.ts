@@ -19,7 +19,11 @@ export class PodError extends PodlingError<PodErrorKind> {
 /** Why a pod could not be created, named as the kubelet names its reasons. */
 export type PodFailureReason =
   | 'ImagePullError' | 'ErrImageNeverPull' | 'InfraImageError' | 'NetworkCreateError'
-  | 'ContainerCreateError' | 'CreateContainerConfigError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'FailedPostStartHook' | 'AlreadyExists';
+  | 'ContainerCreateError' | 'CreateContainerConfigError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'FailedPostStartHook' | 'AlreadyExists'
+  // The kubelet's admission reason for a pod whose nodeName or nodeSelector this node does not fit.
+  | 'NodeAffinity'
+  // The kubelet's event for an imagePullSecret it could not use (it pulls without; Podling refuses: pull-credentials.ts).
+  | 'FailedToRetrieveImagePullSecret';
 
 /** A pod create that failed and was rolled back: its phase is Failed, with a reason and the daemon's message. */
 export class PodFailedError extends PodError {

@@ -9,12 +9,15 @@ import { graceFor } from './grace.js';
 import { writeHooksInProgress } from './hook-progress.js';
 import { anyPostStart, lazyAddress, runPostStart, stopContainer, type HookFailure } from './hooks.js';
 import { ensureImages } from './images.js';
+import { readPullCredentials } from './pull-credentials.js';
+import type { PullCredential } from './pull-secrets.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import type { ContainerConfig } from './security.js';
-import { readServices } from './services.js';
+import { readServices, type ServiceSpec } from './services.js';
+import { serviceLinks as linksOf } from './service-links.js';
 import { isIsolated, namespaceOf, podKey, type Container, type InitContainer, type Pod } from './spec.js';
 import { makeMessageFiles, messageFile, messagesVolumeSpec, MESSAGES_MOUNTPOINT, needsMessageFile, podNeedsMessageFiles } from './termination.js';
 import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
@@ -48,6 +51,14 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The ConfigMaps' and Secrets' values the pod names, when already read (a create reads them first). */
   sources?: PodSources;
+  /**
+   * The services, as read for this sync: the pod's cluster aliases and its containers' service
+   * link variables come from one read. Read by the executor itself unless given (a one-shot create
+   * hands the first run's read to the runs that start its apps after the init containers).
+   */
+  services?: ServiceSpec[];
+  /** The pod's imagePullSecrets, when already read (a create reads them first); a sync reads them when it pulls. */
+  pullCredentials?: PullCredential[];
   /** What each starting container's spec needed looked up (filled in by the executor itself). */
   configs?: Map<string, ContainerConfig>;
 }
@@ -57,6 +68,8 @@ export interface Made { network?: string; infra?: string; apps: string[]; volume
 
 export interface Executed {
   infraId?: string;
+  /** The services this run read (or was given). */
+  services?: ServiceSpec[];
   /** Container name → id of every container this run started. */
   started: Record<string, string>;
 }
@@ -82,8 +95,11 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
   ]);
   let started: Record<string, string>;
   let infraId = observed.sandbox?.id;
-  const mountpoints = await step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made));
-  options = { ...options, mountpoints, sources: await sourcesFor(engine, pod, actions, options) };
+  const [mountpoints, services] = await Promise.all([
+    step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made)),
+    step(pod.metadata.name, 'CreateContainerConfigError', () => servicesFor(engine, pod, actions, options)),
+  ]);
+  options = { ...options, mountpoints, services, sources: await sourcesFor(engine, pod, actions, options) };
   if (actions.sandbox) {
     // A remade sandbox finds the pod's own network still there when the old infra was on it.
     const network = old && podNetworkName(options.podId) in old.networks ? podNetworkName(options.podId) : undefined;
@@ -93,7 +109,7 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
     started = await startContainers(runtime, pod, actions.start, infraId!, observed.sandbox?.attempt ?? 0, options, made);
   }
   await Promise.all(actions.remove.map((id) => engine.containers.remove(id, { force: true, ...call }).catch(ignoreMissing)));
-  return { infraId, started };
+  return { infraId, started, services };
 }
 
 /**
@@ -118,12 +134,12 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
   };
   try {
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
-    const images = begin('ImagePullError', () => ensureImages(engine, pod, names(actions.start), options));
+    const images = begin('ImagePullError', async () => ensureImages(engine, pod, names(actions.start), await withPullCredentials(engine, pod, options)));
     const configs = begin('CreateContainerConfigError', async () => { await images; return containerConfigs(engine, pod, names(actions.start), options.signal); });
     const network = begin('NetworkCreateError', async () => {
       if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
     });
-    const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod));
+    const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod, options.services ?? []));
     // Without the cluster network the infra is created on the pod's own network, so that comes first.
     if (!cluster) await network;
     // Not before the images are there: a pod whose image cannot be had makes no container at all.
@@ -165,7 +181,7 @@ async function startContainers(runtime: PodRuntime, pod: Pod, start: StartAction
   const { engine } = runtime;
   const name = pod.metadata.name;
   const fresh = names(start.filter((s) => !s.existing));
-  await step(name, 'ImagePullError', () => ensureImages(engine, pod, fresh, options));
+  await step(name, 'ImagePullError', async () => ensureImages(engine, pod, fresh, await withPullCredentials(engine, pod, options)));
   const configs = await step(name, 'CreateContainerConfigError', () => containerConfigs(engine, pod, fresh, options.signal));
   const created = await settled(start.map((s) => step(name, 'ContainerCreateError', async () => (
     s.existing ? [s.name, s.existing] as const : createApp(engine, pod, s, infraId, sandboxAttempt, { ...options, configs }, made)
@@ -213,12 +229,13 @@ const containerNamed = (pod: Pod, name: string): Container | InitContainer | und
 async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: string, sandboxAttempt: number, options: ExecuteOptions, made: Made): Promise<readonly [string, string]> {
   const init = (pod.spec.initContainers ?? []).find((c) => c.name === s.name);
   const container = init ?? pod.spec.containers.find((c) => c.name === s.name)!;
+  const serviceLinks = wantsLinks(pod) ? linksOf(options.services ?? [], namespaceOf(pod)) : undefined;
   const resolved = needsResolving(container)
-    ? resolveContainer(pod, container, await podFacts(engine, pod, options.podId, infraId, [container], options), options.sources ?? { configMaps: new Map(), secrets: new Map() })
+    ? resolveContainer(pod, container, await podFacts(engine, pod, options.podId, infraId, [container], options), options.sources ?? { configMaps: new Map(), secrets: new Map() }, serviceLinks)
     : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
-    config: options.configs?.get(s.name),
+    config: options.configs?.get(s.name), serviceLinks,
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
@@ -227,6 +244,11 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
 }
 
 const names = (start: StartAction[]) => new Set(start.map((s) => s.name));
+
+/** The options with the pod's pull credentials, read now unless the caller read them (none for a pod without imagePullSecrets). */
+async function withPullCredentials(engine: Engine, pod: Pod, options: ExecuteOptions): Promise<ExecuteOptions> {
+  return options.pullCredentials || !pod.spec.imagePullSecrets?.length ? options : { ...options, pullCredentials: await readPullCredentials(engine, pod, options) };
+}
 
 /** The values of the objects the pod names, read once per sync (unless the caller read them) when containers start. */
 async function sourcesFor(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions): Promise<PodSources | undefined> {
@@ -272,10 +294,23 @@ async function fillPodVolumes(runtime: PodRuntime, pod: Pod, infraId: string, op
 }
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
-async function joinCluster(runtime: PodRuntime, pod: Pod): Promise<{ name: string; aliases: string[] } | undefined> {
-  if (pod.spec.hostNetwork || isIsolated(pod)) return undefined;
-  const [name, services] = await Promise.all([runtime.ensureClusterNetwork(), readServices(runtime.engine)]);
-  return { name, aliases: aliasesFor(pod, services) };
+async function joinCluster(runtime: PodRuntime, pod: Pod, services: ServiceSpec[]): Promise<{ name: string; aliases: string[] } | undefined> {
+  if (!joinsCluster(pod)) return undefined;
+  return { name: await runtime.ensureClusterNetwork(), aliases: aliasesFor(pod, services) };
+}
+
+const joinsCluster = (pod: Pod) => !pod.spec.hostNetwork && !isIsolated(pod);
+const wantsLinks = (pod: Pod) => pod.spec.enableServiceLinks !== false;
+
+/**
+ * The services, read once for this run when it needs them: a new sandbox on the cluster network
+ * (its aliases), or containers starting in a pod with service links (their variables). Not per
+ * container: every container this run starts sees the same list.
+ */
+async function servicesFor(engine: Engine, pod: Pod, actions: PodActions, options: ExecuteOptions): Promise<ServiceSpec[] | undefined> {
+  if (options.services) return options.services;
+  const needed = (actions.sandbox !== undefined && joinsCluster(pod)) || (actions.start.length > 0 && wantsLinks(pod));
+  return needed ? readServices(engine, { signal: options.signal }) : undefined;
 }
 
 /** The pod's own network; a remade sandbox finds it still there (the conflict says so). */

@@ -1,7 +1,9 @@
 import type { Engine } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
+import type { RegistryAuth } from '../engine/auth.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { PodFailedError } from './errors.js';
+import { credentialsFor, type PullCredential } from './pull-secrets.js';
 import type { Pod } from './spec.js';
 
 const POLICY_ORDER = ['Never', 'IfNotPresent', 'Always'] as const;
@@ -17,7 +19,14 @@ export function defaultPullPolicy(image: string): PullPolicy {
  * The images of the named containers, each distinct image once, all in parallel; where containers
  * share an image the strictest policy wins.
  */
-export async function ensureImages(engine: Engine, pod: Pod, containers: Set<string>, options: { signal?: AbortSignal; onProgress?: (image: string, message: ProgressMessage) => void } = {}): Promise<void> {
+export interface EnsureImagesOptions {
+  signal?: AbortSignal;
+  onProgress?: (image: string, message: ProgressMessage) => void;
+  /** The pod's imagePullSecrets, read (pull-credentials.ts). */
+  pullCredentials?: PullCredential[];
+}
+
+export async function ensureImages(engine: Engine, pod: Pod, containers: Set<string>, options: EnsureImagesOptions = {}): Promise<void> {
   const policies = new Map<string, PullPolicy>();
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
     if (!containers.has(c.name)) continue;
@@ -35,8 +44,27 @@ export async function ensureImages(engine: Engine, pod: Pod, containers: Set<str
         if (policy === 'Never') throw new PodFailedError(pod.metadata.name, 'ErrImageNeverPull', `image ${image} is not present and imagePullPolicy is Never`);
       }
     }
-    const pull = engine.images.pull(image, { signal: options.signal });
-    if (options.onProgress) for await (const message of pull) options.onProgress(image, message);
-    await pull.done;
+    await pullWith(engine, image, credentialsFor(image, options.pullCredentials ?? []), options);
   }));
+}
+
+/**
+ * Tries each matching credential in turn, as the kubelet does (a Secret may hold a rotated login
+ * beside the new one), and reports the last failure; with none, the engine client's own
+ * (config.json, or anonymous), as a kubelet falls back to its node's.
+ */
+async function pullWith(engine: Engine, image: string, credentials: RegistryAuth[], options: EnsureImagesOptions): Promise<void> {
+  let failure: unknown;
+  for (const auth of credentials.length ? credentials : [undefined]) {
+    try {
+      const pull = engine.images.pull(image, { signal: options.signal, ...auth && { auth } });
+      if (options.onProgress) for await (const message of pull) options.onProgress(image, message);
+      await pull.done;
+      return;
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      failure = err;
+    }
+  }
+  throw failure;
 }

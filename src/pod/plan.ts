@@ -1,5 +1,6 @@
 import { restartDecision, type Backoff } from './backoff.js';
 import { containerHash } from './containers.js';
+import { activeSince, deadlineOf } from './deadline.js';
 import { latestAttempts, type Attempt, type ObservedPod } from './observe.js';
 import { isSidecar, type Container, type InitContainer, type Pod } from './spec.js';
 
@@ -10,7 +11,7 @@ import { isSidecar, type Container, type InitContainer, type Pod } from './spec.
  */
 
 export type SandboxReason = 'NoSandbox' | 'SandboxNotRunning' | 'SandboxRestarted';
-export type KillReason = 'SandboxChanged' | 'SpecChanged' | 'NotInSpec' | 'Unhealthy';
+export type KillReason = 'SandboxChanged' | 'SpecChanged' | 'NotInSpec' | 'Unhealthy' | 'DeadlineExceeded';
 
 export interface StartAction {
   name: string;
@@ -70,6 +71,14 @@ const TERMINATED = new Set(['exited', 'dead']);
 export function planPod({ pod, observed, now, supervised = false, unhealthy = new Set(), notStarted = new Set() }: PlanInput): PodActions {
   const actions: PodActions = { volumes: [], kill: [], start: [], waiting: [], remove: [], takeOver: [] };
   const latest = latestAttempts(observed.attempts);
+  const deadline = podDeadline(pod, observed);
+  // Past its activeDeadlineSeconds the pod is over: every running container is killed, nothing
+  // starts again, and the sandbox stays as a finished pod's does.
+  if (deadline !== undefined && now >= deadline) {
+    for (const a of latest.values()) if (RUNNING.has(a.state)) actions.kill.push({ id: a.id, name: a.name, reason: 'DeadlineExceeded' });
+    if (supervised) actions.takeOver = enginePolicies(observed, actions);
+    return actions;
+  }
   const reason = sandboxReason(observed, latest);
   const wanted = new Set([...inits(pod), ...pod.spec.containers].map((c) => c.name));
   for (const a of latest.values()) {
@@ -88,12 +97,16 @@ export function planPod({ pod, observed, now, supervised = false, unhealthy = ne
   if (supervised) actions.takeOver = enginePolicies(observed, actions);
   // A container whose startup probe has not passed was killed by that probe, else by its liveness probe.
   for (const k of actions.kill) if (k.reason === 'Unhealthy') k.probe = notStarted.has(k.id) ? 'startup' : 'liveness';
-  const wakes = actions.waiting.map((w) => w.until);
+  const wakes = [...actions.waiting.map((w) => w.until), ...deadline === undefined ? [] : [deadline]];
   if (wakes.length) actions.wakeAt = Math.min(...wakes);
   return actions;
 }
 
 const inits = (pod: Pod): InitContainer[] => pod.spec.initContainers ?? [];
+
+/** When the pod's activeDeadlineSeconds runs out, from the earliest start the engine shows (deadline.ts). */
+const podDeadline = (pod: Pod, observed: ObservedPod) =>
+  deadlineOf(pod.spec.activeDeadlineSeconds, activeSince([observed.sandbox?.startedAt, ...observed.attempts.map((a) => a.startedAt)]));
 
 /** Why the pod's sandbox is no longer the one its containers can live in, if it is not. */
 export function sandboxReason(observed: ObservedPod, latest: Map<string, Attempt>): SandboxReason | undefined {

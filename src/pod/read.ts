@@ -13,6 +13,7 @@ import { podCarriesSecret } from './env.js';
 import { declaresMessage, readMessage } from './termination.js';
 import { hasPostStart, readHooksInProgress, stillHooking } from './hook-progress.js';
 import { containerStatus, phaseOf, viewFromInspect, viewFromSummary, type ContainerStatus, type ContainerView, type Phase, type Waiting } from './status.js';
+import { activeSince, deadlineOf, phaseAfterDeadline } from './deadline.js';
 
 /** A pod as found on the engine: its containers grouped by the pod-id label. */
 export interface PodRecord {
@@ -251,7 +252,9 @@ function toObject(record: PodRecord, infra: ContainerView | undefined, views: Co
   const policy = record.spec?.spec.restartPolicy;
   const expected = (record.spec?.spec.containers ?? []).length;
   const init = initProgress(initSpecs, inits, apps.length > 0, waiting, policy);
-  const { phase, reason } = init ?? phaseOf(infra, apps, expected, policy);
+  const seen = init ?? phaseOf(infra, apps, expected, policy);
+  const deadline = deadlineOf(record.spec?.spec.activeDeadlineSeconds, activeSince([infra, ...views].map((v) => (v?.startedAt ? Date.parse(v.startedAt) : undefined))));
+  const { phase, reason } = phaseAfterDeadline(seen, deadline, Date.now(), newest.some((v) => v.state === 'running'));
   const podIP = ip || undefined;
   return {
     apiVersion: 'v1',

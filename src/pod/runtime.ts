@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/index.js';
-import type { EngineEvent } from '../engine/system.js';
+import type { EngineEvent, SystemInfo } from '../engine/system.js';
 import { findOrCreateClusterNetwork, type ClusterNetwork } from './cluster.js';
 import { Gate } from './gate.js';
 import { findOrBuildInfraImage, INFRA_IMAGE } from './infra.js';
@@ -14,6 +14,7 @@ import { findOrBuildInfraImage, INFRA_IMAGE } from './infra.js';
 export class PodRuntime {
   private infraImage?: Promise<string>;
   private clusterNetwork?: Promise<string>;
+  private info?: Promise<SystemInfo>;
   private readonly gate: Gate;
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -39,6 +40,19 @@ export class PodRuntime {
       this.clusterNetwork = ensure;
     }
     return this.clusterNetwork;
+  }
+
+  /**
+   * The engine's `/info` (its name and labels: what a pod's nodeName and nodeSelector are checked
+   * against), read once: a daemon's name and labels change only with a restart of it.
+   */
+  engineInfo(options: { signal?: AbortSignal } = {}): Promise<SystemInfo> {
+    if (!this.info) {
+      const read = this.engine.system.info(options);
+      read.catch(() => { if (this.info === read) this.info = undefined; });
+      this.info = read;
+    }
+    return this.info;
   }
 
   /** What was found ready may be what failed (removed meanwhile): look again next time. */

@@ -27,6 +27,9 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
+const dnsSubdomain = (what: string) => z.string().max(253, `${what} must be at most 253 characters`)
+  .regex(DNS_SUBDOMAIN, `${what} must be a DNS subdomain: lower-case letters, digits, '-' and '.'`);
+
 export const dnsLabel = (what: string) => z.string().max(63, `${what} must be at most 63 characters`)
   .regex(DNS_LABEL, `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`);
 
@@ -179,6 +182,15 @@ export const PodSpec = z.strictObject({
   /** A budget for the whole pod (pod-resources.ts). */
   resources: Resources.optional(),
   terminationGracePeriodSeconds,
+  /** The engine this pod must run on, and the labels it must have (placement.ts). A node name is a DNS subdomain, as the API server checks it. */
+  nodeName: z.string().max(253).regex(DNS_SUBDOMAIN, 'must be a DNS subdomain (lower-case letters, digits, \'-\' and \'.\')').optional(),
+  nodeSelector: Labels.optional(),
+  /** Secrets of type kubernetes.io/dockerconfigjson in the pod's namespace, for its image pulls (pull-secrets.ts). */
+  /** Seconds the pod may be active before the agent fails it (deadline.ts); a positive whole number, as the API server checks it. */
+  activeDeadlineSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').optional(),
+  /** `false`: no `<SERVICE>_SERVICE_HOST` variables (service-links.ts). */
+  enableServiceLinks: z.boolean().optional(),
+  imagePullSecrets: z.array(z.strictObject({ name: dnsSubdomain('imagePullSecrets name') })).optional(),
   ...tableShape('PodSpec'),
 }).superRefine((spec, ctx) => {
   if (spec.hostNetwork && spec.hostname) ctx.addIssue({ code: 'custom', path: ['hostname'], message: 'a hostNetwork pod uses the host\'s hostname' });

@@ -36,7 +36,12 @@ function redactJson(value: unknown, field?: string): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redactJson(inner, key)]));
 }
 
-/** Every file's content in a tar archive as `*`s of the same length; headers untouched. */
+/**
+ * Every file's content in a tar archive as `*`s of the same length; headers untouched. A file that
+ * is a JSON object or array (a docker config of an imagePullSecret, say) stays valid JSON of the
+ * same length, so code that parses it in replay still can: its keys are kept, every string value
+ * becomes `*`s and every digit `1`.
+ */
 function starTarContents(data: Buffer): Buffer {
   const out = Buffer.from(data);
   for (let at = 0; at + 512 <= out.length;) {
@@ -44,10 +49,39 @@ function starTarContents(data: Buffer): Buffer {
     if (head.every((b) => b === 0)) break;
     const size = parseInt(head.toString('latin1', 124, 136).replace(/\0.*$/, '').trim() || '0', 8);
     const start = at + 512;
-    out.fill(0x2a, start, Math.min(start + size, out.length));
+    const content = out.subarray(start, Math.min(start + size, out.length));
+    if (!starJsonValues(content)) content.fill(0x2a);
     at = start + Math.ceil(size / 512) * 512;
   }
   return out;
+}
+
+const [QUOTE, BACKSLASH, COLON, STAR, ONE] = [0x22, 0x5c, 0x3a, 0x2a, 0x31];
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/** Stars a JSON object's or array's values in place (see starTarContents); false, untouched, when it is no such JSON. */
+function starJsonValues(content: Buffer): boolean {
+  const text = content.toString('utf8');
+  if (!/^\s*[[{]/.test(text)) return false;
+  try {
+    JSON.parse(text);
+  } catch {
+    return false;
+  }
+  for (let i = 0; i < content.length; i++) {
+    const b = content[i]!;
+    if (isDigit(b)) content[i] = ONE;
+    if (b !== QUOTE) continue;
+    let end = i + 1;
+    while (content[end] !== QUOTE) end += content[end] === BACKSLASH ? 2 : 1;
+    let next = end + 1;
+    while (next < content.length && isSpace(content[next]!)) next++;
+    // A key is followed by a colon: kept. A value's every byte (escapes and UTF-8 alike) is a star.
+    if (content[next] !== COLON) content.fill(STAR, i + 1, end);
+    i = end;
+  }
+  return true;
 }
 
 /** A marked body in its redacted form; anything that is neither tar nor JSON is starred whole. */

@@ -64,4 +64,19 @@ sensitive('a marked live request matches its redacted recording, also when it ca
   assert.ok(sameRequest(env('hunter2'), env('*******')));
 });
 
+sensitive('a JSON file in a marked tar stays JSON of the same length: keys kept, string values stars, digits 1', async () => {
+  const config = '{"auths": {"127.0.0.1:5001": {"username": "podling", "password": "pa\\"ss\u00e9", "n": -20.5e3, "ok": true}}, "list": ["x", 7]}';
+  const body = await tarOf({ '.dockerconfigjson': config, plain: '{not json', number: '1234' });
+  const redacted = redactSensitiveBody(body, 'application/x-tar');
+  assert.is(redacted.length, body.length);
+  const entries = await unpack(Readable.from([redacted]));
+  const [json, plain, number] = entries.map((e) => e.content.toString());
+  assert.is(Buffer.byteLength(json!), Buffer.byteLength(config));
+  assert.equal(JSON.parse(json!), { auths: { '127.0.0.1:5001': { username: '*******', password: '********', n: -11.1e1, ok: true } }, list: ['*', 1] });
+  assert.is(plain, '*********', 'not JSON: all stars');
+  assert.is(number, '****', 'only objects and arrays are kept as JSON');
+  // Redacting twice changes nothing: a replayed client sending back what it read still matches.
+  assert.ok(redactSensitiveBody(redacted, 'application/x-tar').equals(redacted));
+});
+
 sensitive.run();
