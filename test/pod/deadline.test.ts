@@ -4,7 +4,7 @@ import { activeSince, deadlineOf, phaseAfterDeadline } from '../../src/pod/deadl
 import type { Attempt, ObservedPod, Sandbox } from '../../src/pod/observe.js';
 import { planPod, type PodActions } from '../../src/pod/plan.js';
 import { parsePod, type Pod } from '../../src/pod/spec.js';
-import { assertRefusedUnsent } from '../support/refusals.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 import { scenario } from '../support/scenario.js';
 import { pause, sleeper, testPods } from '../support/pods.js';
 
@@ -87,7 +87,7 @@ deadline('pod get after the deadline: Failed, DeadlineExceeded once nothing runs
   }
 });
 
-deadline('activeDeadlineSeconds must be a positive whole number: anything else is one PodSpecError, and nothing is sent', () => assertRefusedUnsent(
+deadline('activeDeadlineSeconds must be a positive whole number: anything else is one PodSpecError, and nothing is sent', () => assertRefusedWithoutSending(
   ([[0, /must be at least 1/], [-5, /must be at least 1/], [1.5, /must be a whole number of seconds/], ['30', /spec\.activeDeadlineSeconds: /]] as const)
     .map(([value, message]) => [String(value), { metadata: { name: 'p' }, spec: { activeDeadlineSeconds: value, containers: [{ name: 'app', image: 'i' }] } }, message]),
 ));

@@ -4,7 +4,7 @@ import { engineNode, placementProblem } from '../../src/pod/placement.js';
 import { parsePod, PodFailedError } from '../../src/pod/index.js';
 import { scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
-import { assertRefusedUnsent } from '../support/refusals.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 import { containerId, rejection, sleeper, testPods } from '../support/pods.js';
 
 // nodeName and nodeSelector on one engine: the pod fits the engine or is refused before anything
@@ -59,7 +59,7 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
   ['a selector value that is no string', { nodeSelector: { disk: 1 } }, /spec\.nodeSelector\.disk/],
 ];
 
-placement('a bad nodeName or nodeSelector is one PodSpecError naming it, and nothing is sent', () => assertRefusedUnsent(
+placement('a bad nodeName or nodeSelector is one PodSpecError naming it, and nothing is sent', () => assertRefusedWithoutSending(
   BAD.map(([what, spec, message]) => [what, { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'i' }], ...spec } }, message]),
 ));
 

@@ -10,7 +10,7 @@ import { PodFailedError, Pods } from '../../src/pod/index.js';
 import { credentialsFor, keyMatches, parsePullSecret, repositoryOf } from '../../src/pod/pull-secrets.js';
 import { scenario, unit, type ScenarioContext } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
-import { assertRefusedUnsent } from '../support/refusals.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 import { containerId, rejection, testPods } from '../support/pods.js';
 import { AUTH_REGISTRY, authRegistryCredentials, forgetRepository, readTestEnv, type TestCredentials } from '../engine/registry-storage.js';
 
@@ -99,7 +99,7 @@ const BAD: [string, unknown, RegExp][] = [
   ['not a list', { name: 'regcred' }, /spec\.imagePullSecrets/],
 ];
 
-pull('a bad imagePullSecrets is one PodSpecError naming it, and nothing is sent', () => assertRefusedUnsent(
+pull('a bad imagePullSecrets is one PodSpecError naming it, and nothing is sent', () => assertRefusedWithoutSending(
   BAD.map(([what, imagePullSecrets, message]) => [what, { metadata: { name: 'p' }, spec: { imagePullSecrets, containers: [{ name: 'app', image: 'i' }] } }, message]),
 ));
 

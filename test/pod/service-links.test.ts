@@ -7,7 +7,7 @@ import { envName, serviceLinks, serviceVariables, withServiceLinks } from '../..
 import { parseService } from '../../src/pod/services.js';
 import { fetchFrom, webPod } from '../support/cluster.js';
 import { scenario } from '../support/scenario.js';
-import { assertRefusedUnsent } from '../support/refusals.js';
+import { assertRefusedWithoutSending } from '../support/refused.js';
 import { containerId, IMAGE, poll, testPods } from '../support/pods.js';
 
 // Service links: the <SERVICE>_SERVICE_HOST / _PORT variables a kubelet gives every container, for
@@ -99,7 +99,7 @@ links('the container\'s Env: its own, then the links; a container with no env an
 });
 
 links('enableServiceLinks must be a boolean: anything else is one PodSpecError, and nothing is sent', async () => {
-  await assertRefusedUnsent(['false', 0, null].map((value) => [
+  await assertRefusedWithoutSending(['false', 0, null].map((value) => [
     String(value), { metadata: { name: 'p' }, spec: { enableServiceLinks: value, containers: [{ name: 'app', image: 'i' }] } }, /spec\.enableServiceLinks: /,
   ]));
   assert.equal(pod({ enableServiceLinks: false, containers: [{ name: 'a', image: 'i' }] }).spec.enableServiceLinks, false);

@@ -5,19 +5,20 @@ import { engineSpeaking, fakeEngine } from './fake-engine.js';
 import { requestsDuring } from './sent.js';
 
 /**
- * Each bad pod is refused with a PodSpecError by Pods.create, and nothing reaches the engine: no
- * request is even made (undici announces every one), and the fake engine behind it is never
- * connected to.
+ * Each bad pod is refused with a PodSpecError by Pods.create (whose message matches, when a
+ * pattern is given), and nothing reaches the engine: no request is even made (undici announces
+ * every one), and the fake engine behind it is never connected to.
  */
-export async function assertRefusedWithoutSending(cases: Array<[string, unknown]>): Promise<void> {
+export async function assertRefusedWithoutSending(cases: Array<[what: string, pod: unknown, message?: RegExp]>): Promise<void> {
   const fake = await fakeEngine(engineSpeaking('1.41'));
   const engine = new Engine({ socketPath: fake.socketPath });
   try {
     const pods = new Pods(engine, { newId: () => '0000000001', creator: 'podling-test:1' });
-    for (const [what, input] of cases) {
+    for (const [what, input, message] of cases) {
       let err: unknown;
       const sent = await requestsDuring(async () => { err = await pods.create(input as PodInput).catch((e: unknown) => e); });
       assert.instance(err, PodSpecError, what);
+      if (message) assert.match(String(err), message, what);
       assert.equal(sent, [], `${what}: requests sent`);
     }
     assert.is(fake.connections(), 0);
