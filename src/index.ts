@@ -25,3 +25,4 @@ export type { EventStream, EventsOptions } from './engine/system.js';
 export type { UpdateSpec } from './engine/containers.js';
 export { Agent, type AgentOptions } from './agent/agent.js';
 export { logTo, type Decision, type Log, type LogFormat } from './agent/decisions.js';
+export * from './kube/index.js';
