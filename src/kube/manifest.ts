@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PodError } from '../pod/errors.js';
-import { podNotices } from '../pod/fields.js';
+import { objectNotices, podNotices } from '../pod/fields.js';
 import { DEFAULT_NAMESPACE } from '../pod/labels.js';
 import { dnsLabel, Pod, problems, type Pod as PodType } from '../pod/spec.js';
 import type { ServiceInput } from '../pod/services.js';
@@ -64,14 +64,14 @@ function parseOne(value: unknown): Parsed {
       const result = ConfigMapSchema.safeParse(object);
       if (!result.success) return { ok: false, problems: problems(result.error.issues, ConfigMapSchema) };
       const cm = result.data;
-      return { ok: true, manifest: { kind: 'ConfigMap', name: cm.metadata.name, namespace: cm.metadata.namespace, configMap: cm, source: '', notices: [], given: givenNamespace(object) } };
+      return { ok: true, manifest: { kind: 'ConfigMap', name: cm.metadata.name, namespace: cm.metadata.namespace, configMap: cm, source: '', notices: objectNotices(cm), given: givenNamespace(object) } };
     }
     case 'Secret': {
       // Problems name keys, never values (config-spec.ts).
       const result = SecretSchema.safeParse(object);
       if (!result.success) return { ok: false, problems: problems(result.error.issues, SecretSchema) };
       const secret = result.data;
-      return { ok: true, manifest: { kind: 'Secret', name: secret.metadata.name, namespace: secret.metadata.namespace, secret, source: '', notices: [], given: givenNamespace(object) } };
+      return { ok: true, manifest: { kind: 'Secret', name: secret.metadata.name, namespace: secret.metadata.namespace, secret, source: '', notices: objectNotices(secret), given: givenNamespace(object) } };
     }
     case 'Namespace':
       return NamespaceManifest.parse(object);

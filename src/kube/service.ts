@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FIELDS, tableShape, type FieldRule } from '../pod/fields.js';
+import { FIELDS, objectNotices, tableShape, type FieldRule } from '../pod/fields.js';
 import { objectMeta } from '../pod/spec.js';
 import { ServicePortSpec, type ServiceInput } from '../pod/services.js';
 
@@ -62,7 +62,5 @@ export function serviceFromManifest(manifest: ServiceManifest): ServiceInput {
 
 /** One line per notice field the service sets (as podNotices does for pods). */
 export function serviceNotices(manifest: ServiceManifest): string[] {
-  const rules = FIELDS.ServiceSpec as Record<string, FieldRule>;
-  return Object.entries(manifest.spec).filter(([field, value]) => value !== undefined && rules[field]?.group === 'notice')
-    .map(([field]) => `spec.${field}: accepted, has no effect here (${rules[field]!.why})`);
+  return objectNotices(manifest, 'ServiceSpec');
 }

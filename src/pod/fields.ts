@@ -319,6 +319,11 @@ export function podNotices(pod: { metadata: object; spec: object }): string[] {
   return [...walk('ObjectMeta', pod.metadata, 'metadata'), ...walk('PodSpec', pod.spec, 'spec')];
 }
 
+/** The same for any kind: its metadata's notice fields, and those of `spec` read as `specType` when it has one. */
+export function objectNotices(object: { metadata: object; spec?: object }, specType?: FieldType): string[] {
+  return [...walk('ObjectMeta', object.metadata, 'metadata'), ...(specType && object.spec ? walk(specType, object.spec, 'spec') : [])];
+}
+
 function walk(type: FieldType, value: object, at: string): string[] {
   const rules = FIELDS[type] as Record<string, FieldRule>;
   const record = value as Record<string, unknown>;

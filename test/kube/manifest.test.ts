@@ -130,4 +130,11 @@ spec:
   assert.equal(modes, [0o644, 0o400]);
 });
 
+manifest('metadata notice fields are named for every kind, not only pods', async () => {
+  const owner = '\n  ownerReferences: [{ apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u }]';
+  const found = await parseManifests(`${SERVICE.replace('name: api', `name: api${owner}`)}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: conf${owner}\ndata: { a: b }\n`, 'o.yaml');
+  const line = 'metadata.ownerReferences: accepted, has no effect here (no controllers and no garbage collector: nothing owns a pod)';
+  assert.equal(found.map((m) => m.notices), [[line], [line]]);
+});
+
 manifest.run();
