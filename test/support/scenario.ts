@@ -46,8 +46,42 @@ export function probe(target: Upstream, timeout = 2000): Promise<boolean> {
   });
 }
 
+/** Which engine answers: Docker's dockerd or Podman's Docker-compatible service. */
+export type EngineFlavour = 'docker' | 'podman';
+export interface EngineUnderTest { flavour: EngineFlavour; version: string; apiVersion: string }
+
+/** The engine's /version, read over a raw socket (the harness must not depend on the client it tests). */
+export function versionOf(target: Upstream, timeout = 3000): Promise<EngineUnderTest | undefined> {
+  return new Promise((resolve) => {
+    const socket = connectUpstream(target);
+    const done = (answer: EngineUnderTest | undefined) => { clearTimeout(timer); socket.destroy(); resolve(answer); };
+    const timer = setTimeout(() => done(undefined), timeout);
+    let text = '';
+    socket.on('connect', () => socket.write('GET /version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (data: Buffer) => { text += data.toString('utf8'); });
+    socket.on('error', () => done(undefined));
+    // 'end', not 'close': the socket is half-open capable, so the daemon's close ends only its side.
+    socket.on('end', () => {
+      const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+      const json = /\{[\s\S]*\}/.exec(body)?.[0]; // chunked framing around one JSON object
+      try {
+        const v = JSON.parse(json ?? '') as { Version?: string; ApiVersion?: string; Components?: Array<{ Name?: string }> };
+        const podman = (v.Components ?? []).some((c) => /podman/i.test(c.Name ?? ''));
+        done({ flavour: podman ? 'podman' : 'docker', version: v.Version ?? '?', apiVersion: v.ApiVersion ?? '?' });
+      } catch {
+        done(undefined);
+      }
+    });
+  });
+}
+
 // Top-level await: registration (test vs skip) must know the answer synchronously.
 const engineUp = mode === 'replay' ? false : await probe(upstream);
+/**
+ * The engine the live and record tiers run against. Replay runs the fixtures, which are recorded
+ * on the main engine (dockerd 20.10), so it counts as Docker.
+ */
+export const engineUnderTest: EngineUnderTest = (engineUp ? await versionOf(upstream) : undefined) ?? { flavour: 'docker', version: 'recorded', apiVersion: 'recorded' };
 if (mode !== 'replay' && !engineUp && !requireEngine) {
   console.log(`note: no engine answers at ${describeUpstream(upstream)}: ${mode} scenarios are skipped (PODLING_REQUIRE_ENGINE=1 makes this a failure)`);
 }
@@ -65,8 +99,21 @@ export function objectName(suite: string, scenarioName: string, part: string): s
   return ['podling-test', sanitize(suite), sanitize(scenarioName), sanitize(part)].filter(Boolean).join('-');
 }
 
+export interface ScenarioOptions {
+  /**
+   * Engines this scenario cannot run on, each with the reason (what the engine lacks, not what the
+   * test expects): the scenario is skipped there and the reason printed, never silently dropped.
+   */
+  unsupported?: Partial<Record<EngineFlavour, string>>;
+}
+
 /** Registers a test that talks to an engine; `suite` must be a named uvu suite (its name picks the fixture). */
-export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) => Promise<void>): void {
+export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) => Promise<void>, options: ScenarioOptions = {}): void {
+  const unsupported = mode === 'replay' ? undefined : options.unsupported?.[engineUnderTest.flavour];
+  if (unsupported) {
+    console.log(`skip on ${engineUnderTest.flavour} ${engineUnderTest.version}: ${name}: ${unsupported}`);
+    return suite.skip(name);
+  }
   if (mode !== 'replay' && !engineUp) {
     if (!requireEngine) return suite.skip(name);
     suite(name, () => {
