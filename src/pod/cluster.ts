@@ -16,11 +16,20 @@ import { CANDIDATE_SUBNETS, describeTaken, engineIsLocal, freeCandidates, hostRo
  * upwards that overlaps neither a route of the engine's host (when that host is this machine) nor
  * one of the engine's networks is taken (subnets.ts says why both).
  */
-export interface ClusterNetwork { name: string; subnet?: string | undefined }
+export interface ClusterNetwork {
+  name: string;
+  subnet?: string | undefined;
+  /**
+   * Made elsewhere and used by name only: the swarm's overlay, created on a manager. A worker does
+   * not list an overlay until a local container is attached to it, yet creating and starting a
+   * container that names it works, so it is never looked up from here.
+   */
+  external?: boolean | undefined;
+}
 
 export function clusterNetworkFrom(env: NodeJS.ProcessEnv = process.env, given: Partial<ClusterNetwork> = {}): ClusterNetwork {
   const subnet = given.subnet ?? env.PODLING_CLUSTER_SUBNET;
-  return { name: given.name ?? env.PODLING_CLUSTER_NETWORK ?? 'podling-cluster', ...(subnet ? { subnet } : {}) };
+  return { name: given.name ?? env.PODLING_CLUSTER_NETWORK ?? 'podling-cluster', ...(subnet ? { subnet } : {}), ...(given.external ? { external: true } : {}) };
 }
 
 /** The ranges a new cluster subnet must stay clear of, besides the engine's own networks. */
@@ -58,6 +67,7 @@ async function overlappingNetworks(engine: Engine, subnet: string): Promise<Take
  * none given, candidates are tried in order and one the engine finds taken is passed over.
  */
 export async function findOrCreateClusterNetwork(engine: Engine, cluster: ClusterNetwork, routes: RouteSource = localHostRoutes): Promise<string> {
+  if (cluster.external) return cluster.name;
   if (await exists(engine, cluster.name)) return cluster.name;
   const taken = await routes(engine);
   const create = async (subnet: string): Promise<boolean> => {
@@ -88,4 +98,24 @@ export async function findOrCreateClusterNetwork(engine: Engine, cluster: Cluste
     if (await create(candidate)) return cluster.name;
   }
   throw new PodError('invalid', `cluster network ${cluster.name}: no free subnet among ${CANDIDATE_SUBNETS[0]} to ${CANDIDATE_SUBNETS.at(-1)} (each overlaps a route of the host or a network of the engine); give one with PODLING_CLUSTER_SUBNET`);
+}
+
+/**
+ * The cluster network of a swarm: one attachable overlay, made on a manager, that standalone
+ * containers on every node join. Its addresses come from the swarm's own pool (overlays are not
+ * routed on any host, so no host route can clash); the swarm refuses a second one by name.
+ */
+export async function findOrCreateOverlay(manager: Engine, name: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+  if (await exists(manager, name)) return name;
+  try {
+    await manager.networks.create({
+      Name: name,
+      Driver: 'overlay',
+      Attachable: true,
+      Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'cluster-network' },
+    }, options);
+  } catch (err) {
+    if (!(await exists(manager, name))) throw err;
+  }
+  return name;
 }
