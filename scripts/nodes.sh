@@ -151,8 +151,10 @@ start_daemon() { # N
   dir="$(node_dir "$n")"
   mkdir -p "$dir/exec" "$DATA_DIR/node$n" "$LOG_DIR"
   rm -f "$dir/docker.pid" # a stale one (pid reused) would stop dockerd from starting
-  # Its own, empty config file: /etc/docker/daemon.json belongs to the main engine.
-  echo '{}' >"$dir/daemon.json"
+  # Its own config file (/etc/docker/daemon.json belongs to the main engine), empty but for the
+  # key file: dockerd 20.10 takes its engine ID (GET /info's ID) from /etc/docker/key.json unless
+  # told otherwise (a config key only, no flag), so every node would have the main engine's ID.
+  printf '{"deprecated-key-path": "%s"}\n' "$DATA_DIR/node$n/key.json" >"$dir/daemon.json"
   echo "node$n: starting dockerd (log: $LOG_DIR/node$n.log)"
   # setsid + nohup: outlive the caller (make, CI); fd 9 (the lock) is not inherited.
   setsid nohup ip netns exec "$(node_ns "$n")" unshare --uts -- bash "$SELF" __daemon "$n" \
