@@ -250,6 +250,7 @@ up() {
   command -v curl >/dev/null || die "curl missing (scripts/engine.sh installs it)"
   [ -x "$DOCKERD" ] || die "$DOCKERD missing (scripts/engine.sh installs docker.io)"
   command -v unshare >/dev/null || die "unshare missing (package util-linux)"
+  command -v ip >/dev/null || die "ip missing (package iproute2)"
   # Routes first: from here on nothing can leave the machine by mistake.
   ensure_routes
   ensure_bridge
