@@ -3,7 +3,7 @@ import { Containers } from './containers.js';
 import { Exec } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
-import { Nodes, Swarm } from './swarm.js';
+import { Configs, Nodes, Swarm } from './swarm.js';
 import { System } from './system.js';
 import { Transport, type TransportOptions } from './transport.js';
 import { Volumes } from './volumes.js';
@@ -24,6 +24,7 @@ export class Engine {
   readonly volumes: Volumes;
   readonly swarm: Swarm;
   readonly nodes: Nodes;
+  readonly configs: Configs;
 
   constructor(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     const { apiVersion, timeout, ...connection } = options;
@@ -36,6 +37,7 @@ export class Engine {
     this.volumes = new Volumes(this.transport);
     this.swarm = new Swarm(this.transport);
     this.nodes = new Nodes(this.transport);
+    this.configs = new Configs(this.transport);
   }
 
   /** The socket path or host:port this engine is reached at. */

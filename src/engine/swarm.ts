@@ -123,3 +123,47 @@ export class Nodes {
     await this.transport.empty({ method: 'DELETE', path: pathOf`/nodes/${checkRef('node', id)}`, query: { force: options.force } }, options);
   }
 }
+
+export const ConfigSpec = z.strictObject({
+  Name: z.string().min(1).max(64),
+  Labels: Labels.optional(),
+  /** The content, base64. */
+  Data: z.string(),
+});
+export type ConfigSpec = z.input<typeof ConfigSpec>;
+
+export const SwarmConfig = z.object({
+  ID: z.string(),
+  Version: z.object({ Index: z.number() }),
+  Spec: z.object({ Name: z.string(), Labels: StringMap.nullish(), Data: z.string().optional() }),
+});
+export type SwarmConfig = Answer<typeof SwarmConfig>;
+const ConfigList = z.array(SwarmConfig);
+const IdResponse = z.object({ ID: z.string() });
+
+/** Swarm configs: small documents the managers keep, replicated and cluster-wide. */
+export class Configs {
+  constructor(private readonly transport: Transport) {}
+
+  /** POST /configs/create: answers the id; a name already taken is a conflict (409). */
+  async create(spec: ConfigSpec, options: CallOptions = {}): Promise<string> {
+    const body = checkInput('config spec', ConfigSpec, spec);
+    checkRef('config', body.Name);
+    return (await this.transport.json({ method: 'POST', path: '/configs/create', json: body }, IdResponse, options)).ID;
+  }
+
+  /** GET /configs */
+  async list(options: CallOptions & { filters?: Filters } = {}): Promise<SwarmConfig[]> {
+    return this.transport.json({ method: 'GET', path: '/configs', query: { filters: encodeFilters(options.filters) } }, ConfigList, options);
+  }
+
+  /** GET /configs/{id} */
+  async inspect(id: string, options: CallOptions = {}): Promise<SwarmConfig> {
+    return this.transport.json({ method: 'GET', path: pathOf`/configs/${checkRef('config', id)}` }, SwarmConfig, options);
+  }
+
+  /** DELETE /configs/{id} */
+  async remove(id: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.empty({ method: 'DELETE', path: pathOf`/configs/${checkRef('config', id)}` }, options);
+  }
+}

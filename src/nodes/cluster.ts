@@ -1,14 +1,15 @@
 import { Engine, type EngineOptions } from '../engine/index.js';
 import { findOrCreateOverlay } from '../pod/cluster.js';
 import type { CreateOptions } from '../pod/create.js';
-import { PodFailedError, PodNotFoundError } from '../pod/errors.js';
+import { PodError, PodFailedError, PodNotFoundError } from '../pod/errors.js';
 import { Pods, type PodsOptions } from '../pod/index.js';
 import type { PodObject } from '../pod/read.js';
 import type { ServiceInput, OnePortServiceInput, ServiceObject } from '../pod/services.js';
 import { parsePod, type Pod, type PodInput } from '../pod/spec.js';
 import type { ClusterNode } from './node.js';
 import { place, podRequests, refusalText, type NodeLoad, type Requests } from './placement.js';
-import { listNodes } from './registry.js';
+import { readRecords, removeRecord, writeRecord, type PodPlacement } from './records.js';
+import { listNodes, setNodeAvailability } from './registry.js';
 
 /**
  * Pods across the nodes of a swarm. Each node's pods are made and read through that node's own
@@ -92,9 +93,18 @@ export class Cluster {
     }));
   }
 
-  /** Every node's pods, each with its node; a node that does not answer is listed with the reason. */
-  list(options: Signal & { namespace?: string; allNamespaces?: boolean; selector?: string } = {}): Promise<NodeAnswer<PodObject[]>[]> {
-    return this.fanOut((pods, _node, signal) => pods.list({ ...options, signal }), options);
+  /**
+   * Every node's pods, each with its node. A node that does not answer is listed with the reason,
+   * and with the pods the swarm's records place on it, as Unknown (the node controller's verdict
+   * on a lost node's pods): they may still run there, nobody can tell.
+   */
+  async list(options: Signal & { namespace?: string; allNamespaces?: boolean; selector?: string } = {}): Promise<NodeAnswer<PodObject[]>[]> {
+    const answers = await this.fanOut((pods, _node, signal) => pods.list({ ...options, signal }), options);
+    const lost = answers.filter((a) => a.error);
+    if (!lost.length) return answers;
+    const records = await readRecords(this.manager, options.allNamespaces ? {} : { namespace: options.namespace ?? 'default' }, options);
+    for (const answer of lost) answer.value = records.filter((r) => r.node === answer.node.name).map((r) => unknownPod(r, answer.node, answer.error!));
+    return answers;
   }
 
   /** What each reachable node already carries: its pod count and the requests of those pods. */
@@ -117,7 +127,13 @@ export class Cluster {
     }
     await this.ensureNetwork(options);
     const node = (await this.nodes(options)).find((n) => n.name === placement.node)!;
-    return { node: node.name, pod: await this.podsOn(node).create(pod, { ...options, placed: node.name }) };
+    const record = await writeRecord(this.manager, pod, node.name, options);
+    try {
+      return { node: node.name, pod: await this.podsOn(node).create(pod, { ...options, placed: node.name }) };
+    } catch (err) {
+      await removeRecord(this.manager, { id: record }).catch(() => {});
+      throw err;
+    }
   }
 
   /** The node a pod is on, and the pod; not found when no reachable node has it. */
@@ -132,10 +148,59 @@ export class Cluster {
     throw Object.assign(new PodNotFoundError(name, options.namespace), down.length ? { unreachable: down.map((a) => `${a.node.name}: ${a.error}`) } : {});
   }
 
+  /**
+   * Deletes the pod on its node and then its record. A pod on a node that does not answer is not
+   * deleted (it would keep running there) unless `force`: then only its record goes, and the
+   * node's agent removes the pod when the node is back.
+   */
   async delete(name: string, options: Signal & { namespace?: string; force?: boolean } = {}): Promise<string> {
-    const { node } = await this.find(name, options);
-    await this.podsOn(node).delete(name, options);
+    const namespace = options.namespace ?? 'default';
+    const [record] = await readRecords(this.manager, { name, namespace }, options);
+    const nodes = await this.nodes(options);
+    const node = record ? nodes.find((n) => n.name === record.node) : (await this.find(name, options)).node;
+    if (!node) throw new PodError('failed', `pod "${name}" is recorded on node ${record!.node}, which is no longer in the swarm; delete --force forgets it`);
+    try {
+      await this.podsOn(node).delete(name, options);
+    } catch (err) {
+      if (err instanceof PodNotFoundError) { /* gone already: the record goes too */ } else if (!options.force) {
+        throw new PodError('failed', `pod "${name}" is on node ${node.name}, which does not answer (${(err as Error).message}); delete --force forgets it, and the node's agent removes it when the node is back`, { cause: err });
+      }
+    }
+    if (record) await removeRecord(this.manager, record, options);
     return node.name;
+  }
+
+  /**
+   * `node drain`: the node takes no new pods (swarm availability `drain`), and each of its pods is
+   * made again on another node, as the pods' controllers would after an eviction. A node that does
+   * not answer is drained only with `force`: its pods are made elsewhere and its agent removes its
+   * copies when it is back (their records name the new node).
+   */
+  async drain(name: string, options: Signal & { force?: boolean; onMove?: (pod: string, to: string) => void } = {}): Promise<Array<{ pod: string; namespace: string; to: string }>> {
+    await setNodeAvailability(this.manager, name, 'drain', options);
+    const node = (await this.nodes(options)).find((n) => n.name === name)!;
+    const records = await readRecords(this.manager, { node: node.name }, options);
+    let reachable = true;
+    if (node.engine) {
+      await this.engineOf(node).system.ping({ signal: AbortSignal.timeout(this.options.nodeTimeout ?? 5000) }).catch(() => { reachable = false; });
+    } else reachable = false;
+    if (!reachable && !options.force && records.length) {
+      throw new PodError('failed', `node ${name} does not answer: its ${records.length} pod(s) may still run there; node drain --force makes them again elsewhere`);
+    }
+    const moved: Array<{ pod: string; namespace: string; to: string }> = [];
+    for (const record of records) {
+      if (reachable) await this.podsOn(node).delete(record.name, { namespace: record.namespace, ...options }).catch((err: unknown) => { if (!(err instanceof PodNotFoundError)) throw err; });
+      await removeRecord(this.manager, record, options);
+      const made = await this.create(record.pod, options);
+      options.onMove?.(record.name, made.node);
+      moved.push({ pod: record.name, namespace: record.namespace, to: made.node });
+    }
+    return moved;
+  }
+
+  /** `node uncordon`: the node takes pods again. */
+  async uncordon(name: string, options: Signal = {}): Promise<void> {
+    await setNodeAvailability(this.manager, name, 'active', options);
   }
 
   /** A service lives on every node: each node gives its own ready pods the service's name. */
@@ -152,6 +217,16 @@ export class Cluster {
     this.engines.clear();
     this.pods.clear();
   }
+}
+
+function unknownPod(record: PodPlacement, node: ClusterNode, why: string): PodObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: record.name, namespace: record.namespace, uid: '', annotations: { 'podling.io/node-unreachable': why } },
+    spec: { ...record.pod.spec, nodeName: node.name },
+    status: { phase: 'Unknown', reason: 'NodeLost', containerStatuses: [] },
+  };
 }
 
 function sumRequests(pods: readonly PodObject[]): Requests {

@@ -27,24 +27,22 @@ export async function findNode(manager: Engine, name: string, options: { signal?
   return found;
 }
 
-/**
- * Sets (or with `undefined`, clears) one of a node's swarm labels. The swarm replaces a node's
- * whole spec and only at the version it was read at: a concurrent change fails the update, which
- * is then read and tried again, so neither change is lost.
- */
-export async function setNodeLabel(manager: Engine, name: string, key: string, value: string | undefined, options: { signal?: AbortSignal } = {}): Promise<ClusterNode> {
+/** Re-writes a node's spec with `change` applied, at the version it was read at (see setNodeLabel). */
+async function updateNode(manager: Engine, name: string, change: (spec: { Labels: Record<string, string>; Availability: 'active' | 'pause' | 'drain' }) => void, options: { signal?: AbortSignal }): Promise<ClusterNode> {
   for (let attempt = 0; ; attempt++) {
     const node = await findNode(manager, name, options);
     const current = await manager.nodes.inspect(node.id, options);
-    const labels = { ...(current.Spec.Labels ?? {}) };
-    if (value === undefined) delete labels[key];
-    else labels[key] = value;
+    const spec = {
+      Labels: { ...(current.Spec.Labels ?? {}) },
+      Availability: (['active', 'pause', 'drain'] as const).find((a) => a === current.Spec.Availability) ?? 'active',
+    };
+    change(spec);
     try {
       await manager.nodes.update(current.ID, current.Version.Index, {
         ...(current.Spec.Name ? { Name: current.Spec.Name } : {}),
-        Labels: labels,
+        Labels: spec.Labels,
         Role: current.Spec.Role === 'manager' ? 'manager' : 'worker',
-        Availability: (['active', 'pause', 'drain'] as const).find((a) => a === current.Spec.Availability) ?? 'active',
+        Availability: spec.Availability,
       }, options);
       return findNode(manager, name, options);
     } catch (err) {
@@ -53,6 +51,22 @@ export async function setNodeLabel(manager: Engine, name: string, key: string, v
       throw err;
     }
   }
+}
+
+export function setNodeAvailability(manager: Engine, name: string, availability: 'active' | 'pause' | 'drain', options: { signal?: AbortSignal } = {}): Promise<ClusterNode> {
+  return updateNode(manager, name, (spec) => { spec.Availability = availability; }, options);
+}
+
+/**
+ * Sets (or with `undefined`, clears) one of a node's swarm labels. The swarm replaces a node's
+ * whole spec and only at the version it was read at: a concurrent change fails the update, which
+ * is then read and tried again, so neither change is lost.
+ */
+export function setNodeLabel(manager: Engine, name: string, key: string, value: string | undefined, options: { signal?: AbortSignal } = {}): Promise<ClusterNode> {
+  return updateNode(manager, name, (spec) => {
+    if (value === undefined) delete spec.Labels[key];
+    else spec.Labels[key] = value;
+  }, options);
 }
 
 /** `podling node add`: the engine at `address` must be that swarm node, or nothing is written. */
