@@ -8,6 +8,8 @@ export type { ImageInspect, ImageSummary, RegistryOptions } from './engine/image
 export type { ExecSpec, ExecInspect, ExecStartOptions } from './engine/exec.js';
 export type { NetworkSpec, NetworkInspect } from './engine/networks.js';
 export type { VolumeSpec, Volume } from './engine/volumes.js';
+export type { SwarmInfo, SwarmInitSpec, SwarmJoinSpec, SwarmNode, NodeSpec } from './engine/swarm.js';
+export { isNotSwarmManager } from './engine/swarm.js';
 export type { VersionInfo, SystemInfo, EngineEvent, Ping } from './engine/system.js';
 export type { RegistryAuth } from './engine/auth.js';
 export { Progress, type ProgressMessage } from './engine/streams/progress.js';
