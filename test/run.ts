@@ -53,7 +53,7 @@ function testFiles(filters: string[]): string[] {
 
 // Pure tests give the same answer in every tier, so engine tiers load only files using the harness.
 function usesEngine(file: string): boolean {
-  return /support\/scenario\.js['"]/.test(readFileSync(join(root, file), 'utf8'));
+  return /support\/(scenario|nodes)\.js['"]/.test(readFileSync(join(root, file), 'utf8'));
 }
 
 /** uvu's closing summary: Total counts tests that ran (skipped ones are apart). */
