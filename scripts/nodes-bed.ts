@@ -10,15 +10,12 @@
  *   3. $PODLING_STATE/nodes.env, the facts test/support/nodes.ts reads.
  * Idempotent: what is already right is only checked. Arguments: one `NAME=ENGINE=ADDRESS=NETNS`
  * per node, the manager first.
- *
- * The swarm calls are made raw through the transport (one small function each, below): this is
- * the bed's plumbing, not Podling's swarm API (src/engine/swarm.ts, src/engine/nodes.ts).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { isNotFound } from '../src/engine/errors.js';
 import { Engine } from '../src/engine/index.js';
+import { isNotSwarmManager } from '../src/engine/swarm.js';
 import { findOrBuildInfraImage } from '../src/pod/infra.js';
 
 interface Node { name: string; engine: string; address: string; netns: string; client: Engine }
@@ -29,21 +26,6 @@ const SOURCE = process.env.PODLING_NODES_IMAGE_SOURCE || 'unix:///var/run/docker
 const ENV_FILE = required('PODLING_NODES_ENV');
 const UNDERLAY = required('PODLING_NODES_UNDERLAY');
 const ADDRESS_POOL = required('PODLING_NODES_ADDRESS_POOL');
-
-const Info = z.looseObject({
-  Swarm: z.looseObject({
-    LocalNodeState: z.string(),
-    NodeID: z.string().nullish(),
-    ControlAvailable: z.boolean().nullish(),
-  }),
-});
-const SwarmInspect = z.looseObject({ ID: z.string(), JoinTokens: z.looseObject({ Worker: z.string() }) });
-const SwarmNode = z.looseObject({
-  ID: z.string(),
-  Description: z.looseObject({ Hostname: z.string() }).nullish(),
-  Status: z.looseObject({ State: z.string() }),
-});
-const SwarmNodes = z.array(SwarmNode);
 
 const nodes: Node[] = process.argv.slice(2).map((arg) => {
   const [name, engine, address, netns] = arg.split('=');
@@ -71,8 +53,8 @@ async function formSwarm(manager: Node, workers: Node[]): Promise<string> {
     if (info.LocalNodeState !== 'inactive') await leaveSwarm(manager);
     await initSwarm(manager);
   }
-  const swarm = await inspectSwarm(manager);
-  const members = new Set((await listSwarmNodes(manager)).map((n) => n.ID));
+  const swarm = await manager.client.swarm.inspect();
+  const members = new Set((await manager.client.nodes.list()).map((n) => n.ID));
   await Promise.all(workers.map(async (worker) => {
     const state = await swarmState(worker);
     if (state.LocalNodeState === 'active' && state.NodeID && members.has(state.NodeID)) return;
@@ -81,7 +63,7 @@ async function formSwarm(manager: Node, workers: Node[]): Promise<string> {
   }));
   const ids = await Promise.all(nodes.map(async (node) => (await swarmState(node)).NodeID ?? ''));
   // Entries of nodes that left or were wiped (Down forever otherwise): GET /nodes must list ours only.
-  for (const entry of await listSwarmNodes(manager)) {
+  for (const entry of await manager.client.nodes.list()) {
     if (!ids.includes(entry.ID)) await removeSwarmNode(manager, entry.ID);
   }
   await allReady(manager, ids);
@@ -91,7 +73,7 @@ async function formSwarm(manager: Node, workers: Node[]): Promise<string> {
 async function allReady(manager: Node, ids: string[]): Promise<void> {
   const deadline = Date.now() + READY_WITHIN_MS;
   for (;;) {
-    const listed = await listSwarmNodes(manager);
+    const listed = await manager.client.nodes.list();
     const waiting = nodes.filter((_, i) => listed.find((n) => n.ID === ids[i])?.Status.State !== 'ready');
     if (!waiting.length) return;
     if (Date.now() > deadline) throw new Error(`not Ready on the manager after ${READY_WITHIN_MS / 1000} s: ${waiting.map((n) => n.name).join(', ')}`);
@@ -99,49 +81,35 @@ async function allReady(manager: Node, ids: string[]): Promise<void> {
   }
 }
 
-/** GET /info's Swarm part. */
+/** GET /info's Swarm part: an engine in no swarm says `inactive`. */
 async function swarmState(node: Node) {
-  return (await node.client.transport.json({ method: 'GET', path: '/info' }, Info)).Swarm;
+  const swarm = (await node.client.system.info()).Swarm;
+  return { LocalNodeState: swarm?.LocalNodeState ?? 'inactive', NodeID: swarm?.NodeID, ControlAvailable: swarm?.ControlAvailable };
 }
 
-/** GET /swarm */
-function inspectSwarm(node: Node) {
-  return node.client.transport.json({ method: 'GET', path: '/swarm' }, SwarmInspect);
-}
-
-/** POST /swarm/init: listening and advertising on the node's underlay address only. */
+/** Listening and advertising on the node's underlay address only. */
 async function initSwarm(node: Node): Promise<void> {
   console.log(`${node.name}: swarm init (address pool ${ADDRESS_POOL})`);
-  await node.client.transport.json({
-    method: 'POST', path: '/swarm/init',
-    json: { ListenAddr: `${node.address}:${SWARM_PORT}`, AdvertiseAddr: node.address, DefaultAddrPool: [ADDRESS_POOL], SubnetSize: 24 },
-  }, z.string());
+  await node.client.swarm.init({ ListenAddr: `${node.address}:${SWARM_PORT}`, AdvertiseAddr: node.address, DefaultAddrPool: [ADDRESS_POOL], SubnetSize: 24 });
 }
 
-/** POST /swarm/join */
 async function joinSwarm(node: Node, manager: Node, token: string): Promise<void> {
   console.log(`${node.name}: swarm join ${manager.address}:${SWARM_PORT}`);
-  await node.client.transport.empty({
-    method: 'POST', path: '/swarm/join',
-    json: { ListenAddr: `${node.address}:${SWARM_PORT}`, AdvertiseAddr: node.address, RemoteAddrs: [`${manager.address}:${SWARM_PORT}`], JoinToken: token },
+  await node.client.swarm.join({
+    ListenAddr: `${node.address}:${SWARM_PORT}`, AdvertiseAddr: node.address, RemoteAddrs: [`${manager.address}:${SWARM_PORT}`], JoinToken: token,
   }, { timeout: 60_000 });
 }
 
-/** POST /swarm/leave?force=true */
 async function leaveSwarm(node: Node): Promise<void> {
   console.log(`${node.name}: in another swarm (or a half-made one): leaving it`);
-  await node.client.transport.empty({ method: 'POST', path: '/swarm/leave', query: { force: true }, accept: [503] }, { timeout: 60_000 });
+  await node.client.swarm.leave({ force: true, timeout: 60_000 }).catch((err: unknown) => {
+    if (!isNotSwarmManager(err)) throw err; // 503: it was in none after all
+  });
 }
 
-/** GET /nodes */
-function listSwarmNodes(node: Node) {
-  return node.client.transport.json({ method: 'GET', path: '/nodes' }, SwarmNodes);
-}
-
-/** DELETE /nodes/{id}?force=true */
-async function removeSwarmNode(node: Node, id: string): Promise<void> {
-  console.log(`${node.name}: removing stale swarm node ${id.slice(0, 12)}`);
-  await node.client.transport.empty({ method: 'DELETE', path: `/nodes/${id}`, query: { force: true } });
+async function removeSwarmNode(manager: Node, id: string): Promise<void> {
+  console.log(`${manager.name}: removing stale swarm node ${id.slice(0, 12)}`);
+  await manager.client.nodes.remove(id, { force: true });
 }
 
 // ------------------------------------------------------------------ images

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Test } from 'uvu';
-import { z } from 'zod';
 import { Engine } from '../../src/engine/index.js';
 import { defaultUpstream } from '../../src/testing/index.js';
 import { mode, objectName, probe } from './scenario.js';
@@ -143,29 +142,6 @@ export function bedScenario(s: Test, title: string, fn: (ctx: BedContext) => Pro
       await Promise.all([...engines.values()].map((e) => e.close()));
     }
   });
-}
-
-// ------------------------------------------------------------------ swarm reads
-// Raw through the transport, one function per operation, for the bed's tests only: Podling's own
-// swarm and node calls belong in src/engine/swarm.ts and src/engine/nodes.ts (being written), and
-// these give way to them once they land.
-
-const SwarmInspect = z.looseObject({ ID: z.string(), JoinTokens: z.looseObject({ Worker: z.string(), Manager: z.string() }) });
-const SwarmNodeList = z.array(z.looseObject({
-  ID: z.string(),
-  Spec: z.looseObject({ Role: z.string() }),
-  Description: z.looseObject({ Hostname: z.string() }).nullish(),
-  Status: z.looseObject({ State: z.string(), Addr: z.string().optional() }),
-}));
-
-/** GET /swarm (on a manager). */
-export function inspectSwarm(engine: Engine) {
-  return engine.transport.json({ method: 'GET', path: '/swarm' }, SwarmInspect);
-}
-
-/** GET /nodes (on a manager). */
-export function listSwarmNodes(engine: Engine) {
-  return engine.transport.json({ method: 'GET', path: '/nodes' }, SwarmNodeList);
 }
 
 function fail(message: string): never {
