@@ -95,6 +95,8 @@ function sshEndpoint(host: string, ssh: SshOptions): Endpoint {
   const target = parseSshAddress(host);
   const address = describeSshTarget(target);
   // As over a Unix socket, the origin only fills the Host header: dial-stdio passes bytes through.
+  // undici types the connection as a net.Socket; it uses the stream API of it, and ref/unref
+  // when they exist, which the ssh connection has.
   const connect = sshConnector(sshArgv(target, ssh), address) as unknown as UndiciClientOptions['connect'];
   return { address, client: new Connections('http://localhost', { connect, ...CLIENT_DEFAULTS }) };
 }

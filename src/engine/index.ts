@@ -33,7 +33,7 @@ export class Engine {
     this.volumes = new Volumes(this.transport);
   }
 
-  /** The socket path or host:port this engine is reached at. */
+  /** The socket path, host:port or ssh:// URL this engine is reached at. */
   get address(): string {
     return this.transport.address;
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { contextId } from '../../src/engine/context-store.js';
+import { isEngineError } from '../../src/engine/errors.js';
 import { Engine, type EngineOptions } from '../../src/engine/index.js';
 import type { Pods } from '../../src/pod/index.js';
 import { engineFailure } from '../support/assertions.js';
@@ -103,6 +104,19 @@ if (mode === 'live' && !SSH_ENGINE) {
       return got;
     }, (got) => got.length > 0);
     assert.equal(lines, ['hello over ssh']);
+
+    // A stream that stays open (logs -f) holds an ssh connection of its own; other calls go on
+    // beside it, and aborting it ends it.
+    const follow = new AbortController();
+    const followed: string[] = [];
+    const streaming = (async () => {
+      for await (const line of pods.logs('sshp-pod', { container: 'talker', follow: true, signal: follow.signal })) followed.push(line.text);
+    })().catch((err: unknown) => { if (!isEngineError(err, 'aborted')) throw err; });
+    await poll('live', async () => followed.length, (n) => n > 0);
+    assert.equal((await pods.get('sshp-pod')).metadata.name, 'sshp-pod', 'a call beside the open stream');
+    follow.abort();
+    await streaming;
+    assert.equal(followed, ['hello over ssh']);
 
     // Hijacked: stdin goes up the ssh process's stdin, its EOF half-closes the engine connection.
     assert.equal(await execText(pods, 'sshp-pod', ['tr', 'a-z', 'A-Z'], 'through ssh\n'), { stdout: 'THROUGH SSH\n', code: 0 });
