@@ -8,7 +8,8 @@ import { currentContextIn, dockerConfigDir, readContext, type StoredContext } fr
 import { chooseEngine } from './engine-choice.js';
 import { EngineError } from './errors.js';
 import { checkInput } from './names.js';
-import { describeSshTarget, parseSshAddress, sshArgv, type SshOptions } from './ssh-address.js';
+import { parseEngineAddress } from './engine-address.js';
+import { describeSshTarget, sshArgv, type SshOptions, type SshTarget } from './ssh-address.js';
 import { sshConnector } from './ssh-connector.js';
 
 type UndiciClientOptions = Client.Options;
@@ -65,23 +66,19 @@ export function connect(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv 
 }
 
 function addressEndpoint(host: string, tlsFor: () => ConnectionOptions['tls'], ssh: SshOptions): Endpoint {
-  if (host.startsWith('/')) return unixEndpoint(host);
-  if (host.startsWith('unix://') && host.length > 'unix://'.length) return unixEndpoint(host.slice('unix://'.length));
-  if (host.startsWith('ssh://')) return sshEndpoint(host, ssh);
-  const match = /^(tcp|https?):\/\/([^/]+?)(?::(\d+))?\/?$/.exec(host);
-  if (!match) {
-    throw new EngineError(`unsupported DOCKER_HOST "${host}": use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host`, { kind: 'invalid-argument' });
-  }
-  const [, scheme, hostname, port] = match;
+  const address = parseEngineAddress(host);
+  if (address.scheme === 'unix') return unixEndpoint(address.path);
+  if (address.scheme === 'ssh') return sshEndpoint(address.target, ssh);
+  const { scheme, hostname, port } = address;
   const tls = tlsFor();
   const secure = scheme === 'https' || tls !== undefined;
-  const address = `${hostname}:${port ?? (secure ? 2376 : 2375)}`;
-  const origin = `${secure ? 'https' : 'http'}://${address}`;
+  const hostPort = `${hostname}:${port ?? (secure ? 2376 : 2375)}`;
+  const origin = `${secure ? 'https' : 'http'}://${hostPort}`;
   const client = new Connections(origin, {
     connect: secure ? { ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: tls?.verify ?? true } : undefined,
     ...CLIENT_DEFAULTS,
   });
-  return { address, client };
+  return { address: hostPort, client };
 }
 
 function unixEndpoint(socketPath: string): Endpoint {
@@ -91,8 +88,7 @@ function unixEndpoint(socketPath: string): Endpoint {
 }
 
 /** Every connection is an ssh process running `docker system dial-stdio` on the remote side. */
-function sshEndpoint(host: string, ssh: SshOptions): Endpoint {
-  const target = parseSshAddress(host);
+function sshEndpoint(target: SshTarget, ssh: SshOptions): Endpoint {
   const address = describeSshTarget(target);
   // As over a Unix socket, the origin only fills the Host header: dial-stdio passes bytes through.
   // undici types the connection as a net.Socket; it uses the stream API of it, and ref/unref
