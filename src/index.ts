@@ -1,6 +1,8 @@
 export { Engine, type EngineOptions } from './engine/index.js';
 export * from './engine/errors.js';
 export type { CallOptions, StreamOptions } from './engine/transport.js';
+export { parseEngineAddress, type EngineAddress } from './engine/engine-address.js';
+export type { SshTarget, SshOptions } from './engine/ssh-address.js';
 export { MIN_API_VERSION, MAX_API_VERSION } from './engine/transport.js';
 export type { ContainerSpec, HostConfig, EndpointSettings } from './engine/container-spec.js';
 export type { ContainerInspect, ContainerSummary, WaitResult, PathStat, StateChange, LogOptions } from './engine/containers.js';

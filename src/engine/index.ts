@@ -40,7 +40,7 @@ export class Engine {
     this.configs = new Configs(this.transport);
   }
 
-  /** The socket path or host:port this engine is reached at. */
+  /** The socket path, host:port or ssh:// URL this engine is reached at. */
   get address(): string {
     return this.transport.address;
   }
