@@ -23,9 +23,17 @@ Commands:
                                               service, configmap, secret; a Secret with its values)
   prune [--all]                               remove orphaned objects (--all: every managed object)
 
+On a swarm manager with nodes added, the pod and service commands work across the nodes: pods are
+placed on the node with the most free capacity (or by nodeName / nodeSelector), services answer on
+every node, and a node that does not answer is named while the others still answer.
+
 Pods and services live in namespaces: -n NAMESPACE (default "default") on every pod and service
 command, -A (--all-namespaces) on the lists.
   agent [--once] [--log-format text|json]     supervise every pod: restarts with back-off, sandbox recreation
+        [--node NAME]                         (one swarm node's pods; the engine named is a manager)
+  node list [-o json|yaml]                    the swarm's nodes: state, pods, requested capacity, engine
+  node add NAME ADDRESS | node remove NAME    give a swarm node's engine address to Podling, or take it back
+  node drain NAME [--force] | node uncordon NAME   move a node's pods elsewhere (--force: node is down)
   record FIXTURE [--upstream ADDRESS] -- COMMAND...   record any Docker client's engine traffic
   replay FIXTURE [--strict] -- COMMAND...     serve that recording to the command, no engine needed
 

@@ -1,7 +1,9 @@
 import { Engine } from '../engine/index.js';
 import { isEngineError } from '../engine/errors.js';
 import { isPodlingError } from '../errors.js';
+import { ClusterPods } from '../nodes/cluster-pods.js';
 import { Pods } from '../pod/index.js';
+import { nodeAdd, nodeDrain, nodeList, nodeRemove, nodeUncordon } from './node-commands.js';
 import { agentCommand } from './agent-command.js';
 import { HELP } from './help.js';
 import { apply, deleteFiles } from './kube-commands.js';
@@ -36,6 +38,13 @@ const COMMANDS: Record<string, Command> = {
   describe,
   'kube generate': kubeGenerate,
   'service rm': serviceDelete,
+  'node list': nodeList,
+  'node ls': nodeList,
+  'node add': nodeAdd,
+  'node remove': nodeRemove,
+  'node rm': nodeRemove,
+  'node drain': nodeDrain,
+  'node uncordon': nodeUncordon,
   prune: async (pods, argv) => {
     const all = argv.includes('--all');
     const rest = argv.filter((a) => a !== '--all');
@@ -58,6 +67,16 @@ const STANDALONE: Record<string, (argv: string[], host: string | undefined) => P
 };
 
 interface GlobalOptions { host?: string; context?: string; debug: boolean; help: boolean; rest: string[] }
+
+/**
+ * Commands that work on a whole swarm when the engine is a swarm manager with registered nodes
+ * (src/nodes/cluster-pods.ts): one GET /info at the first call decides. The others use the
+ * engine alone.
+ */
+const SPREAD = new Set(['pod create', 'pod get', 'pod list', 'pod ls', 'pod delete', 'pod rm', 'pod logs', 'pod exec',
+  'service create', 'service get', 'service list', 'service ls', 'service delete', 'service rm']);
+
+const warnUnreachable = (node: { name: string }, why: string) => console.error(`warning: node ${node.name} does not answer: ${why}`);
 
 /**
  * Global options come before or after the command; the command's own are its business. `-c` is
@@ -92,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeFor(err);
   }
   const { host, context, debug, help, rest } = global;
-  const key = rest[0] === 'pod' || rest[0] === 'service' || rest[0] === 'kube' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
+  const key = rest[0] === 'pod' || rest[0] === 'service' || rest[0] === 'kube' || rest[0] === 'node' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
   const standalone = STANDALONE[key];
   if (help || !(command || standalone)) {
@@ -103,16 +122,19 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let engine: Engine | undefined;
+  let pods: Pods | undefined;
   try {
     if (standalone) return await standalone(rest.slice(1), host);
     engine = new Engine({ ...(host && { host }), ...(context && { context }) });
-    return await command!(new Pods(engine), rest.slice(key.split(' ').length));
+    pods = SPREAD.has(key) ? new ClusterPods(engine, warnUnreachable) : new Pods(engine);
+    return await command!(pods, rest.slice(key.split(' ').length));
   } catch (err) {
     // One line per failure (node's parseArgs, for one, words its errors over several).
     console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);
     if (debug && err instanceof Error) console.error(err.stack);
     return exitCodeFor(err);
   } finally {
+    if (pods instanceof ClusterPods) await pods.close().catch(() => {});
     await engine?.close().catch(() => {});
   }
 }

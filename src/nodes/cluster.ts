@@ -108,7 +108,7 @@ export class Cluster {
   }
 
   /** What each reachable node already carries: its pod count and the requests of those pods. */
-  private async loads(options: Signal): Promise<NodeLoad[]> {
+  async loads(options: Signal = {}): Promise<NodeLoad[]> {
     const answers = await this.fanOut((pods, _node, signal) => pods.list({ allNamespaces: true, signal }), options);
     const known = new Set(answers.map((a) => a.node.id));
     const idle = (await this.nodes(options)).filter((n) => !known.has(n.id));

@@ -152,8 +152,13 @@ export async function listServices(engine: Engine, options: Signal & { namespace
   return services.filter((s) => options.namespace === undefined || namespaceOfService(s) === options.namespace).map((s) => toObject(s, pods));
 }
 
-export async function getService(engine: Engine, name: string, options: Signal & { namespace?: string } = {}): Promise<ServiceObject> {
+/** A service name as get and delete take it: refused before anything is sent. */
+export function checkServiceName(name: string): void {
   if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
+}
+
+export async function getService(engine: Engine, name: string, options: Signal & { namespace?: string } = {}): Promise<ServiceObject> {
+  checkServiceName(name);
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const found = (await listServices(engine, { ...options, namespace })).find((s) => s.metadata.name === name);
   if (!found) throw new ServiceError('not-found', `service "${name}" not found${inNamespace(namespace)}`);
@@ -161,7 +166,7 @@ export async function getService(engine: Engine, name: string, options: Signal &
 }
 
 export async function deleteService(engine: Engine, name: string, cluster: string, options: Signal & { namespace?: string } = {}): Promise<void> {
-  if (!dnsLabel('service name').safeParse(name).success) throw new ServiceSpecError(`invalid service name "${name}"`);
+  checkServiceName(name);
   try {
     await engine.containers.remove(serviceContainer(name, options.namespace), { force: true, signal: options.signal });
   } catch (err) {
