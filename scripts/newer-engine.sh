@@ -251,7 +251,8 @@ BRIDGE_NETWORKS='filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'               
 NETWORK_EVENTS='filters=%7B%22type%22%3A%5B%22network%22%5D%2C%22event%22%3A%5B%22create%22%2C%22destroy%22%5D%7D' # {"type":["network"],"event":["create","destroy"]}
 
 # The bridge interfaces of an engine's bridge networks: an explicit name (podling-newer0, docker0)
-# or Docker's default, br- and the network id's first 12 characters. Fails if the engine is down.
+# or Docker's default, br- and the network id's first 12 characters (both are listed for a network
+# with a name: a rule for an interface that does not exist never matches). Fails if the engine is down.
 engine_bridges() { # socket
   local list
   list="$(curl -sf --max-time 5 --unix-socket "$1" "http://localhost/networks?$BRIDGE_NETWORKS")" || return 1
@@ -303,8 +304,10 @@ watcher_pid() {
   fi
 }
 
+# A warning, not a failure: the engine still serves every test but those where its pods talk to
+# each other, and scripts/engine.sh (make test, on the main engine) must not stop here.
 ensure_firewall() {
-  sync_firewall || die "could not write the $CHAIN chain (iptables-restore failed, above)"
+  sync_firewall || echo "newer engine: WARNING: could not write the $CHAIN chain (above): its pods will not reach each other" >&2
   [ -n "$(watcher_pid)" ] && return 0
   setsid nohup bash "$ROOT/scripts/newer-engine.sh" --watch-firewall >>"$LOG" 2>&1 </dev/null 8>&- 9>&- &
   echo $! >"$WATCH_PIDFILE"
