@@ -15,7 +15,7 @@
 #   - its pods reach each other: a firewall chain of its own (PODLING-NEWER) accepts traffic within
 #     each of its bridges, kept in step with its networks by a watcher (see "host networking"); the
 #     bridges a previous run left behind when its network store was forgotten are removed.
-#   - podling-test/busybox:latest and podling-test/layers:latest loaded into it through Podling's own client, pulled from the
+#   - podling-test/busybox:latest loaded into it through Podling's own client, pulled from the
 #     loopback registry scripts/engine.sh fills (127.0.0.1:5000, insecure by default).
 #   - PODLING_NEWER_ENGINE=unix:///run/podling-newer/docker.sock in $PODLING_STATE/test.env.
 # Idempotent and quick (well under 2 s) when everything is already up. Called by scripts/engine.sh
@@ -39,8 +39,7 @@ PACKAGES=(docker.io containerd runc)
 # User-defined networks of this engine come from here: never from the 20.10 engine's default pools
 # (172.17-31.0.0/16, 192.168.0.0/16), so the two cannot pick the same subnet at the same time.
 ADDRESS_POOL=base=10.199.0.0/16,size=24
-# The local images the live tier uses (scripts/test-images.ts makes them; engine.sh pushes them).
-IMAGES=(podling-test/busybox:latest podling-test/layers:latest)
+IMAGE=podling-test/busybox:latest
 STARTED=
 
 die() {
@@ -411,5 +410,5 @@ ensure_daemon
 keep_docker0
 check_daemon
 ensure_firewall
-for image in "${IMAGES[@]}"; do ensure_image "$image"; done
+ensure_image "$IMAGE"
 ensure_env
