@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 TSX := node --import tsx
 
-.PHONY: install bench-deps engine nodes nodes-down test test-replay test-live record demo bench typecheck clean
+.PHONY: install bench-deps engine nodes nodes-down test test-replay test-live test-engines record demo bench typecheck clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -41,6 +41,11 @@ test-live: engine nodes bench-deps
 # The replay tier needs no engine; the bed is started before the run because the live tier uses it.
 test: install engine nodes bench-deps
 	PODLING_TEST_MODE=replay,live $(TSX) test/run.ts
+
+# The live tier on every engine scripts/engine.sh starts (main dockerd, newer dockerd, Podman's
+# API), one after another; one result line per engine, then the total (test/engines.ts).
+test-engines: install engine bench-deps
+	$(TSX) test/engines.ts
 
 record: engine bench-deps
 	PODLING_TEST_MODE=record $(TSX) test/run.ts

@@ -10,8 +10,11 @@
 #   - dockerd on unix:///run/podling-newer/docker.sock with its own data root, exec root, pidfile,
 #     config file (never /etc/docker/daemon.json), cgroup parent and managed containerd (the
 #     extracted one: its bin dir is first in dockerd's PATH). Networking cannot disturb the 20.10
-#     engine: its own bridge podling-newer0 (never docker0), no iptables/ip6tables/masquerading/ip_forward changes, and its own
-#     address pool for user-defined networks (which still work; containers need an explicit network).
+#     engine: its own bridge podling-newer0 (never docker0), no iptables/ip6tables/masquerading/ip_forward changes by
+#     dockerd, and its own address pool for user-defined networks (which still work; containers need an explicit network).
+#   - its pods reach each other: a firewall chain of its own (PODLING-NEWER) accepts traffic within
+#     each of its bridges, kept in step with its networks by a watcher (see "host networking"); the
+#     bridges a previous run left behind when its network store was forgotten are removed.
 #   - podling-test/busybox:latest loaded into it through Podling's own client, pulled from the
 #     loopback registry scripts/engine.sh fills (127.0.0.1:5000, insecure by default).
 #   - PODLING_NEWER_ENGINE=unix:///run/podling-newer/docker.sock in $PODLING_STATE/test.env.
@@ -46,11 +49,18 @@ die() {
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (it extracts packages to $PREFIX and starts dockerd)"
 
+# `--watch-firewall`: the long-running half of ensure_firewall (see watch_firewall), started by
+# this script; it takes no lock.
+WATCH=
+[ "${1:-}" = --watch-firewall ] && WATCH=1
+
 # One run at a time. A lock of its own (fd 8), not engine.sh's (fd 9, held by engine.sh while it
 # calls this script). Daemons started below close both.
 mkdir -p "$STATE"
-exec 8>"$STATE/.newer-engine.lock"
-flock -w 600 8 || die "another scripts/newer-engine.sh has held $STATE/.newer-engine.lock for 10 minutes"
+if [ -z "$WATCH" ]; then
+  exec 8>"$STATE/.newer-engine.lock"
+  flock -w 600 8 || die "another scripts/newer-engine.sh has held $STATE/.newer-engine.lock for 10 minutes"
+fi
 
 # ---------------------------------------------------------------- packages
 MARKER="$PREFIX/.podling-engine-newer"
@@ -153,7 +163,12 @@ ensure_daemon() {
     rm -f "$PIDFILE" # a stale one (pid reused by another process) would stop dockerd from starting
     # Its network store is test state: one kept from a run with another bridge setting makes
     # dockerd delete that run's default bridge interface at start-up, and that was docker0.
+    # Forgetting the store leaves that run's bridges (and their routes) in the host namespace:
+    # read their names from it first and remove them (remove_stale_bridges says what is safe).
+    local recorded
+    recorded="$(recorded_bridges)"
     rm -rf "$DATA_ROOT/network"
+    remove_stale_bridges "$recorded"
     # Its own config file: /etc/docker/daemon.json belongs to the 20.10 engine.
     echo '{}' >"$CONFIG"
     echo "newer engine: starting dockerd (log: $LOG)"
@@ -216,13 +231,128 @@ check_daemon() {
   echo "newer engine: up, Docker ${version:-?} (Api-Version $api) on unix://$SOCK${STARTED:+ (started)}"
 }
 
+# ---------------------------------------------------------------- host networking
+# This dockerd runs with --iptables=false beside the 20.10 engine, which owns iptables and set
+# FORWARD's policy to DROP. With bridge-nf-call-iptables=1 (br_netfilter) even traffic between two
+# containers on ONE bridge passes FORWARD, so no pod of this engine reached another. A chain of its
+# own, PODLING-NEWER, jumped to from the end of FORWARD, gives Docker's semantics to this engine's
+# bridges only: traffic bridged within one of its networks is accepted (-i/-o the same bridge,
+# physdev says bridged); traffic routed between two of its networks (per-pod bridges) matches
+# nothing there and meets FORWARD's DROP, as under Docker's isolation rules. Nothing of the 20.10
+# engine's is touched: its chains, rules and policy stay as it made them.
+# Its bridges cannot be told by address: a network with an explicit subnet (the cluster network,
+# 10.21x.0.0/16) lies outside its pool. So the chain names each bridge, read from its API, and is
+# rewritten whenever it creates or removes a network (watch_firewall).
+CHAIN=PODLING-NEWER
+MAIN_SOCK=/var/run/docker.sock
+WATCH_PIDFILE="$RUN_DIR/firewall-watch.pid"
+BRIDGE_NETWORKS='filters=%7B%22driver%22%3A%5B%22bridge%22%5D%7D'                                      # {"driver":["bridge"]}
+NETWORK_EVENTS='filters=%7B%22type%22%3A%5B%22network%22%5D%2C%22event%22%3A%5B%22create%22%2C%22destroy%22%5D%7D' # {"type":["network"],"event":["create","destroy"]}
+
+# The bridge interfaces of an engine's bridge networks: an explicit name (podling-newer0, docker0)
+# or Docker's default, br- and the network id's first 12 characters (both are listed for a network
+# with a name: a rule for an interface that does not exist never matches). Fails if the engine is down.
+engine_bridges() { # socket
+  local list
+  list="$(curl -sf --max-time 5 --unix-socket "$1" "http://localhost/networks?$BRIDGE_NETWORKS")" || return 1
+  {
+    grep -oE '"com\.docker\.network\.bridge\.name":"[A-Za-z0-9_.-]{1,15}"' <<<"$list" | sed 's/.*:"\(.*\)"$/\1/'
+    grep -oE '"Id":"[0-9a-f]{64}"' <<<"$list" | sed 's/^"Id":"\(.\{12\}\).*/br-\1/'
+  } | sort -u
+}
+
+# One atomic rewrite of the chain (iptables-restore flushes a chain it declares, even --noflush).
+sync_firewall() {
+  local bridges rules bridge
+  bridges="$(engine_bridges "$SOCK")" || return 1
+  rules="*filter"$'\n'":$CHAIN - [0:0]"$'\n'
+  for bridge in $(printf '%s\n' podling-newer0 $bridges | sort -u); do
+    rules+="-A $CHAIN -i $bridge -o $bridge -m physdev --physdev-is-bridged -j ACCEPT"$'\n'
+  done
+  rules+="COMMIT"$'\n'
+  iptables-restore -w 5 --noflush <<<"$rules" || return 1
+  iptables -w 5 -C FORWARD -j "$CHAIN" 2>/dev/null || iptables -w 5 -A FORWARD -j "$CHAIN"
+}
+
+# The watcher, a process of its own (ensure_firewall_watch): the chain follows each network create
+# and destroy. Events from the second of the sync on are replayed, so none falls in between. It
+# waits out a restart of the engine and ends once no newer dockerd has run for a minute.
+watch_firewall() {
+  local down=0 since
+  while :; do
+    if engine_up; then
+      down=0
+      since="$(date +%s)"
+      sync_firewall || echo "newer engine firewall: sync failed" >&2
+      curl -sN --unix-socket "$SOCK" "http://localhost/events?since=$since&$NETWORK_EVENTS" 2>/dev/null \
+        | while read -r _; do sync_firewall || echo "newer engine firewall: sync failed" >&2; done \
+        || true # the stream ends (curl fails) when dockerd stops: wait for it to come back
+    elif [ -z "$(dockerd_pid)" ]; then
+      down=$((down + 1))
+      [ "$down" -lt 120 ] || exit 0
+    fi
+    sleep 0.5
+  done
+}
+
+watcher_pid() {
+  local pid
+  pid="$(cat "$WATCH_PIDFILE" 2>/dev/null || true)"
+  if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q -- "newer-engine.sh --watch-firewall"; then
+    echo "$pid"
+  fi
+}
+
+# A warning, not a failure: the engine still serves every test but those where its pods talk to
+# each other, and scripts/engine.sh (make test, on the main engine) must not stop here.
+ensure_firewall() {
+  sync_firewall || echo "newer engine: WARNING: could not write the $CHAIN chain (above): its pods will not reach each other" >&2
+  [ -n "$(watcher_pid)" ] && return 0
+  setsid nohup bash "$ROOT/scripts/newer-engine.sh" --watch-firewall >>"$LOG" 2>&1 </dev/null 8>&- 9>&- &
+  echo $! >"$WATCH_PIDFILE"
+}
+
+# The bridge names this engine's network store recorded: the bridge driver keeps each network's
+# config as JSON in the bolt file, so they are plain text in it.
+recorded_bridges() {
+  { grep -aoE '"BridgeName":"[A-Za-z0-9_.-]{1,15}"' "$DATA_ROOT/network/files/local-kv.db" 2>/dev/null || true; } \
+    | sed 's/.*:"\(.*\)"$/\1/' | sort -u
+}
+
+# Whether every IPv4 address of the interface lies in this engine's pool (and it has one at least).
+in_own_pool() { # interface
+  local addrs
+  addrs="$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }')"
+  [ -n "$addrs" ] && ! grep -qvE '^10\.199\.[0-9]+\.[0-9]+/(1[6-9]|2[0-9]|3[0-2])$' <<<"$addrs"
+}
+
+# Bridges this engine left in the host namespace when its store was forgotten (and with them their
+# routes, which then shadow a new network's same subnet). One is removed only if it is a bridge
+# with no port (no container uses it), not podling-newer0, not a bridge of the 20.10 engine's
+# networks, and either this engine's store named it or (left before names were kept) its addresses
+# lie in this engine's pool, which the 20.10 engine never allocates from. If the 20.10 engine does
+# not answer, only bridges the store named are removed.
+remove_stale_bridges() { # names the store recorded
+  local main main_up=1 bridge removed=()
+  main="$(engine_bridges "$MAIN_SOCK")" || main_up=
+  for bridge in $(printf '%s\n' $1 $(ip -o link show type bridge | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep -E '^br-[0-9a-f]{12}$') | sort -u); do
+    [ "$bridge" != podling-newer0 ] && [ -d "/sys/class/net/$bridge/brif" ] || continue
+    [ -z "$(ls -A "/sys/class/net/$bridge/brif")" ] || continue
+    grep -qxF "$bridge" <<<"$main" && continue
+    if grep -qxF "$bridge" <<<"$1" || { [ -n "$main_up" ] && in_own_pool "$bridge"; }; then
+      ip link delete "$bridge" type bridge && removed+=("$bridge")
+    fi
+  done
+  [ ${#removed[@]} -eq 0 ] || echo "newer engine: removed ${#removed[@]} bridge(s) a previous run left: ${removed[*]}"
+}
+
 # ---------------------------------------------------------------- test image
 env_value() { # key: from test.env
   sed -n "s/^$1=//p" "$STATE/test.env" 2>/dev/null | head -n1
 }
 
-ensure_image() {
-  local code
+ensure_image() { # image
+  local code IMAGE="$1"
   code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --unix-socket "$SOCK" "http://localhost/images/$IMAGE/json" || true)"
   [ "$code" = 200 ] && return 0
   [ "$code" = 404 ] || die "GET /images/$IMAGE/json on $SOCK answered $code"
@@ -271,9 +401,14 @@ keep_docker0() {
 
 # ---------------------------------------------------------------- main
 command -v curl >/dev/null || die "curl missing (scripts/engine.sh installs it)"
+if [ -n "$WATCH" ]; then
+  watch_firewall
+  exit 0
+fi
 ensure_binaries
 ensure_daemon
 keep_docker0
 check_daemon
-ensure_image
+ensure_firewall
+ensure_image "$IMAGE"
 ensure_env

@@ -109,9 +109,13 @@ if (mode === 'live') {
     assert.match(rows.find((r) => r.startsWith('clit-svc ')) ?? '', new RegExp(`^clit-svc\\s+app=web,test=clit-svc\\s+80/TCP\\s+${ip!.replace(/\./g, '\\.')}:8080\\s+\\d+s$`));
 
     // The name resolves in the pod, through the CLI's own exec.
+    // The answer, not nslookup's exit code: busybox asks every search domain, and the names no one
+    // has are forwarded; Docker 26 answers those SERVFAIL at once, which makes nslookup exit 1
+    // although the first domain's answer is the service (20.10 never answers them; see
+    // docs/engine-behaviour.md). The CLI's exit code is the command's.
     const resolved = await run('pod', 'exec', 'clit-web', '--', 'busybox', 'nslookup', 'clit-svc');
-    assert.is(resolved.code, 0, resolved.stderr);
-    assert.match(resolved.stdout, new RegExp(`^Address: ${ip!.replace(/\./g, '\\.')}$`, 'm'));
+    assert.is(resolved.stderr, '');
+    assert.match(resolved.stdout, new RegExp(`^Name:\\s+clit-svc\\.default\\.svc\\.cluster\\.local\nAddress: ${ip!.replace(/\./g, '\\.')}$`, 'm'));
     assert.equal((await clusterAliases(engine, cl.name))['podling_clit-web'], dnsNames({ pods: ['clit-web'], services: ['clit-svc'] }));
 
     assertOneLineError(await run('service', 'create', 'clit-svc', '--selector', 'app=other', '--port', '81'), 1, 'service "clit-svc" already exists', 'duplicate');

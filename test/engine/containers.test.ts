@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { ZodError } from 'zod';
 import type { ContainerSpec } from '../../src/engine/container-spec.js';
 import type { Engine } from '../../src/engine/index.js';
+import { compareVersions } from '../../src/engine/transport.js';
 import type { Frame } from '../../src/engine/streams/demux.js';
 import { scenario } from '../support/scenario.js';
 import { engineFailure } from '../support/assertions.js';
@@ -121,7 +122,9 @@ scenario(containers, 'create passes the host settings a pod needs, inspect shows
     ['Name', 'docker-init'], ['CapEff', '0000000000000400'], ['NoNewPrivs', '1'],
   ]);
   const files = await engine.exec.run(id, ['sh', '-c', 'grep db.pod.internal /etc/hosts; grep nameserver /etc/resolv.conf']);
-  assert.equal(files.stdout.split('\n').filter(Boolean).map((line) => line.split(/\s+/)), [['192.0.2.10', 'db.pod.internal'], ['nameserver', '192.0.2.53']]);
+  // Comments left out: Docker 26 notes in resolv.conf which settings it overrode ("# Overrides: [nameservers]").
+  const entries = files.stdout.split('\n').filter((line) => line && !line.startsWith('#'));
+  assert.equal(entries.map((line) => line.split(/\s+/)), [['192.0.2.10', 'db.pod.internal'], ['nameserver', '192.0.2.53']]);
   // A read-only root, but the tmpfs and the volume take writes.
   const readOnly = await engine.exec.run(id, ['touch', '/etc/podling']);
   assert.is(readOnly.exitCode, 1);
@@ -174,8 +177,12 @@ scenario(containers, 'a create whose second network cannot be connected fails wi
     Image: IMAGE,
     NetworkingConfig: { EndpointsConfig: { [front]: {}, bridge: { Aliases: ['web'] } } },
   }), 'invalid-argument');
-  assert.is(err.daemonMessage, 'network-scoped alias is supported only for containers in user defined networks');
-  assert.is(err.path, '/networks/bridge/connect');
+  assert.match(err.daemonMessage ?? '', 'network-scoped alias is supported only for containers in user defined networks');
+  // Below API 1.44 the create call takes one network and the others are connected after it, so the
+  // refusal comes from the connect and the container made before it is removed; from 1.44 every
+  // network goes in the create call, which the engine refuses whole (nothing is made).
+  const oneCall = compareVersions(await engine.apiVersion(), '1.44') >= 0;
+  assert.is(err.path, oneCall ? '/containers/create' : '/networks/bridge/connect');
   assert.equal(await engine.containers.list({ all: true, filters: { label: [made.filter] } }), []);
 });
 
@@ -233,7 +240,7 @@ scenario(containers, 'kill of a container that is not running is a conflict', as
   const made = objects(engine, name, track);
   const id = await made.container('idle', { Image: IMAGE });
   const err = await engineFailure(engine.containers.kill(id), 'conflict');
-  assert.match(err.daemonMessage ?? '', `Container ${id} is not running`);
+  assert.match(err.daemonMessage ?? '', id, 'the daemon message names the container');
 });
 
 scenario(containers, 'restart runs the command again in a new process', async ({ engine, name, track }) => {
@@ -264,8 +271,8 @@ scenario(containers, 'remove with force and volumes takes a running container an
   assert.ok(volume, 'an anonymous volume was made');
   assert.equal((await engine.volumes.inspect(volume)).Labels, made.labels);
 
-  const refused = await engineFailure(engine.containers.remove(id), 'conflict');
-  assert.match(refused.daemonMessage ?? '', 'Stop the container before attempting removal or force remove');
+  // Refused while it runs (the wording differs between engines; the kind does not).
+  await engineFailure(engine.containers.remove(id), 'conflict');
   await engine.containers.remove(id, { force: true, volumes: true });
   await engineFailure(engine.containers.inspect(id), 'not-found');
   await engineFailure(engine.volumes.inspect(volume), 'not-found');
@@ -311,7 +318,9 @@ scenario(containers, 'a wait registered before start sees the exit code', async 
   const id = await made.container('quick', { Image: IMAGE, Cmd: ['sh', '-c', 'exit 42'] });
   const { exited } = await engine.containers.wait(id, { condition: 'next-exit' });
   await engine.containers.start(id);
-  assert.equal(await exited, { StatusCode: 42, Error: null });
+  // 20.10 adds `"Error": null`; Docker 26 leaves the field out when there is no error.
+  const { StatusCode, Error: error } = await exited;
+  assert.equal({ StatusCode, error: error ?? null }, { StatusCode: 42, error: null });
 });
 
 scenario(containers, 'logs are demultiplexed: stdout and stderr each keep their own order', async ({ engine, name, track }) => {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
+import { isEngineError } from '../../src/engine/errors.js';
 import { Images } from '../../src/engine/images.js';
 import type { Engine } from '../../src/engine/index.js';
 import { Progress, type ProgressMessage } from '../../src/engine/streams/progress.js';
@@ -70,6 +71,21 @@ async function publishThenForget(engine: Engine, made: Leftovers, reference: str
   made.repository(registry!, name!);
   await engine.images.push(reference).done;
   await engine.images.remove(reference);
+}
+
+/**
+ * The layers image where the engine lacks it: scripts/engine.sh makes it on the main engine, but the
+ * newer test engine holds only busybox (engine/newer-engine needs the layers absent there, to see
+ * them downloaded). Brought from the loopback registry for one scenario and removed after it.
+ */
+async function localLayers(engine: Engine, made: Leftovers, err: unknown) {
+  if (!isEngineError(err, 'not-found')) throw err;
+  const source = made.image(`${PLAIN_REGISTRY}/${LAYERS}`);
+  const pull = engine.images.pull(source);
+  await drain(pull);
+  await pull.done;
+  await engine.images.tag(source, made.image(LAYERS));
+  return engine.images.inspect(LAYERS);
 }
 
 /** Statuses per layer id, in order; the messages without an id are left out. */
@@ -149,7 +165,7 @@ scenario(images, 'pull downloads a new layer with per-layer progress, while a la
 scenario(images, 'pull of an image whose content is all local downloads nothing and lists no layers', async ({ engine, name, mode, track, defer }) => {
   const made = leftovers(track, defer, mode);
   const reference = `${PLAIN_REGISTRY}/${name('image')}:latest`;
-  const layers = await engine.images.inspect(LAYERS);
+  const layers = await engine.images.inspect(LAYERS).catch((err: unknown) => localLayers(engine, made, err));
   await engine.images.tag(LAYERS, made.image(reference));
   await publishThenForget(engine, made, reference);
 
