@@ -39,6 +39,8 @@ export const LABEL = {
   object: 'podling.io/object',
   /** On a persistentVolumeClaim's volume: the claim's name (the namespace is LABEL.namespace). */
   claim: 'podling.io/claim-name',
+  /** On a pod's containers: the pod network mode it was made in (pod-network.ts), kept for its sandbox's remakes and its delete. */
+  network: 'podling.io/network',
 } as const;
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';
