@@ -13,7 +13,7 @@ import { readPullCredentials } from './pull-credentials.js';
 import type { PullCredential } from './pull-secrets.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
-import { sandboxNetworks, type PodNetworkMode, type SandboxNetworks } from './pod-network.js';
+import { modeLabel, sandboxNetworks, type PodNetworkMode, type SandboxNetworks } from './pod-network.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import type { ContainerConfig } from './security.js';
@@ -154,7 +154,7 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     // Not before the images are there: a pod whose image cannot be had makes no container at all.
     const infra = await begin('ContainerCreateError', async () => {
       const [image] = await Promise.all([infraImage, images, configs]);
-      const spec = infraSpec(pod, options.podId, image, options.creator, { cluster, mode: options.podNetwork }, { attempt: sandbox.attempt, supervised: options.supervised });
+      const spec = infraSpec(pod, options.podId, image, options.creator, { cluster, mode: modeLabel(pod, options.podNetwork ?? 'own') }, { attempt: sandbox.attempt, supervised: options.supervised });
       return engine.containers.create(spec, { name: infraName(podKey(pod)), ...call });
     });
     made.infra = infra.Id;
@@ -244,7 +244,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
     : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
-    config: options.configs?.get(s.name), serviceLinks, network: options.podNetwork,
+    config: options.configs?.get(s.name), serviceLinks, network: modeLabel(pod, options.podNetwork ?? 'own'),
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });

@@ -61,6 +61,16 @@ export function sandboxNetworks(pod: Pod, mode: PodNetworkMode): SandboxNetworks
 }
 
 /**
+ * The label that keeps a pod's mode on its containers: only `cluster` is written. A pod without
+ * it has its own network (or none: hostNetwork), as every pod made before modes existed has, so
+ * those pods, isolated ones and `own` ones are made with exactly the requests they always were.
+ */
+export function modeLabel(pod: Pod, mode: PodNetworkMode): PodNetworkMode | undefined {
+  const joins = sandboxNetworks(pod, mode);
+  return joins.cluster && !joins.own ? 'cluster' : undefined;
+}
+
+/**
  * The mode a pod on the engine was made in, from its containers' labels (any of them: a remade
  * sandbox must keep the mode when the old infra is gone). A pod whose containers carry no label
  * was made before modes existed, when every pod had its own network.

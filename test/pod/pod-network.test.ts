@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appSpec, infraSpec } from '../../src/pod/containers.js';
 import { parsePod, PodError } from '../../src/pod/index.js';
-import { ANNOTATION_NETWORK, DEFAULT_POD_NETWORK, networkModeOf, podNetworkFrom, recordedMode, sandboxNetworks, type PodNetworkMode } from '../../src/pod/pod-network.js';
+import { ANNOTATION_NETWORK, DEFAULT_POD_NETWORK, modeLabel, networkModeOf, podNetworkFrom, recordedMode, sandboxNetworks, type PodNetworkMode } from '../../src/pod/pod-network.js';
 import { assertRefusedWithoutSending } from '../support/refused.js';
 
 // Pod network modes: which networks a pod's infra joins, how the mode is chosen and kept, and
@@ -70,6 +70,17 @@ const RECORDED: Array<[string, Array<Record<string, string> | null | undefined>,
 ];
 for (const [what, labels, want] of RECORDED) {
   modes(`the mode recorded: ${what}`, () => assert.is(recordedMode(labels), want));
+}
+
+// [what, pod, mode] → the label its containers carry
+const LABELLED: Array<[string, ReturnType<typeof pod>, PodNetworkMode, PodNetworkMode | undefined]> = [
+  ['a cluster-mode pod says so', pod(), 'cluster', 'cluster'],
+  ['an own-mode pod carries none: its requests are the seed\'s', pod(), 'own', undefined],
+  ['an isolated pod carries none (its own network, whatever the default)', pod(ISOLATED), 'cluster', undefined],
+  ['a hostNetwork pod carries none (no network of ours either way)', pod({}, { hostNetwork: true }), 'cluster', undefined],
+];
+for (const [what, p, mode, want] of LABELLED) {
+  modes(`the mode label: ${what}`, () => assert.is(modeLabel(p, mode), want));
 }
 
 modes('the infra and app specs carry the mode as a label; in cluster mode the infra\'s one network is the cluster network', () => {
