@@ -5,8 +5,9 @@
  *  1. start and delete of one pod on a near-empty engine: ROUNDS cycles, the modes alternating;
  *  2. growth: GROWTH_PODS one-container pods created one after another (each create's time is its
  *     own), then deleted one after another, newest first; per mode: the 1st against the Nth pod's
- *     create, the delete with N pods present against the last one's, and the host's iptables rules
- *     (`iptables-save`, lines that add a rule) before, at N and after.
+ *     create, the delete with N pods present against the last one's (the medians of the first and
+ *     last WINDOW, and a least-squares line through all N, read at 1 and at N), and the host's
+ *     iptables rules (`iptables-save`, lines that add a rule) before, at N and after.
  * Serial on purpose: the question is what one more pod costs, not throughput (bench/scale.ts).
  * Other users of the shared engine add noise; the windows (first and last WINDOW pods) damp it.
  *
@@ -22,7 +23,8 @@ type Mode = 'cluster' | 'own';
 const GROWTH_PODS = Number(process.env.PODLING_BENCH_GROWTH_PODS ?? 110);
 const ROUNDS = Number(process.env.PODLING_BENCH_GROWTH_ROUNDS ?? 5);
 const MODES = (process.env.PODLING_BENCH_GROWTH_MODES ?? 'cluster,own').split(',') as Mode[];
-const WINDOW = 5;
+/** The first and last WINDOW pods' medians: one create on a shared 2-CPU machine varies by ±40 %. */
+const WINDOW = 10;
 const PREFIX = 'pgrow-';
 
 export interface Growth {
@@ -41,7 +43,16 @@ export interface GrowthResult {
   single: Record<Mode, { create: Sample; delete: Sample }>;
   growth: Growth[];
   /** Per mode: the 1st vs the Nth create, the windows' medians and ratios; the same for deletes. */
-  summary: Array<{ mode: Mode; pods: number; firstCreate: number; lastCreate: number; createRatio: number; firstWindow: number; lastWindow: number; windowRatio: number; deleteAtN: number; deleteAtOne: number; deleteRatio: number; rulesAtN: number; rulesAdded: number; failures: number }>;
+  summary: GrowthSummary[];
+}
+
+export interface GrowthSummary {
+  mode: Mode; pods: number;
+  /** Create: the first and last WINDOW pods' medians, and the fitted line at pod 1 and pod N. */
+  firstWindow: number; lastWindow: number; windowRatio: number; fitFirst: number; fitLast: number; fitRatio: number;
+  /** Delete: with N pods there (the first WINDOW deletes) and with few (the last WINDOW), and the fitted line. */
+  deleteAtN: number; deleteAtOne: number; deleteRatio: number; deleteFitAtN: number; deleteFitAtOne: number; deleteFitRatio: number;
+  rulesAtN: number; rulesAdded: number; failures: number;
 }
 
 /** The host's iptables rules (filter and nat): what every bridge adds to. */
@@ -124,15 +135,7 @@ export async function growthBench(socketPath = SOCKET, log: (line: string) => vo
       log(`growth ${mode}: deletes at ${GROWTH_PODS} ${run.deletes[0]?.toFixed(0)} ms, at 1 ${run.deletes.at(-1)?.toFixed(0)} ms; rules after ${run.rules.after}; failures ${run.failures.length}`);
       growth.push(run);
     }
-    const summary = growth.map((g) => {
-      const [firstWindow, lastWindow] = [median(g.creates.slice(0, WINDOW)), median(g.creates.slice(-WINDOW))];
-      const [deleteAtN, deleteAtOne] = [median(g.deletes.slice(0, WINDOW)), median(g.deletes.slice(-WINDOW))];
-      return {
-        mode: g.mode, pods: g.pods, firstCreate: g.creates[0]!, lastCreate: g.creates.at(-1)!, createRatio: g.creates.at(-1)! / g.creates[0]!,
-        firstWindow, lastWindow, windowRatio: lastWindow / firstWindow, deleteAtN, deleteAtOne, deleteRatio: deleteAtN / deleteAtOne,
-        rulesAtN: g.rules.atN, rulesAdded: g.rules.atN - g.rules.before, failures: g.failures.length,
-      };
-    });
+    const summary = growth.map(summarizeGrowth);
     return {
       single: Object.fromEntries((['cluster', 'own'] as const).map((m) => [m, { create: summarize(single[m].create), delete: summarize(single[m].delete) }])) as GrowthResult['single'],
       growth, summary,
@@ -144,19 +147,45 @@ export async function growthBench(socketPath = SOCKET, log: (line: string) => vo
   }
 }
 
+/** A least-squares line through (1, ms[0]) … (n, ms[n-1]): its values at 1 and at n. */
+function fitted(ms: number[]): [number, number] {
+  const n = ms.length;
+  const mx = (n + 1) / 2;
+  const my = ms.reduce((a, b) => a + b, 0) / n;
+  const slope = ms.reduce((a, y, i) => a + (i + 1 - mx) * (y - my), 0) / ms.reduce((a, _, i) => a + (i + 1 - mx) ** 2, 0);
+  return [my + slope * (1 - mx), my + slope * (n - mx)];
+}
+
+/** One growth run's figures (pure: a saved run's raw numbers give the same table). */
+export function summarizeGrowth(g: Growth): GrowthSummary {
+  const [firstWindow, lastWindow] = [median(g.creates.slice(0, WINDOW)), median(g.creates.slice(-WINDOW))];
+  const [deleteAtN, deleteAtOne] = [median(g.deletes.slice(0, WINDOW)), median(g.deletes.slice(-WINDOW))];
+  const [fitFirst, fitLast] = fitted(g.creates);
+  // Deletes run newest first: the first found N pods there, so the line is read backwards.
+  const [deleteFitAtN, deleteFitAtOne] = fitted(g.deletes);
+  return {
+    mode: g.mode, pods: g.pods,
+    firstWindow, lastWindow, windowRatio: lastWindow / firstWindow, fitFirst, fitLast, fitRatio: fitLast / fitFirst,
+    deleteAtN, deleteAtOne, deleteRatio: deleteAtN / deleteAtOne, deleteFitAtN, deleteFitAtOne, deleteFitRatio: deleteFitAtN / deleteFitAtOne,
+    rulesAtN: g.rules.atN, rulesAdded: g.rules.atN - g.rules.before, failures: g.failures.length,
+  };
+}
+
 /** The table for RESULTS.md and the README. */
 export function growthNotes(r: GrowthResult): string[] {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
   const lines = [
     '### Pod network modes: `cluster` (cluster network only) against `own` (also a bridge `pod-<id>` per pod)', '',
     `One pod on a near-empty engine (median of ${r.single.cluster.create.runs}, modes alternating): create cluster ${f(r.single.cluster.create.median)} ms, own ${f(r.single.own.create.median)} ms (${f(r.single.own.create.median / r.single.cluster.create.median, 2)}×); delete cluster ${f(r.single.cluster.delete.median)} ms, own ${f(r.single.own.delete.median)} ms (${f(r.single.own.delete.median / r.single.cluster.delete.median, 2)}×).`, '',
-    `Growth, one pod at a time (windows: the first and last ${WINDOW} pods, medians):`, '',
-    '| mode | pods | create 1st / Nth | Nth ÷ 1st | create first / last window | last ÷ first | delete with N there / with 1 | ratio | iptables rules at N (added) | failures |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `Growth to N pods, one at a time: the 1st against the Nth pod as the medians of the first and last ${WINDOW}, and (fit) a least-squares line through all N read at 1 and at N; deletes newest first, so "at N" is a delete with N pods there:`, '',
+    '| mode | N | create 1st → Nth (medians) | ratio | create 1st → Nth (fit) | ratio | delete at N → at 1 (medians) | ratio | delete (fit) | ratio | iptables rules at N (added) | failures |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of r.summary) {
-    lines.push(`| ${s.mode} | ${s.pods} | ${f(s.firstCreate)} / ${f(s.lastCreate)} ms | ${f(s.createRatio, 2)}× | ${f(s.firstWindow)} / ${f(s.lastWindow)} ms | ${f(s.windowRatio, 2)}× | ${f(s.deleteAtN)} / ${f(s.deleteAtOne)} ms | ${f(s.deleteRatio, 2)}× | ${f(s.rulesAtN)} (+${f(s.rulesAdded)}) | ${s.failures} |`);
+    lines.push(`| ${s.mode} | ${s.pods} | ${f(s.firstWindow)} → ${f(s.lastWindow)} ms | ${f(s.windowRatio, 2)}× | ${f(s.fitFirst)} → ${f(s.fitLast)} ms | ${f(s.fitRatio, 2)}× | ${f(s.deleteAtN)} → ${f(s.deleteAtOne)} ms | ${f(s.deleteRatio, 2)}× | ${f(s.deleteFitAtN)} → ${f(s.deleteFitAtOne)} ms | ${f(s.deleteFitRatio, 2)}× | ${f(s.rulesAtN)} (${s.rulesAdded >= 0 ? '+' : ''}${f(s.rulesAdded)}) | ${s.failures} |`);
   }
+  const [c, o] = [r.summary.find((s) => s.mode === 'cluster'), r.summary.find((s) => s.mode === 'own')];
+  if (c && o) lines.push('', `At N pods an own-mode pod's create costs ${f(o.lastWindow / c.lastWindow, 2)}× a cluster-mode pod's, its delete ${f(o.deleteAtN / c.deleteAtN, 2)}×; the own-mode engine holds ${f(o.rulesAdded - c.rulesAdded)} more iptables rules.`);
   return lines;
 }
 
