@@ -144,8 +144,13 @@ scenario(net, 'a pod that asks for its own network gets the seed\'s two networks
   assert.is(own.metadata.annotations[ANNOTATION_NETWORK], 'own', 'the annotation round-trips');
   // Own is what a pod without the label has (every pod made before modes): no label, the seed's requests.
   assert.is((await engine.containers.inspect('podling_pnet-own')).Config.Labels?.[LABEL.network], undefined);
-  // The own-mode pod's address is still its cluster address.
+  // The own-mode pod's address is still its cluster address, but its default route (egress,
+  // published ports) is on its own bridge: the engine picks the gateway network by name, and
+  // `pod-…` sorts first (docs/engine-behaviour.md).
   assert.ok(inSubnet(own.status.podIP, cl.subnet), `podIP ${own.status.podIP} in ${cl.subnet}`);
+  const ownGateway = (await engine.networks.inspect(`pod-${own.metadata.uid}`)).IPAM?.Config?.[0]?.Gateway;
+  const route = (await engine.exec.run(containerId(own, 'web'), ['ip', 'route', 'show', 'default'])).stdout;
+  assert.match(route, new RegExp(`^default via ${ownGateway} `), `the gateway is pod-${own.metadata.uid}'s ${ownGateway}: ${route}`);
   const byName = await poll(mode, () => fetchFrom(engine, containerId(flat, 'client'), 'http://pnet-own:8080/'), (r) => r.exitCode === 0, 30, 100);
   assert.is(byName.stdout, 'served by pnet-own\n', byName.stderr);
   assert.equal((await pods.list()).filter((p) => p.metadata.name.startsWith('pnet-')).map((p) => p.metadata.name).sort(), ['pnet-flat', 'pnet-own']);
