@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 TSX := node --import tsx
 
-.PHONY: install bench-deps engine test test-replay test-live record demo bench typecheck clean
+.PHONY: install bench-deps engine nodes nodes-down test test-replay test-live record demo bench typecheck clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -12,6 +12,15 @@ install: node_modules/.installed
 
 engine: install
 	bash scripts/engine.sh
+
+# The multi-node test bed (docs/test-bed.md): three dockerd in network namespaces of their own,
+# joined in a Swarm, with the main engine's test images loaded. Left up, like the engines, so later
+# runs are quick; `make nodes-down` removes all of it.
+nodes: engine
+	bash scripts/nodes.sh up
+
+nodes-down:
+	bash scripts/nodes.sh down
 
 # Benchmark-only dependencies (dockerode, the baseline) live in bench/package.json and are installed
 # into bench/node_modules, never into the library's own; their install scripts are not run. The
@@ -26,10 +35,11 @@ bench-deps: bench/node_modules/.installed
 test-replay: install
 	PODLING_TEST_MODE=replay $(TSX) test/run.ts
 
-test-live: engine bench-deps
+test-live: engine nodes bench-deps
 	PODLING_TEST_MODE=live $(TSX) test/run.ts
 
-test: install engine bench-deps
+# The replay tier needs no engine; the bed is started before the run because the live tier uses it.
+test: install engine nodes bench-deps
 	PODLING_TEST_MODE=replay,live $(TSX) test/run.ts
 
 record: engine bench-deps

@@ -8,7 +8,8 @@
  * still inside its time budget), PODLING_BENCH_AGENT=0 (skip the agent's supervision rows, about
  * four minutes), PODLING_BENCH_RECORD_REPLAY=0 (skip the docker CLI session under podling record and
  * replay, about 30 s), PODLING_BENCH_CORPUS=0 (skip the manifest corpus, test/corpus, about 75 s),
- * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_REPLAY=1 (also
+ * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_SSH=0 (skip
+ * the ssh:// engine against the socket, bench/ssh.ts), PODLING_BENCH_REPLAY=1 (also
  * time the replay test suite), and the per-module PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import { recordReplayBench } from './record-replay.js';
 import { growthBench, growthNotes, type GrowthResult } from './growth.js';
 import { scaleBench, type ScaleResult } from './scale.js';
 import { serviceBench } from './services.js';
+import { sshBench, sshRows } from './ssh.js';
 import { fmt, interleave, summarize } from './stats.js';
 import { PULL_REF, PULL_REPO, REGISTRY, logsBench, pullBench, type LogsResult, type PullResult } from './streams.js';
 
@@ -294,6 +296,8 @@ async function main(): Promise<void> {
   if (corpus) rows.push(...corpusRows(corpus));
   const applied = await optional('apply', 'PODLING_BENCH_APPLY', () => applyBench(SOCKET, log), skipped);
   if (applied) rows.push(...applyRows(applied));
+  const overSsh = await optional('ssh', 'PODLING_BENCH_SSH', () => sshBench(SOCKET, log), skipped);
+  if (overSsh) rows.push(...sshRows(overSsh));
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();

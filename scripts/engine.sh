@@ -7,6 +7,7 @@
 #   - local test images built through our own client and pushed to both registries
 #     (scripts/test-images.ts)
 #   - a newer dockerd (Debian 13's, API 1.45) on /run/podling-newer/docker.sock (scripts/newer-engine.sh)
+#   - an sshd of the tests' own on 127.0.0.1:2222, key login, for ssh:// engine addresses (scripts/sshd.sh)
 # Idempotent: whatever is already up is left alone; a second run is a quick no-op.
 # Nothing here talks to a remote registry. Facts for tests go to $PODLING_STATE/test.env.
 set -euo pipefail
@@ -270,4 +271,5 @@ write_env
 cd "$ROOT"
 PODLING_ENV_FILE="$STATE/test.env" node --import tsx scripts/test-images.ts || die "test images failed (see above)"
 bash scripts/newer-engine.sh || die "the newer engine failed (see above)"
+bash scripts/sshd.sh || die "the test sshd failed (see above)"
 echo "env: $STATE/test.env (credentials: $STATE/credentials)"

@@ -1,6 +1,8 @@
 export { Engine, type EngineOptions } from './engine/index.js';
 export * from './engine/errors.js';
 export type { CallOptions, StreamOptions } from './engine/transport.js';
+export { parseEngineAddress, type EngineAddress } from './engine/engine-address.js';
+export type { SshTarget, SshOptions } from './engine/ssh-address.js';
 export { MIN_API_VERSION, MAX_API_VERSION } from './engine/transport.js';
 export type { ContainerSpec, HostConfig, EndpointSettings } from './engine/container-spec.js';
 export type { ContainerInspect, ContainerSummary, WaitResult, PathStat, StateChange, LogOptions } from './engine/containers.js';
@@ -8,6 +10,8 @@ export type { ImageInspect, ImageSummary, RegistryOptions } from './engine/image
 export type { ExecSpec, ExecInspect, ExecStartOptions } from './engine/exec.js';
 export type { NetworkSpec, NetworkInspect } from './engine/networks.js';
 export type { VolumeSpec, Volume } from './engine/volumes.js';
+export type { SwarmInfo, SwarmInitSpec, SwarmJoinSpec, SwarmNode, NodeSpec } from './engine/swarm.js';
+export { isNotSwarmManager } from './engine/swarm.js';
 export type { VersionInfo, SystemInfo, EngineEvent, Ping } from './engine/system.js';
 export type { RegistryAuth } from './engine/auth.js';
 export { Progress, type ProgressMessage } from './engine/streams/progress.js';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +13,22 @@ import { MODES, type Mode } from '../src/testing/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TEST_CLUSTER = 'podling-test-cluster';
-// Not the default 10.211.0.0/16: a real `podling-cluster` on the same engine holds that one, and
-// the engine refuses overlapping subnets.
-const TEST_CLUSTER_SUBNET = '10.214.0.0/16';
+
+/**
+ * The ranges of the test networks: the tier's cluster network (a /16) and the scenarios' own
+ * cluster networks (/24s of one /16, test/support/cluster.ts). Not 10.211.0.0/16, where a real
+ * `podling-cluster` would be. The live tier may run on several engines of this machine at once
+ * (make test-engines), whose bridges share the host's routing table, so each engine gets ranges of
+ * its own; the main engine keeps the ones its fixtures were recorded with.
+ */
+export function testSubnets(host: string | undefined): { cluster: string; scenarios: string } {
+  const main = !host || /^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(host);
+  if (main) return { cluster: '10.214.0.0/16', scenarios: '10.212' };
+  const known = [/podling-newer/, /podling-podman/].findIndex((re) => re.test(host));
+  const slot = known >= 0 ? known + 1 : 3 + (parseInt(createHash('sha256').update(host).digest('hex').slice(0, 4), 16) % 6);
+  return { cluster: `10.${230 + 2 * slot}.0.0/16`, scenarios: `10.${231 + 2 * slot}` };
+}
+const subnets = testSubnets(process.env.DOCKER_HOST);
 
 interface Totals { passed: number; failed: number; skipped: number }
 
@@ -39,7 +53,7 @@ function testFiles(filters: string[]): string[] {
 
 // Pure tests give the same answer in every tier, so engine tiers load only files using the harness.
 function usesEngine(file: string): boolean {
-  return /support\/scenario\.js['"]/.test(readFileSync(join(root, file), 'utf8'));
+  return /support\/(scenario|nodes)\.js['"]/.test(readFileSync(join(root, file), 'utf8'));
 }
 
 /** uvu's closing summary: Total counts tests that ran (skipped ones are apart). */
@@ -58,7 +72,7 @@ function runTier(mode: Mode, files: string[]): Promise<Totals> {
       cwd: root,
       // Tests get a cluster network of their own, removed when the tier ends (test/support/tier.ts),
       // so a developer's real `podling-cluster` is never touched.
-      env: { PODLING_CLUSTER_NETWORK: TEST_CLUSTER, PODLING_CLUSTER_SUBNET: TEST_CLUSTER_SUBNET, ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
+      env: { PODLING_CLUSTER_NETWORK: TEST_CLUSTER, PODLING_CLUSTER_SUBNET: subnets.cluster, PODLING_TEST_SCENARIO_SUBNETS: subnets.scenarios, ...process.env, PODLING_TEST_MODE: mode, ...(process.stdout.isTTY && { FORCE_COLOR: '1' }) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';

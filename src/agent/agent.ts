@@ -5,6 +5,7 @@ import type { EngineEvent } from '../engine/system.js';
 import { clusterNetworkFrom, type ClusterNetwork } from '../pod/cluster.js';
 import { creatorAlive, creatorTag } from '../pod/creator.js';
 import { matches, parseSelector, type Requirement } from '../pod/selector.js';
+import { deletePod } from '../pod/delete.js';
 import { executeActions } from '../pod/execute.js';
 import { LABEL, namespaceFrom, qualifiedName, splitQualified } from '../pod/labels.js';
 import { acquireLease } from '../pod/lease.js';
@@ -37,6 +38,12 @@ export interface AgentOptions {
   grace?: number;
   /** Only pods whose labels match this selector (`app=web`); every pod by default. */
   selector?: string;
+  /**
+   * On a swarm node: the node a pod now belongs to, when that is not this one (the swarm's pod
+   * records, src/nodes/records.ts). Such a pod was made again elsewhere while this node was away
+   * (node drain --force), so this node's copy is removed instead of run. Undefined: keep it.
+   */
+  movedTo?: (pod: { name: string; namespace: string }, signal?: AbortSignal) => Promise<string | undefined>;
 }
 
 /** Container actions that can change what a pod needs; exec_* and health_status do not. */
@@ -207,6 +214,13 @@ export class Agent {
     if (record && record.spec && !this.mine(record)) this.foreign.add(record.id);
     if (!record || record.deleting || !record.spec || !this.mine(record)) return this.forget(name);
     if (beingCreated(record, this.creator)) return this.wakeAt(name, Date.now() + 1000);
+    // A manager that does not answer says nothing: the pod is kept and supervised meanwhile.
+    const movedTo = await this.options.movedTo?.({ name: podName, namespace }, this.signal).catch(() => undefined);
+    if (movedTo) {
+      this.log({ pod: name, action: 'delete', reason: 'MovedToNode', message: `the swarm records the pod on node ${movedTo}: this node's copy is removed` });
+      await deletePod(this.engine, record, { force: true, signal: this.signal });
+      return this.forget(name);
+    }
     this.fingerprints.set(name, fingerprint(record));
     const observed = await observePod(this.engine, record, { signal: this.signal });
     await this.prober!.track(name, record.spec, observed);

@@ -2,6 +2,9 @@ import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { logTo, type LogFormat } from '../agent/decisions.js';
+import { Engine } from '../engine/index.js';
+import { readRecords } from '../nodes/records.js';
+import { findNode } from '../nodes/registry.js';
 import type { Pods } from '../pod/index.js';
 import { UsageError } from './usage.js';
 
@@ -20,6 +23,7 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
       relist: { type: 'string' },
       'grace-period': { type: 'string' },
       'print-systemd-unit': { type: 'boolean' },
+      node: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -32,9 +36,11 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
     console.log(systemdUnit(argv.filter((a) => a !== '--print-systemd-unit')));
     return 0;
   }
-  const agent = new Agent(pods.engine, {
+  const node = values.node === undefined ? undefined : await nodeAgent(pods.engine, values.node);
+  const agent = new Agent(node?.engine ?? pods.engine, {
     log: logTo((line) => process.stdout.write(`${line}\n`), format as LogFormat),
-    cluster: pods.cluster, relistInterval: relist * 1000, grace, selector: values.selector,
+    cluster: node ? { name: pods.cluster.name, external: true } : pods.cluster, relistInterval: relist * 1000, grace, selector: values.selector,
+    ...(node ? { movedTo: node.movedTo } : {}),
   });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -46,8 +52,28 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await node?.engine.close();
   }
   return 0;
+}
+
+/**
+ * `--node NAME`: one node of a swarm, as a kubelet is one node's. The engine named on the command
+ * line is a manager: it gives the node's engine address (its swarm label) and the pod records that
+ * say when a pod of this node was made again elsewhere. The agent supervises that node's engine
+ * and should run where that node's pods are reachable (in the test bed, inside the node's network
+ * namespace), so its HTTP and TCP probes never leave it.
+ */
+async function nodeAgent(manager: Engine, name: string): Promise<{ engine: Engine; movedTo: (pod: { name: string; namespace: string }, signal?: AbortSignal) => Promise<string | undefined> }> {
+  const node = await findNode(manager, name);
+  if (!node.engine) throw new UsageError(`node ${node.name} has no engine address: podling node add ${node.name} ADDRESS first`);
+  return {
+    engine: new Engine({ host: node.engine }),
+    movedTo: async (pod, signal) => {
+      const [record] = await readRecords(manager, pod, signal ? { signal } : {});
+      return record && record.node !== node.name ? record.node : undefined;
+    },
+  };
 }
 
 function seconds(flag: string, value: string | undefined, fallback: number): number {

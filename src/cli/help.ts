@@ -30,7 +30,10 @@ command, -A (--all-namespaces) on the lists.
   replay FIXTURE [--strict] -- COMMAND...     serve that recording to the command, no engine needed
 
 Global options:
-  -H, --host ADDRESS   engine address (unix:///path or tcp://host:port; default DOCKER_HOST or /var/run/docker.sock)
+  -H, --host ADDRESS   engine address: unix:///path, tcp://host:port or ssh://[user@]host[:port]
+  -c, --context NAME   a docker context (docker context ls); -c only before the command
+                       (default: DOCKER_HOST, else DOCKER_CONTEXT, else docker context use's,
+                       else /var/run/docker.sock)
   --debug              print stack traces
   -h, --help           help for any command
 

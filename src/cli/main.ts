@@ -57,26 +57,41 @@ const STANDALONE: Record<string, (argv: string[], host: string | undefined) => P
   replay: replayCli,
 };
 
-/** Global options come before or after the command; the command's own are its business. */
-function splitGlobal(argv: string[]): { host?: string; debug: boolean; help: boolean; rest: string[] } {
+interface GlobalOptions { host?: string; context?: string; debug: boolean; help: boolean; rest: string[] }
+
+/**
+ * Global options come before or after the command; the command's own are its business. `-c` is
+ * the docker CLI's short --context only before the command word: after it, `-c` is the
+ * container flag of `pod logs` and `pod exec`.
+ */
+function splitGlobal(argv: string[]): GlobalOptions {
   const rest: string[] = [];
-  let host: string | undefined;
-  let debug = false;
-  let help = false;
+  const options: GlobalOptions = { debug: false, help: false, rest };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') { rest.push(...argv.slice(i)); break; }
-    if (a === '--debug') debug = true;
-    else if (a === '-h' || a === '--help') help = true;
-    else if (a === '-H' || a === '--host') host = argv[++i];
-    else if (a.startsWith('--host=')) host = a.slice('--host='.length);
+    if (a === '--debug') options.debug = true;
+    else if (a === '-h' || a === '--help') options.help = true;
+    else if (a === '-H' || a === '--host') options.host = argv[++i];
+    else if (a.startsWith('--host=')) options.host = a.slice('--host='.length);
+    else if (a === '--context' || (a === '-c' && !rest.length)) options.context = argv[++i];
+    else if (a.startsWith('--context=')) options.context = a.slice('--context='.length);
     else rest.push(a);
   }
-  return { host, debug, help, rest };
+  // The docker CLI's refusal, in its words: which one was meant cannot be guessed.
+  if (options.host && options.context) throw new UsageError('conflicting options: cannot specify both --host and --context');
+  return options;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { host, debug, help, rest } = splitGlobal(argv);
+  let global: GlobalOptions;
+  try {
+    global = splitGlobal(argv);
+  } catch (err) {
+    console.error(`podling: ${messageOf(err)}`);
+    return exitCodeFor(err);
+  }
+  const { host, context, debug, help, rest } = global;
   const key = rest[0] === 'pod' || rest[0] === 'service' || rest[0] === 'kube' ? `${rest[0]} ${rest[1] ?? ''}` : rest[0] ?? '';
   const command = COMMANDS[key];
   const standalone = STANDALONE[key];
@@ -90,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   let engine: Engine | undefined;
   try {
     if (standalone) return await standalone(rest.slice(1), host);
-    engine = new Engine(host ? { host } : {});
+    engine = new Engine({ ...(host && { host }), ...(context && { context }) });
     return await command!(new Pods(engine), rest.slice(key.split(' ').length));
   } catch (err) {
     // One line per failure (node's parseArgs, for one, words its errors over several).

@@ -80,6 +80,9 @@ function parseDaemonMessage(body: string): string {
   return body.trim();
 }
 
+/** The `code` of the error that ends an ssh:// connection whose ssh failed (ssh-connector.ts). */
+export const SSH_FAILED = 'PODLING_SSH_FAILED';
+
 const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** Turns a transport failure (not an HTTP answer) into an EngineError. */
@@ -99,6 +102,10 @@ export function errorFromCause(method: string, path: string, cause: unknown, add
   if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
     return new EngineError(`${method} ${path}: this Engine was closed (engine.close()); a closed Engine sends nothing`, { kind: 'unavailable', method, path, cause });
   }
+  if (code === SSH_FAILED) {
+    // ssh's own words (host refused, key refused, no docker there) are the message.
+    return new EngineError(`engine unavailable: ${messageOf(cause, SSH_FAILED)} (${method} ${path})`, { kind: 'unavailable', method, path, cause });
+  }
   if (code && UNAVAILABLE_CODES.has(code)) {
     return new EngineError(`${unavailableHint(code, address)} (${method} ${path})`, { kind: 'unavailable', method, path, cause });
   }
@@ -111,6 +118,13 @@ function unavailableHint(code: string, address: string): string {
   if (code === 'EACCES') return `engine unavailable: permission denied on ${address}. Run as root or join the docker group`;
   if (code === 'ECONNREFUSED') return `engine unavailable: connection refused at ${address}. Is the Docker daemon running and listening there?`;
   return `engine unavailable: cannot reach ${address} (${code}). Is the Docker daemon running?`;
+}
+
+function messageOf(err: unknown, code: string): string {
+  for (let e: any = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    if (e.code === code) return String(e.message);
+  }
+  return String(err);
 }
 
 function findCode(err: unknown): string | undefined {

@@ -90,6 +90,30 @@ export class Images {
     return new Progress(response, this.source('POST', path, options), (messages) => importedId(messages, path));
   }
 
+  /**
+   * GET /images/get: the named images (with their layers and tags) as one tar stream, the format
+   * `load` reads. Used to copy local images from engine to engine with no registry between them.
+   */
+  async save(names: string[], options: StreamOptions = {}): Promise<Readable> {
+    if (!names.length) throw new EngineError('images.save: name at least one image (an empty list would export every image)', { kind: 'invalid-argument' });
+    for (const name of names) checkRef('image', name);
+    const res = await this.transport.stream({ method: 'GET', path: '/images/get', query: { names } }, options);
+    return res.body;
+  }
+
+  /**
+   * POST /images/load: images from a `save` tar. The engine answers 200 before it reads the tar,
+   * so a bad archive fails INSIDE the stream (`done` rejects); `done` resolves with what was
+   * loaded, as the engine names it (`name:tag`, or `sha256:...` for an image without a tag).
+   */
+  load(tar: Readable | Buffer | AsyncIterable<Uint8Array>, options: StreamOptions & { quiet?: boolean } = {}): Progress<string[]> {
+    const path = '/images/load';
+    const response = this.transport.stream({
+      method: 'POST', path, query: { quiet: options.quiet }, headers: { 'content-type': 'application/x-tar' }, body: tar,
+    }, options).then((res) => res.body);
+    return new Progress(response, this.source('POST', path, options), loadedImages);
+  }
+
   // The calls below that answer a promise are async so that a bad reference rejects it like any
   // other failure, instead of throwing before the caller's `.catch()` is attached.
 
@@ -147,6 +171,11 @@ export class Images {
   private source(method: string, path: string, options: StreamOptions): ProgressSource {
     return { method, path, address: this.transport.address, signal: options.signal };
   }
+}
+
+/** Each image a load reports: `{"stream":"Loaded image: NAME\n"}` or `Loaded image ID: sha256:...`. */
+function loadedImages(messages: ProgressMessage[]): string[] {
+  return messages.flatMap((m) => /^Loaded image(?: ID)?: (\S+)/.exec(m.stream ?? '')?.[1] ?? []);
 }
 
 /** The last message of an import is `{"status":"sha256:..."}`; anything else is not an import. */

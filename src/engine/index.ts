@@ -3,6 +3,7 @@ import { Containers } from './containers.js';
 import { Exec } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
+import { Configs, Nodes, Swarm } from './swarm.js';
 import { System } from './system.js';
 import { Transport, type TransportOptions } from './transport.js';
 import { Volumes } from './volumes.js';
@@ -21,6 +22,9 @@ export class Engine {
   readonly exec: Exec;
   readonly networks: Networks;
   readonly volumes: Volumes;
+  readonly swarm: Swarm;
+  readonly nodes: Nodes;
+  readonly configs: Configs;
 
   constructor(options: EngineOptions = {}, env: NodeJS.ProcessEnv = process.env) {
     const { apiVersion, timeout, ...connection } = options;
@@ -31,9 +35,12 @@ export class Engine {
     this.exec = new Exec(this.transport);
     this.networks = new Networks(this.transport);
     this.volumes = new Volumes(this.transport);
+    this.swarm = new Swarm(this.transport);
+    this.nodes = new Nodes(this.transport);
+    this.configs = new Configs(this.transport);
   }
 
-  /** The socket path or host:port this engine is reached at. */
+  /** The socket path, host:port or ssh:// URL this engine is reached at. */
   get address(): string {
     return this.transport.address;
   }

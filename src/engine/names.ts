@@ -17,7 +17,7 @@ const IMAGE_REFERENCE = new RegExp(
 );
 const IMAGE_ID = /^(?:sha256:)?[a-f0-9]{12,64}$/;
 
-export type ObjectKind = 'container' | 'network' | 'volume' | 'exec' | 'image';
+export type ObjectKind = 'container' | 'network' | 'volume' | 'exec' | 'image' | 'node' | 'config';
 
 export function checkRef(kind: ObjectKind, value: unknown): string {
   const ok = typeof value === 'string' && value.length <= 255 && (

@@ -31,6 +31,13 @@ export const SystemInfo = z.object({
   Architecture: z.string().optional(),
   /** The daemon's `--label`s, each `key=value`; null when it has none. */
   Labels: z.array(z.string()).nullish(),
+  /** Swarm membership: `LocalNodeState` is `inactive` on an engine in no swarm. */
+  Swarm: z.object({
+    NodeID: z.string().optional(),
+    LocalNodeState: z.string().optional(),
+    ControlAvailable: z.boolean().optional(),
+    RemoteManagers: z.array(z.object({ NodeID: z.string().optional(), Addr: z.string().optional() })).nullish(),
+  }).optional(),
 });
 export type SystemInfo = Answer<typeof SystemInfo>;
 

@@ -28,6 +28,11 @@ export interface CreateOptions {
   infraImage?: string;
   /** Made by an agent, which supervises it: no engine restart policy on its containers. */
   supervised?: boolean;
+  /**
+   * The node a cluster's placement chose (src/nodes/): the pod's nodeName and nodeSelector were
+   * matched against the swarm's nodes there, so this engine's own name and labels are not asked.
+   */
+  placed?: string;
   signal?: AbortSignal;
 }
 
@@ -58,7 +63,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:
   // a missing one is one CreateContainerConfigError, with no engine write.
   checkHostPaths(pod, runtime.engine.address.startsWith('/'));
-  await checkPlacement(runtime, pod, options);
+  if (options.placed === undefined) await checkPlacement(runtime, pod, options);
   const [sources, pullCredentials] = await Promise.all([readPodSources(runtime.engine, pod, options), readPullCredentials(runtime.engine, pod, options)]);
   checkReferences(pod, id, sources);
   const observed = { id, name, attempts: [], volumes: [] };

@@ -1,5 +1,6 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
+import { isEngineError } from '../engine/errors.js';
 import { ignoreMissing } from './execute.js';
 import { graceFor } from './grace.js';
 import { hookAddress, stopContainer, type HookFailure } from './hooks.js';
@@ -33,7 +34,7 @@ export interface DeleteOptions {
 export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteOptions = {}): Promise<void> {
   // Marked first, so an agent watching the pod's containers die does not bring it back.
   const call = { signal: options.signal };
-  if (pod.infra && !pod.deleting) await engine.containers.rename(pod.infra.Id, deletingName(qualifiedName(pod.name, pod.namespace)), call).catch(ignoreMissing);
+  if (pod.infra && !pod.deleting) await markDeleting(engine, pod, call);
   await removeAll(engine, pod, options);
   // An agent's sync already under way when the mark went on may have made a container since the
   // pod was read: one more look by the pod's id takes it too.
@@ -44,6 +45,27 @@ export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteO
   if (pod.spec?.spec.volumes?.length || (pod.spec && podNeedsMessageFiles(pod.spec))) {
     const volumes = await engine.volumes.list({ filters: { label: [`podling.io/pod-id=${pod.id}`] }, ...call });
     await Promise.all(volumes.map((v) => engine.volumes.remove(v.Name, { force: true, ...call }).catch(ignoreMissing)));
+  }
+}
+
+/**
+ * Renames the infra to its `__deleting` name. dockerd 20.10 cannot rename a container attached to
+ * a swarm overlay ("Could not add service state for endpoint … already exists": the overlay's
+ * service record is keyed by the old name), so there the infra first leaves every network but its
+ * pod's own (its names should stop answering first anyway; its own network keeps its address for
+ * preStop hooks), and is renamed then. A `cluster`-mode pod has no network of its own, so on an
+ * overlay its preStop hooks run with no network (exec hooks are unaffected; httpGet ones fail).
+ */
+async function markDeleting(engine: Engine, pod: PodRecord, call: { signal?: AbortSignal | undefined }): Promise<void> {
+  const infra = pod.infra!;
+  const rename = () => engine.containers.rename(infra.Id, deletingName(qualifiedName(pod.name, pod.namespace)), call);
+  try {
+    await rename();
+  } catch (err) {
+    if (!isEngineError(err) || !/service state for endpoint/i.test(err.message)) return ignoreMissing(err);
+    const others = Object.keys(infra.NetworkSettings?.Networks ?? {}).filter((n) => n !== podNetworkName(pod.id));
+    await Promise.all(others.map((n) => engine.networks.disconnect(n, infra.Id, { force: true, ...call }).catch(ignoreMissing)));
+    await rename().catch(ignoreMissing);
   }
 }
 

@@ -22,6 +22,8 @@ export type PodFailureReason =
   | 'ContainerCreateError' | 'CreateContainerConfigError' | 'ContainerStartError' | 'VolumeCreateError' | 'InitContainerError' | 'FailedPostStartHook' | 'AlreadyExists'
   // The kubelet's admission reason for a pod whose nodeName or nodeSelector this node does not fit.
   | 'NodeAffinity'
+  // The scheduler's reason for a pod no node can take (kubectl: "0/3 nodes are available: …").
+  | 'Unschedulable'
   // The kubelet's event for an imagePullSecret it could not use (it pulls without; Podling refuses: pull-credentials.ts).
   | 'FailedToRetrieveImagePullSecret';
 

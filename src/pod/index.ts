@@ -22,7 +22,7 @@ export interface PodsOptions {
   /** Tests that record fixtures pass a deterministic id generator and creator: both appear in requests. */
   newId?: () => string;
   creator?: string;
-  /** The shared network pods reach each other on (default `podling-cluster`, 10.211.0.0/16). */
+  /** The shared network pods reach each other on (default `podling-cluster`, on the first free /16 from 10.211.0.0/16). */
   cluster?: Partial<ClusterNetwork>;
   /**
    * The network mode of pods that name none with the `podling.io/network` annotation: `cluster`

@@ -54,10 +54,11 @@ async function startPod(ctx: ScenarioContext, pod: string, octet: number): Promi
   ctx.defer(() => pods.delete(pod, { force: true }), pod);
   const created = await pods.create(probedPod(pod));
   const podIP = created.status.podIP;
-  if (!podIP?.startsWith(`10.212.${octet}.`)) throw new Error(`pod IP ${podIP} is not on the scenario's cluster network`);
+  const prefix = subnet(octet).replace(/0\/24$/, '');
+  if (!podIP?.startsWith(prefix)) throw new Error(`pod IP ${podIP} is not on the scenario's cluster network`);
   const target = { podIP, container: { id: containerId(created, 'web'), ports: [{ name: 'http', containerPort: 8080 }] } };
   await untilListening(target);
-  return { target, web: target.container.id, gateway: `10.212.${octet}.1` };
+  return { target, web: target.container.id, gateway: `${prefix}1` };
 }
 
 async function untilListening(target: ProbeTarget): Promise<void> {
@@ -136,7 +137,7 @@ if (mode === 'live') {
     assert.equal(await runProbe(probe({ tcpSocket: { port: 'http' } }), target), { result: 'success' });
     assert.equal(await runProbe(probe({ tcpSocket: { port: 8081 } }), target), { result: 'failure', reason: 'connect ECONNREFUSED' });
     // On the scenario's own bridge: the connect waits for an ARP answer that never comes.
-    const nobody = { ...target, podIP: '10.212.44.250' };
+    const nobody = { ...target, podIP: subnet(44).replace(/0\/24$/, '250') };
     const silent = await timed(() => runProbe(probe({ tcpSocket: { port: 8080 } }), nobody));
     assert.equal(silent.outcome, { result: 'failure', reason: 'timeout after 1s' });
     aboutOneSecond(silent.ms);

@@ -58,7 +58,14 @@ connection('DOCKER_TLS_VERIFY switches tcp to TLS on 2376 and reads the certific
 });
 
 connection('an unsupported DOCKER_HOST is a clear error', () => {
-  assert.throws(() => connect({}, { DOCKER_HOST: 'ssh://user@host' }), /unsupported DOCKER_HOST "ssh:\/\/user@host"/);
+  assert.throws(() => connect({}, { DOCKER_HOST: 'npipe:////./pipe/docker_engine' }), /unsupported DOCKER_HOST "npipe:\/\/\/\/.\/pipe\/docker_engine": use unix:\/\/\/path\/to\/docker.sock, tcp:\/\/host:port or ssh:\/\/user@host/);
+});
+
+connection('DOCKER_HOST ssh:// is an engine reached through ssh, named by its URL; making it runs nothing', async () => {
+  const endpoint = connect({}, { DOCKER_HOST: 'ssh://me@example.test:2200' });
+  assert.is(endpoint.address, 'ssh://me@example.test:2200');
+  assert.is(endpoint.client.stats.connections, 0);
+  await endpoint.client.close();
 });
 
 connection.run();

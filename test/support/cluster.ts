@@ -11,14 +11,15 @@ import { IMAGE, labelled, poll, TEST_CREATOR } from './pods.js';
  * its own (its name from the harness, a /24 of its own), so scenarios and suites never share one
  * and can run beside other tests on the same engine.
  *
- * The subnets are in 10.212.0.0/16, apart from the tiers' own cluster network (10.214.0.0/16, see
- * test/run.ts) and a real `podling-cluster` (10.211.0.0/16): the engine refuses a network whose
- * subnet overlaps another's ("Pool overlaps with other one on this address space").
+ * The subnets are in one /16 (10.212.0.0/16 on the main engine; test/run.ts gives each engine its
+ * own, PODLING_TEST_SCENARIO_SUBNETS), apart from the tier's own cluster network and a real
+ * `podling-cluster`: the engine refuses a network whose subnet overlaps another's ("Pool overlaps
+ * with other one on this address space"), and Podling one that overlaps a route of the host.
  */
 export interface Cluster { name: string; subnet: string }
 
-/** `10.212.<octet>.0/24`; each scenario names its own octet (see the table in each test file). */
-export const subnet = (octet: number) => `10.212.${octet}.0/24`;
+/** `10.212.<octet>.0/24` on the main engine; each scenario names its own octet (see the table in each test file). */
+export const subnet = (octet: number) => `${process.env.PODLING_TEST_SCENARIO_SUBNETS || '10.212'}.${octet}.0/24`;
 
 /** Whether `ip` is in the /24 `cidr` names. */
 export const inSubnet = (ip: string | undefined, cidr: string) => ip !== undefined && ip.startsWith(cidr.replace(/0\/24$/, ''));

@@ -92,7 +92,8 @@ export async function withTeardown<T>(engine: Removers | undefined, body: (teard
   return outcome.value;
 }
 
-function tracker(engine: Removers | undefined, defer: Teardown['defer']): Track {
+/** `track` for `engine`, registering through `defer`: for a test that makes objects on several engines. */
+export function tracker(engine: Removers | undefined, defer: Teardown['defer']): Track {
   const register = (kind: string, remove: (engine: Removers, ref: string) => Promise<unknown>) => (ref: string): string => {
     if (!engine) throw new Error(`teardown: track.${kind} needs an engine; this teardown has none`);
     defer(() => remove(engine, ref), `remove ${kind} ${ref}`);

@@ -13,6 +13,8 @@ export const ProgressMessage = z.object({
   error: z.string().optional(),
   errorDetail: z.object({ code: z.number().optional(), message: z.string().optional() }).optional(),
   aux: z.unknown().optional(),
+  /** What a load (and a build) says in words: `Loaded image: NAME`. */
+  stream: z.string().optional(),
 });
 export type ProgressMessage = Answer<typeof ProgressMessage>;
 
