@@ -25,6 +25,7 @@ import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msS
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
 import { baseline, tables, targetList, type Row, type Target } from './report.js';
 import { recordReplayBench } from './record-replay.js';
+import { growthBench, growthNotes, type GrowthResult } from './growth.js';
 import { scaleBench, type ScaleResult } from './scale.js';
 import { serviceBench } from './services.js';
 import { sshBench, sshRows } from './ssh.js';
@@ -241,6 +242,12 @@ async function main(): Promise<void> {
   log('scale');
   const scale = await scaleBench(SOCKET, log);
   rows.push(...scaleRows(scale));
+  // Pod network modes side by side, growing to 110 pods one at a time (~11 min on 2 shared cores).
+  let growth: GrowthResult | undefined;
+  if (process.env.PODLING_BENCH_GROWTH !== '0') {
+    log('growth');
+    growth = await growthBench(SOCKET, log);
+  } else skipped.push('pod network growth (PODLING_BENCH_GROWTH=0)');
   log('streams');
   const engine = new podling.Engine({ socketPath: SOCKET });
   let logs: LogsResult;
@@ -317,6 +324,7 @@ async function main(): Promise<void> {
     ...perCallNotes(calls.breakdown),
     ...podNotes(pods),
     ...scaleNotes(scale),
+    ...(growth ? [...growthNotes(growth), ''] : []),
     ...footprintNotes(inst, cold),
     ...(agent?.notes ?? []),
     ...(corpus ? corpusNotes(corpus) : []),
@@ -326,7 +334,7 @@ async function main(): Promise<void> {
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, leftBehind: left,
+    scale, growth, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {

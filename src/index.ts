@@ -21,7 +21,7 @@ export { pack, unpack, type TarEntry, type ExtractedEntry } from './engine/strea
 export { PodlingError, isPodlingError } from './errors.js';
 export {
   Pods, type PodsOptions, parsePod, loadPodFile, PodSpecError, PodError, PodFailedError, PodNotFoundError,
-  SelectorError, parseSelector, ServiceError, ServiceSpecError, ANNOTATION_ISOLATED,
+  SelectorError, parseSelector, ServiceError, ServiceSpecError, ANNOTATION_ISOLATED, ANNOTATION_NETWORK, DEFAULT_POD_NETWORK, POD_NETWORK_MODES, type PodNetworkMode,
   type Pod, type PodInput, type PodObject, type LogLine, type PruneReport, type ServiceObject, type PodErrorKind,
   ConfigSpecError, parseConfigMap, parseSecret, type ConfigMapInput, type SecretInput, type ConfigMapObject, type SecretObject, type SecretSummary,
 } from './pod/index.js';

@@ -97,6 +97,9 @@ Options:
   --pull POLICY           imagePullPolicy for every container: Always, IfNotPresent, Never
   --infra-image IMAGE     image for the infra container (default: built locally from catatonit)
   --isolated              join no cluster network: no other pod can reach this one
+  --network MODE          cluster (the pod's one address on the cluster network) or own (also a
+                          bridge pod-<id> of its own); default PODLING_POD_NETWORK, else cluster.
+                          Manifests: annotation podling.io/network
   --host-network          use the host's network namespace (ports are the host's)
   -f, --file FILE         a Pod in YAML or JSON (apiVersion: v1, kind: Pod)
   -n, --namespace NS      the pod's namespace (a manifest's own must agree)`,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Pods } from '../pod/index.js';
 import { podNotices } from '../pod/fields.js';
 import { ANNOTATION_ISOLATED, loadPodFile, type PodInput } from '../pod/spec.js';
+import { ANNOTATION_NETWORK, POD_NETWORK_MODES } from '../pod/pod-network.js';
 import { parseContainerFlag, parsePortFlag, parseScoped } from './container-flag.js';
 import { formatPod } from './print.js';
 import { progressPrinter } from './progress.js';
@@ -18,6 +19,7 @@ const OPTIONS = {
   pull: { type: 'string' },
   'infra-image': { type: 'string' },
   isolated: { type: 'boolean' },
+  network: { type: 'string' },
   'host-network': { type: 'boolean' },
   file: { type: 'string', short: 'f' },
   output: { type: 'string', short: 'o' },
@@ -31,7 +33,7 @@ export async function podCreate(pods: Pods, argv: string[]): Promise<number> {
   const namespace = namespaceFlag(values.namespace);
   let input: PodInput;
   if (values.file) {
-    const shaping = ['container', 'label', 'port', 'cpu', 'memory', 'restart', 'pull', 'isolated', 'host-network'] as const;
+    const shaping = ['container', 'label', 'port', 'cpu', 'memory', 'restart', 'pull', 'isolated', 'network', 'host-network'] as const;
     const given = shaping.filter((k) => values[k] !== undefined && (!Array.isArray(values[k]) || (values[k] as string[]).length));
     // Silently dropping, say, --isolated would leave a pod reachable that its owner believes is not.
     if (given.length || positionals.length) throw new UsageError(`-f FILE takes the whole pod from the file: no NAME or ${given.map((k) => `--${k}`).join(', ') || '--container'} with it`);
@@ -86,11 +88,18 @@ function podFromFlags(positionals: string[], values: Values): PodInput {
     restartPolicy = RESTART_POLICIES[values.restart.toLowerCase()];
     if (!restartPolicy) throw new UsageError(`--restart ${values.restart}: use Always, OnFailure or Never`);
   }
+  if (values.network !== undefined && !(POD_NETWORK_MODES as readonly string[]).includes(values.network)) {
+    throw new UsageError(`--network ${values.network}: use ${POD_NETWORK_MODES.join(' or ')}`);
+  }
+  const annotations = {
+    ...(values.isolated ? { [ANNOTATION_ISOLATED]: 'true' } : {}),
+    ...(values.network !== undefined ? { [ANNOTATION_NETWORK]: values.network } : {}),
+  };
   return {
     metadata: {
       name: positionals[0]!,
       ...(Object.keys(labels).length ? { labels } : {}),
-      ...(values.isolated ? { annotations: { [ANNOTATION_ISOLATED]: 'true' } } : {}),
+      ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec: { containers, ...(restartPolicy ? { restartPolicy } : {}), ...(values['host-network'] ? { hostNetwork: true } : {}) },
   };

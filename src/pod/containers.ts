@@ -7,6 +7,7 @@ import { LABEL, namespaceLabel, podNetworkName, type Role } from './labels.js';
 import { containerBudget } from './pod-resources.js';
 import { cpuShares } from './quantity.js';
 import { appHostSecurity, appProcess, infraNamespaces, type ContainerConfig } from './security.js';
+import type { PodNetworkMode } from './pod-network.js';
 import { namespaceOf, type Container, type InitContainer, type Pod } from './spec.js';
 import type { ResolvedContainer } from './env.js';
 import { messageBind, messagesInfraMount } from './termination.js';
@@ -45,7 +46,7 @@ export function containerHash(container: Container): string {
   return createHash('sha256').update(JSON.stringify(container)).digest('hex').slice(0, 16);
 }
 
-export function podLabels(pod: Pod, podId: string, role: Role, creator: string): Record<string, string> {
+export function podLabels(pod: Pod, podId: string, role: Role, creator: string, network?: PodNetworkMode): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.podId]: podId,
@@ -54,6 +55,7 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
     [LABEL.role]: role,
     [LABEL.type]: role === 'infra' ? 'pod-infra' : 'pod-app',
     [LABEL.creator]: creator,
+    ...(network ? { [LABEL.network]: network } : {}),
   };
 }
 
@@ -66,14 +68,16 @@ export function podLabels(pod: Pod, podId: string, role: Role, creator: string):
 export interface InfraNetworks {
   /**
    * The cluster network, with the pod's DNS names on it; absent for isolated pods. When present
-   * the infra is created on it, and the pod's own network is connected once that exists (see
-   * createPod); otherwise the infra is created on the pod's own network.
+   * the infra is created on it, and the pod's own network, in `own` mode, is connected once that
+   * exists (see execute.ts); otherwise the infra is created on the pod's own network.
    */
   cluster?: { name: string; aliases: string[] };
+  /** The pod network mode, kept as a label (pod-network.ts); the networks themselves are decided by the caller. */
+  mode?: PodNetworkMode;
 }
 
 export function infraSpec(pod: Pod, podId: string, image: string, creator: string, networks: InfraNetworks = {}, sandbox: AttemptInfo = { attempt: 0 }): ContainerSpec {
-  const labels = { ...podLabels(pod, podId, 'infra', creator), [LABEL.spec]: JSON.stringify(pod), [LABEL.attempt]: String(sandbox.attempt) };
+  const labels = { ...podLabels(pod, podId, 'infra', creator, networks.mode), [LABEL.spec]: JSON.stringify(pod), [LABEL.attempt]: String(sandbox.attempt) };
   const RestartPolicy = { Name: sandbox.supervised ? 'no' as const : 'unless-stopped' as const };
   // Apps share the infra's /etc/hosts and resolv.conf (they join its network namespace), so the
   // pod's resolver and host aliases are set here once.
@@ -137,6 +141,8 @@ export interface AppAttempt extends AttemptInfo {
   config?: ContainerConfig;
   /** The service link variables of the pod's namespace (service-links.ts); the container's own win. */
   serviceLinks?: Map<string, string>;
+  /** The pod network mode, kept as a label on every container so a sandbox remade after its infra went keeps it. */
+  network?: PodNetworkMode;
 }
 
 /** The container's own variables (resolved, when they needed it), then the service links it does not define. */
@@ -163,7 +169,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     // docker-init (Init below) passes the stop signal on to the container's process.
     StopSignal: container.lifecycle?.stopSignal,
     Labels: {
-      ...podLabels(pod, podId, run.init ? 'init' : 'app', creator),
+      ...podLabels(pod, podId, run.init ? 'init' : 'app', creator, run.network),
       [LABEL.container]: container.name,
       [LABEL.spec]: JSON.stringify(pod),
       [LABEL.attempt]: String(run.attempt),

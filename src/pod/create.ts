@@ -8,6 +8,7 @@ import { executeActions, ignoreMissing, type ExecuteOptions, type Made } from '.
 import { creatorTag } from './creator.js';
 import { LABEL, infraName } from './labels.js';
 import { observePod } from './observe.js';
+import { networkModeOf } from './pod-network.js';
 import { readPods } from './read.js';
 import { planPod } from './plan.js';
 import type { PodRuntime } from './runtime.js';
@@ -68,7 +69,7 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
   const observed = { id, name, attempts: [], volumes: [] };
   const actions = planPod({ pod, observed, now: Date.now() });
   const made: Made = { apps: [] };
-  const execute = { ...options, podId: id, creator, sources, pullCredentials };
+  const execute = { ...options, podId: id, creator, sources, pullCredentials, podNetwork: networkModeOf(pod, runtime.podNetwork) };
   try {
     const first = await executeActions(runtime, pod, observed, actions, execute, made);
     // The apps started after the init containers get the services this first run read (one read per create).

@@ -5,6 +5,7 @@ import { ignoreMissing } from './execute.js';
 import { graceFor } from './grace.js';
 import { hookAddress, stopContainer, type HookFailure } from './hooks.js';
 import { LABEL, deletingName, podNetworkName, qualifiedName } from './labels.js';
+import { recordedMode } from './pod-network.js';
 import { podNeedsMessageFiles } from './termination.js';
 import { readPods, type PodRecord } from './read.js';
 
@@ -24,7 +25,7 @@ export interface DeleteOptions {
 /**
  * Stops every container at once (the pod's grace period runs in parallel, not once per
  * container) and removes each app container as soon as it has stopped, apps before the infra
- * (Podman's compatible API refuses the other order). The pod network goes as soon as the infra has
+ * (Podman's compatible API refuses the other order). The pod's own network (`own` mode) goes as soon as the infra has
  * stopped, alongside the infra's removal: Docker refuses to remove a network only while a running
  * container is attached. Where the engine still refuses (Podman while the stopped infra exists),
  * it is removed again once the infra is gone. Anything already gone is skipped, so a second delete,
@@ -52,7 +53,8 @@ export async function deletePod(engine: Engine, pod: PodRecord, options: DeleteO
  * a swarm overlay ("Could not add service state for endpoint … already exists": the overlay's
  * service record is keyed by the old name), so there the infra first leaves every network but its
  * pod's own (its names should stop answering first anyway; its own network keeps its address for
- * preStop hooks), and is renamed then.
+ * preStop hooks), and is renamed then. A `cluster`-mode pod has no network of its own, so on an
+ * overlay its preStop hooks run with no network (exec hooks are unaffected; httpGet ones fail).
  */
 async function markDeleting(engine: Engine, pod: PodRecord, call: { signal?: AbortSignal | undefined }): Promise<void> {
   const infra = pod.infra!;
@@ -86,7 +88,9 @@ async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions)
     return true;
   };
   const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true, ...call }).catch(ignoreMissing);
-  const removeNetwork = () => engine.networks.remove(podNetworkName(pod.id), call).catch(ignoreMissing);
+  // A pod made in `cluster` mode has no network of its own: no call for one.
+  const own = recordedMode([pod.infra?.Labels, ...pod.apps.map((c) => c.Labels)]) === 'own';
+  const removeNetwork = async () => { if (own) await engine.networks.remove(podNetworkName(pod.id), call).catch(ignoreMissing); };
   // Sidecars (init containers that run on) stop after the apps, as Kubernetes stops them: an app's
   // last requests may still go through its proxy or log shipper.
   const isSidecar = (c: ContainerSummary) => c.Labels?.[LABEL.role] === 'init';

@@ -13,6 +13,7 @@ import { readPullCredentials } from './pull-credentials.js';
 import type { PullCredential } from './pull-secrets.js';
 import { LABEL, appName, infraName, namespaceLabel, podNetworkName, volumeName } from './labels.js';
 import type { ObservedPod } from './observe.js';
+import { modeLabel, sandboxNetworks, type PodNetworkMode, type SandboxNetworks } from './pod-network.js';
 import type { PodActions, StartAction } from './plan.js';
 import type { PodRuntime } from './runtime.js';
 import type { ContainerConfig } from './security.js';
@@ -38,6 +39,11 @@ export interface ExecuteOptions {
   mountpoints?: Map<string, string>;
   /** The pod's own network, known to exist already (a remade sandbox). */
   network?: string;
+  /**
+   * The pod network mode of a pod being made (createPod decides it); a pod already on the engine
+   * keeps the one its containers record (ObservedPod.podNetwork).
+   */
+  podNetwork?: PodNetworkMode;
   /** `host:pid` of this process; see LABEL.creator. */
   creator: string;
   /** An agent supervises: new containers get no engine restart policy. */
@@ -99,7 +105,8 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
     step(pod.metadata.name, 'VolumeCreateError', () => ensureVolumes(engine, pod, actions, options, made)),
     step(pod.metadata.name, 'CreateContainerConfigError', () => servicesFor(engine, pod, actions, options)),
   ]);
-  options = { ...options, mountpoints, services, sources: await sourcesFor(engine, pod, actions, options) };
+  const podNetwork = options.podNetwork ?? observed.podNetwork ?? 'own';
+  options = { ...options, podNetwork, mountpoints, services, sources: await sourcesFor(engine, pod, actions, options) };
   if (actions.sandbox) {
     // A remade sandbox finds the pod's own network still there when the old infra was on it.
     const network = old && podNetworkName(options.podId) in old.networks ? podNetworkName(options.podId) : undefined;
@@ -115,8 +122,9 @@ export async function executeActions(runtime: PodRuntime, pod: Pod, observed: Ob
 /**
  * A new sandbox, with its containers. Independent work overlaps: images are pulled while the
  * networks are made; a pod on the cluster network has its infra created and started there while
- * its own network is made (a network create takes about a third of an infra's start), and that
- * network is connected before any app starts; app containers are created while the infra starts.
+ * its own network, in `own` mode, is made (a network create takes about a third of an infra's
+ * start), and that network is connected before any app starts; app containers are created while
+ * the infra starts.
  * Every step begun is waited for before a failure is reported, so nothing is still being made
  * while a rollback looks (a network made after it looked would leak).
  */
@@ -136,16 +144,17 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     const infraImage = begin('InfraImageError', () => runtime.ensureInfraImage(options.infraImage));
     const images = begin('ImagePullError', async () => ensureImages(engine, pod, names(actions.start), await withPullCredentials(engine, pod, options)));
     const configs = begin('CreateContainerConfigError', async () => { await images; return containerConfigs(engine, pod, names(actions.start), options.signal); });
+    const joins = sandboxNetworks(pod, options.podNetwork ?? 'own');
     const network = begin('NetworkCreateError', async () => {
-      if (!pod.spec.hostNetwork) made.network = options.network ?? await ensureNetwork(engine, pod, options);
+      if (joins.own) made.network = options.network ?? await ensureNetwork(engine, pod, options);
     });
-    const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod, options.services ?? []));
+    const cluster = await begin('NetworkCreateError', () => joinCluster(runtime, pod, joins, options.services ?? []));
     // Without the cluster network the infra is created on the pod's own network, so that comes first.
     if (!cluster) await network;
     // Not before the images are there: a pod whose image cannot be had makes no container at all.
     const infra = await begin('ContainerCreateError', async () => {
       const [image] = await Promise.all([infraImage, images, configs]);
-      const spec = infraSpec(pod, options.podId, image, options.creator, { cluster }, { attempt: sandbox.attempt, supervised: options.supervised });
+      const spec = infraSpec(pod, options.podId, image, options.creator, { cluster, mode: modeLabel(pod, options.podNetwork ?? 'own') }, { attempt: sandbox.attempt, supervised: options.supervised });
       return engine.containers.create(spec, { name: infraName(podKey(pod)), ...call });
     });
     made.infra = infra.Id;
@@ -235,7 +244,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
     : undefined;
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
-    config: options.configs?.get(s.name), serviceLinks,
+    config: options.configs?.get(s.name), serviceLinks, network: modeLabel(pod, options.podNetwork ?? 'own'),
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
@@ -294,8 +303,8 @@ async function fillPodVolumes(runtime: PodRuntime, pod: Pod, infraId: string, op
 }
 
 /** The cluster network and the pod's names on it: its own, and those of the services selecting it. */
-async function joinCluster(runtime: PodRuntime, pod: Pod, services: ServiceSpec[]): Promise<{ name: string; aliases: string[] } | undefined> {
-  if (!joinsCluster(pod)) return undefined;
+async function joinCluster(runtime: PodRuntime, pod: Pod, joins: SandboxNetworks, services: ServiceSpec[]): Promise<{ name: string; aliases: string[] } | undefined> {
+  if (!joins.cluster) return undefined;
   return { name: await runtime.ensureClusterNetwork(), aliases: aliasesFor(pod, services) };
 }
 

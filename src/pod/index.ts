@@ -11,6 +11,7 @@ import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
+import { podNetworkFrom, type PodNetworkMode } from './pod-network.js';
 import { watchPods, type PodChange } from './watch.js';
 import { createService, deleteService, getService, listServices, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
 import { createConfigMap, deleteConfigMap, getConfigMap, listConfigMaps, replaceConfigMap, type ConfigMapObject, type Scope } from './configmaps.js';
@@ -23,6 +24,12 @@ export interface PodsOptions {
   creator?: string;
   /** The shared network pods reach each other on (default `podling-cluster`, on the first free /16 from 10.211.0.0/16). */
   cluster?: Partial<ClusterNetwork>;
+  /**
+   * The network mode of pods that name none with the `podling.io/network` annotation: `cluster`
+   * (the default: the cluster network only) or `own` (also a bridge of the pod's own); else
+   * PODLING_POD_NETWORK. See pod-network.ts.
+   */
+  podNetwork?: PodNetworkMode;
 }
 
 type Signal = { signal?: AbortSignal };
@@ -43,7 +50,7 @@ export class Pods {
 
   constructor(readonly engine: Engine, private readonly defaults: PodsOptions = {}) {
     this.cluster = clusterNetworkFrom(process.env, defaults.cluster);
-    this.runtime = new PodRuntime(engine, this.cluster);
+    this.runtime = new PodRuntime(engine, this.cluster, { podNetwork: podNetworkFrom(process.env, defaults.podNetwork) });
   }
 
   /**
@@ -178,6 +185,7 @@ export type { LogLine } from './logs.js';
 export type { PruneReport } from './prune.js';
 export { ServiceError, ServiceSpecError, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
 export { ANNOTATION_ISOLATED } from './spec.js';
+export { ANNOTATION_NETWORK, DEFAULT_POD_NETWORK, POD_NETWORK_MODES, type PodNetworkMode } from './pod-network.js';
 export { ConfigSpecError, parseConfigMap, parseSecret, type ConfigMapInput, type SecretInput } from './config-spec.js';
 export type { ConfigMapObject } from './configmaps.js';
 export type { SecretObject, SecretSummary } from './secrets.js';

@@ -39,6 +39,8 @@ export const LABEL = {
   object: 'podling.io/object',
   /** On a persistentVolumeClaim's volume: the claim's name (the namespace is LABEL.namespace). */
   claim: 'podling.io/claim-name',
+  /** On a cluster-mode pod's containers: `cluster` (pod-network.ts), kept for its sandbox's remakes and its delete; absent: its own network. */
+  network: 'podling.io/network',
 } as const;
 
 export const ANNOTATION_POD_IP = 'podling.io/pod-ip';

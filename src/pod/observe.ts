@@ -4,6 +4,7 @@ import { isNotFound } from '../engine/errors.js';
 import { backoffFrom, type Backoff } from './backoff.js';
 import { LABEL } from './labels.js';
 import { podCarriesSecret } from './env.js';
+import { recordedMode, type PodNetworkMode } from './pod-network.js';
 import type { PodRecord } from './read.js';
 import type { Pod } from './spec.js';
 
@@ -52,6 +53,8 @@ export interface ObservedPod {
   attempts: Attempt[];
   /** The pod's emptyDir volumes that exist (spec names); unknown when not looked at. */
   volumes?: string[];
+  /** The pod network mode it was made in (its containers' labels); unknown for a pod not made yet. */
+  podNetwork?: PodNetworkMode;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -110,6 +113,7 @@ export async function observePod(engine: Engine, record: PodRecord, options: { s
     sandbox: infra && sandboxFrom(infra),
     attempts: apps.flatMap((c) => (c ? [attemptFrom(c)] : [])),
     volumes,
+    podNetwork: recordedMode([record.infra?.Labels, ...record.apps.map((c) => c.Labels)]),
   };
 }
 

@@ -3,6 +3,7 @@ import type { EngineEvent, SystemInfo } from '../engine/system.js';
 import { findOrCreateClusterNetwork, type ClusterNetwork } from './cluster.js';
 import { Gate } from './gate.js';
 import { findOrBuildInfraImage, INFRA_IMAGE } from './infra.js';
+import { DEFAULT_POD_NETWORK, type PodNetworkMode } from './pod-network.js';
 
 /**
  * What every pod operation on one engine shares, owned by one object rather than by module state:
@@ -18,8 +19,12 @@ export class PodRuntime {
   private readonly gate: Gate;
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  constructor(readonly engine: Engine, readonly cluster: ClusterNetwork, options: { limit?: number } = {}) {
+  /** The pod network mode of new pods that name none (pod-network.ts). */
+  readonly podNetwork: PodNetworkMode;
+
+  constructor(readonly engine: Engine, readonly cluster: ClusterNetwork, options: { limit?: number; podNetwork?: PodNetworkMode } = {}) {
     this.gate = new Gate(options.limit ?? 8);
+    this.podNetwork = options.podNetwork ?? DEFAULT_POD_NETWORK;
   }
 
   /** The infra image's name once it is on the engine; a user-named one is pulled if missing. */

@@ -11,6 +11,7 @@ import { parseCpu, parseMemory, quantity } from './quantity.js';
 import { checkPodSecurity, podSecurityShape, SecurityContext } from './security-spec.js';
 import { checkMountPaths, EmptyDir as EmptyDirSchema, VolumeMount, volumeSources } from './volume-spec.js';
 import { EnvFromSource, EnvVarSource } from './env-spec.js';
+import { ANNOTATION_NETWORK, networkAnnotationProblem } from './pod-network.js';
 
 export {
   PROBE_FIELDS, PROBE_HANDLERS, probeHandler, probePort,
@@ -276,6 +277,10 @@ export const Pod = z.strictObject({
   metadata: objectMeta('pod'),
   spec: PodSpec,
   status: z.unknown().optional(),
+}).superRefine((pod, ctx) => {
+  // The pod network mode is an annotation (so manifests carry it), checked with the pod it belongs to.
+  const problem = networkAnnotationProblem(pod.metadata.annotations, { isolated: pod.metadata.annotations?.[ANNOTATION_ISOLATED] === 'true', hostNetwork: pod.spec.hostNetwork === true });
+  if (problem) ctx.addIssue({ code: 'custom', path: ['metadata', 'annotations', ANNOTATION_NETWORK], message: problem });
 }).transform(({ status: _status, ...pod }) => pod);
 export type Pod = z.infer<typeof Pod>;
 export type PodInput = z.input<typeof Pod>;

@@ -33,6 +33,10 @@ const CASES: Array<[string[], string | RegExp]> = [
   [['pod', 'create', 'x', '--container', 'a:b:1', '--restart', 'sometimes'], 'podling: --restart sometimes: use Always, OnFailure or Never'],
   [['pod', 'create', 'x', '--container', 'a:b:1', '--pull', 'Maybe'], 'podling: --pull Maybe: use Always, IfNotPresent or Never'],
   [['pod', 'create', 'x', '--container', 'a:b:1', '--label', 'novalue'], 'podling: --label novalue: expected KEY=VALUE'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--network', 'bridge'], 'podling: --network bridge: use own or cluster'],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--network', 'cluster', '--isolated'], /^podling: invalid pod spec: metadata\.annotations\.podling\.io\/network: an isolated pod joins no cluster network/],
+  [['pod', 'create', 'x', '--container', 'a:b:1', '--network', 'own', '--host-network'], /^podling: invalid pod spec: metadata\.annotations\.podling\.io\/network: a hostNetwork pod uses the host's network/],
+  [['pod', 'create', '-f', nsFile, '--network', 'own'], 'podling: -f FILE takes the whole pod from the file: no NAME or --network with it'],
   [['pod', 'create', '-f', badFile], `podling: invalid pod spec in ${badFile}: spec.contaners: unknown field (did you mean "containers"?)`],
   [['pod', 'create', '-f', refusedFile], `podling: invalid pod spec in ${refusedFile}: spec.ephemeralContainers: not supported: ephemeral containers are added to a running pod through the API, never in a manifest: use \`podling pod exec\``],
   [['pod', 'create', '-f', notYaml], new RegExp(`^podling: invalid pod spec in ${notYaml}: not valid YAML or JSON: `)],
@@ -92,6 +96,14 @@ usage('an engine that is not there is a failure (exit 1) saying where it was loo
   assert.is(code, 1);
   assert.match(stderr, /^podling: .*no-engine\.sock/);
   assert.is(stderr.trimEnd().split('\n').length, 1, stderr);
+});
+
+usage('a pod network default that is no mode (PODLING_POD_NETWORK) exits 2 naming the variable, before any engine is asked', async () => {
+  // The engine address points at nothing: an exit 1 "cannot connect" would mean a request was tried.
+  const { code, stdout, stderr } = await runCli([...NO_ENGINE, 'pod', 'list'], { env: { PODLING_POD_NETWORK: 'bridge' } });
+  assert.is(stderr, 'podling: PODLING_POD_NETWORK "bridge": use own or cluster\n');
+  assert.is(stdout, '');
+  assert.is(code, 2);
 });
 
 usage.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PodNotFoundError } from '../../src/pod/index.js';
+import { ANNOTATION_NETWORK, PodNotFoundError } from '../../src/pod/index.js';
 import { scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
 import { assertGone, containerId, IMAGE, rejection, sleeper, testPods } from '../support/pods.js';
@@ -19,7 +19,8 @@ const index = (sent: string[], pattern: RegExp) => sent.findIndex((line) => patt
 scenario(deletion, 'delete stops every container, removes the apps before the infra and removes the network; a second delete is PodNotFoundError and nothing is left', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/delete twice');
   defer(() => pods.delete('pt-delete', { force: true }), 'pt-delete');
-  const pod = await pods.create({ metadata: { name: 'pt-delete' }, spec: { containers: [sleeper('a'), sleeper('b')] } });
+  // A pod with a network of its own (`own`), so its removal's place in the order is checked too.
+  const pod = await pods.create({ metadata: { name: 'pt-delete', annotations: { [ANNOTATION_NETWORK]: 'own' } }, spec: { containers: [sleeper('a'), sleeper('b')] } });
   const [infra] = (await engine.containers.list({ all: true, filters: { label: ['podling.io/pod-name=pt-delete', 'podling.io/role=infra'] } })).map((c) => c.Id);
   const sent = await requestsDuring(() => pods.delete('pt-delete'));
   const removeA = index(sent, new RegExp(`^DELETE \\S*/containers/${containerId(pod, 'a')}\\?`));

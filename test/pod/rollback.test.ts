@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PodFailedError, PodNotFoundError } from '../../src/pod/index.js';
+import { ANNOTATION_NETWORK, PodFailedError, PodNotFoundError } from '../../src/pod/index.js';
 import { scenario } from '../support/scenario.js';
 import { sentDuring } from '../support/sent.js';
 import { assertGone, IMAGE, labelled, poll, rejection, sleeper, testPods } from '../support/pods.js';
@@ -29,11 +29,12 @@ async function failedCreate(create: () => Promise<unknown>): Promise<{ err: PodF
 
 const count = (sent: string[], pattern: RegExp) => sent.filter((line) => pattern.test(line)).length;
 
+// The pods that check their own network's rollback ask for one (`own`): the default (`cluster`) makes none.
 scenario(rollback, 'an image the registry does not have fails with ImagePullError and the daemon message, and the network made meanwhile is removed', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/rollback bad image');
   defer(() => pods.delete('pt-bad-image', { force: true }), 'pt-bad-image');
   const { err, sent, podNetworks } = await failedCreate(() => pods.create({
-    metadata: { name: 'pt-bad-image' },
+    metadata: { name: 'pt-bad-image', annotations: { [ANNOTATION_NETWORK]: 'own' } },
     spec: { containers: [sleeper('ok'), { name: 'broken', image: MISSING_IMAGE }] },
   }));
   assert.is(err.reason, 'ImagePullError');
@@ -66,7 +67,7 @@ scenario(rollback, 'an app container the engine refuses at create, after the net
   const pods = testPods(engine, 'pod/rollback create refused');
   defer(() => pods.delete('pt-create-refused', { force: true }), 'pt-create-refused');
   const { err, sent, podNetworks } = await failedCreate(() => pods.create({
-    metadata: { name: 'pt-create-refused' },
+    metadata: { name: 'pt-create-refused', annotations: { [ANNOTATION_NETWORK]: 'own' } },
     // 4Mi passes the spec (a valid quantity) but is below the engine's 6MB minimum.
     spec: { containers: [sleeper('ok'), sleeper('tiny', { resources: { limits: { memory: '4Mi' } } })] },
   }));
@@ -96,9 +97,10 @@ scenario(rollback, 'an app container that fails at start fails with ContainerSta
 scenario(rollback, 'a second pod with a taken name fails with AlreadyExists, removes its own network and leaves the first pod running', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/rollback taken name');
   defer(() => pods.delete('pt-taken', { force: true }), 'pt-taken');
-  const first = await pods.create({ metadata: { name: 'pt-taken' }, spec: { containers: [sleeper('a')] } });
+  const own = { name: 'pt-taken', annotations: { [ANNOTATION_NETWORK]: 'own' } };
+  const first = await pods.create({ metadata: own, spec: { containers: [sleeper('a')] } });
   const before = await labelled(engine, 'podling.io/pod-name=pt-taken');
-  const { err } = await failedCreate(() => pods.create({ metadata: { name: 'pt-taken' }, spec: { containers: [sleeper('b')] } }));
+  const { err } = await failedCreate(() => pods.create({ metadata: own, spec: { containers: [sleeper('b')] } }));
   assert.is(err.reason, 'AlreadyExists');
   assert.is(err.detail, 'a pod named "pt-taken" already exists');
   assert.equal(await labelled(engine, 'podling.io/pod-name=pt-taken'), before, 'exactly the first pod\'s objects remain');

@@ -15,6 +15,10 @@ declare global {
   var UVU_QUEUE: Array<Array<unknown>>;
 }
 
+// The fixtures hold the requests of the default pod network mode: a developer's own default
+// (PODLING_POD_NETWORK=own) must not change what the tests send. Tests that want a mode name it.
+delete process.env.PODLING_POD_NETWORK;
+
 // Set before uvu loads, or each file would run on its own as soon as it is imported.
 globalThis.UVU_DEFER = 1;
 const uvu = await import('uvu');
