@@ -49,7 +49,8 @@ if (mode === 'live') {
     assert.ok(said.some((d) => d.action === 'probe' && d.reason === 'Unhealthy' && /statuscode: 404/.test(String(d.message))), JSON.stringify(said));
     assert.ok(said.some((d) => d.action === 'kill' && d.reason === 'Unhealthy'));
     // No exec ran in the container for the probe: the only exec is the test's own rm.
-    const events = await engine.system.events({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { container: [first], event: ['exec_create'] } });
+    // One event per exec: dockerd's exec_create, Podman's exec.
+    const events = await engine.system.events({ since, until: Math.floor(Date.now() / 1000) + 1, filters: { container: [first], event: ['exec_create', 'exec'] } });
     const execs: string[] = [];
     for await (const e of events) execs.push(e.Actor.Attributes?.execID ?? e.Action);
     assert.is(execs.length, 1, `execs in the container: ${execs.length}`);
