@@ -11,7 +11,7 @@
 #     never the main engine's 10.210/16, the cluster's 10.211+/16 or the newer engine's 10.198-199.
 #   - DNS never leaves the machine: the service runs in a mount namespace of its own whose
 #     /etc/resolv.conf names only an address this machine routes nowhere (see DNS_SINK).
-#   - podling-test/busybox:latest loaded into it through Podling's own client, pulled from the
+#   - podling-test/busybox:latest and podling-test/layers:latest loaded into it through Podling's own client, pulled from the
 #     loopback registry scripts/engine.sh fills; docker.io is blocked in its registries.conf, so a
 #     short name it does not have can never turn into a pull from Docker Hub.
 #   - PODLING_PODMAN_ENGINE=unix:///run/podling-podman/podman.sock in $PODLING_STATE/test.env.
@@ -29,7 +29,8 @@ CONF=/etc/podling-podman
 DATA_ROOT=/var/lib/podling-podman
 LOG=/var/log/podling-podman.log
 STATE="${PODLING_STATE:-/var/lib/podling-registry}"
-IMAGES=(podling-test/busybox:latest)
+# What the live tests use (scripts/test-images.ts, test/support/pods.ts): PODLING_BUSYBOX_IMAGE, PODLING_LAYERS_IMAGE.
+IMAGES=(podling-test/busybox:latest podling-test/layers:latest)
 STARTED=
 
 podman_env() {
@@ -174,7 +175,10 @@ EOF
 # does not answer a query its upstream refused.)
 DNS_SINK=10.87.255.53
 ensure_dns_sink() {
-  ip -o addr show dev lo | grep -q " $DNS_SINK/32 " || ip addr add "$DNS_SINK/32" dev lo
+  # Read whole, then matched: `ip | grep -q` fails under pipefail when grep stops reading early.
+  local addresses
+  addresses="$(ip -o addr show dev lo)"
+  grep -qF " $DNS_SINK/32 " <<<"$addresses" || ip addr add "$DNS_SINK/32" dev lo
 }
 
 CHANGED=
@@ -192,11 +196,12 @@ ensure_config() {
   write_if_changed "$CONF/registries.conf" 644 < <(registries_conf)
   write_if_changed "$CONF/resolv.conf" 644 <<<"nameserver $DNS_SINK"
   # The range podman's networks take must not be routed anywhere else on this machine.
-  local route
+  # (Podman's own bridges, podmanN, are the routes it made there itself.)
+  local route routes clash
+  routes="$(ip route show | grep -v 'dev podman[0-9]' || true)"
   for route in 10.88.0.0/16 10.89.0.0/16; do
-    if ip route show | grep -v 'dev podman[0-9]' | grep -q "^${route%%.0.0/16}\."; then
-      die "a host route already lies inside $route ($(ip route show | grep "^${route%%.0.0/16}\." | head -n1)); podman's networks would collide with it"
-    fi
+    clash="$(grep -E "(^|[[:space:]])${route%%.0.0/16}\." <<<"$routes" || true)"
+    [ -z "$clash" ] || die "a host route already lies inside $route (${clash%%$'\n'*}); podman's networks would collide with it"
   done
 }
 
