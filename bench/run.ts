@@ -9,7 +9,8 @@
  * four minutes), PODLING_BENCH_RECORD_REPLAY=0 (skip the docker CLI session under podling record and
  * replay, about 30 s), PODLING_BENCH_CORPUS=0 (skip the manifest corpus, test/corpus, about 75 s),
  * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_SSH=0 (skip
- * the ssh:// engine against the socket, bench/ssh.ts), PODLING_BENCH_REPLAY=1 (also
+ * the ssh:// engine against the socket, bench/ssh.ts), PODLING_BENCH_PODMAN=0 (skip the
+ * 4-container pod on Podman's API against `podman kube play`, about 60 s), PODLING_BENCH_REPLAY=1 (also
  * time the replay test suite), and the per-module PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import { request } from 'undici';
 import { AGENT_CLUSTER_NAME, agentBench, agentLeftovers, type AgentBenchResult } from './agent.js';
 import { engineVersion } from './alone.js';
 import { applyBench, applyRows } from './apply.js';
+import { podmanBench, podmanRows } from './podman.js';
 import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
 import { corpusBench, corpusNotes, corpusRows } from './corpus.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
@@ -298,6 +300,8 @@ async function main(): Promise<void> {
   if (applied) rows.push(...applyRows(applied));
   const overSsh = await optional('ssh', 'PODLING_BENCH_SSH', () => sshBench(SOCKET, log), skipped);
   if (overSsh) rows.push(...sshRows(overSsh));
+  const podman = await optional('podman', 'PODLING_BENCH_PODMAN', () => podmanBench(log), skipped);
+  if (podman) rows.push(...podmanRows(podman));
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -329,12 +333,13 @@ async function main(): Promise<void> {
     ...(agent?.notes ?? []),
     ...(corpus ? corpusNotes(corpus) : []),
     ...(applied?.networkLeft ? [`The engine would not remove the apply bench's cluster network afterwards: ${applied.networkLeft}.`, ''] : []),
+    ...(podman?.failures.length ? ['Podman part, failures:', ...podman.failures.map((f) => `- ${f}`), ''] : []),
   ].join('\n');
   writeFileSync(new URL('RESULTS.md', import.meta.url), md);
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, growth, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, leftBehind: left,
+    scale, growth, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, podman, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {

@@ -8,6 +8,8 @@
 #     (scripts/test-images.ts)
 #   - a newer dockerd (Debian 13's, API 1.45) on /run/podling-newer/docker.sock (scripts/newer-engine.sh)
 #   - an sshd of the tests' own on 127.0.0.1:2222, key login, for ssh:// engine addresses (scripts/sshd.sh)
+#   - Podman's Docker-compatible API (Debian's podman 4.3) on /run/podling-podman/podman.sock
+#     (scripts/podman-engine.sh)
 # Idempotent: whatever is already up is left alone; a second run is a quick no-op.
 # Nothing here talks to a remote registry. Facts for tests go to $PODLING_STATE/test.env.
 set -euo pipefail
@@ -254,6 +256,7 @@ PODLING_AUTH_PASSWORD=$AUTH_PASSWORD
 PODLING_BUSYBOX_IMAGE=podling-test/busybox:latest
 PODLING_LAYERS_IMAGE=podling-test/layers:latest
 PODLING_NEWER_ENGINE=unix:///run/podling-newer/docker.sock
+PODLING_PODMAN_ENGINE=unix:///run/podling-podman/podman.sock
 EOF
   chmod 644 "$STATE/test.env.tmp"
   if cmp -s "$STATE/test.env.tmp" "$STATE/test.env"; then rm -f "$STATE/test.env.tmp"; else mv "$STATE/test.env.tmp" "$STATE/test.env"; fi
@@ -272,4 +275,5 @@ cd "$ROOT"
 PODLING_ENV_FILE="$STATE/test.env" node --import tsx scripts/test-images.ts || die "test images failed (see above)"
 bash scripts/newer-engine.sh || die "the newer engine failed (see above)"
 bash scripts/sshd.sh || die "the test sshd failed (see above)"
+bash scripts/podman-engine.sh || die "the Podman engine failed (see above)"
 echo "env: $STATE/test.env (credentials: $STATE/credentials)"

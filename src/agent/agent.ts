@@ -4,6 +4,7 @@ import { isEngineError } from '../engine/errors.js';
 import type { EngineEvent } from '../engine/system.js';
 import { clusterNetworkFrom, type ClusterNetwork } from '../pod/cluster.js';
 import { creatorAlive, creatorTag } from '../pod/creator.js';
+import { isRemoval } from '../pod/engine-events.js';
 import { matches, parseSelector, type Requirement } from '../pod/selector.js';
 import { deletePod } from '../pod/delete.js';
 import { executeActions } from '../pod/execute.js';
@@ -47,8 +48,9 @@ export interface AgentOptions {
 }
 
 /** Container actions that can change what a pod needs; exec_* and health_status do not. */
-// kill and stop are always followed by die: syncing on them too would only sync twice.
-const RELEVANT = new Set(['create', 'start', 'die', 'destroy', 'restart', 'oom', 'rename', 'pause', 'unpause']);
+// kill and stop are always followed by die: syncing on them too would only sync twice. A removal
+// is relevant in either engine's words (isRemoval).
+const RELEVANT = new Set(['create', 'start', 'die', 'restart', 'oom', 'rename', 'pause', 'unpause']);
 const RETRY_MIN = 1000;
 const RETRY_MAX = 30_000;
 
@@ -154,7 +156,7 @@ export class Agent {
 
   private onEvent(event: EngineEvent): void {
     this.runtime.observe(event);
-    if (event.Type !== 'container' || !RELEVANT.has(event.Action)) return;
+    if (event.Type !== 'container' || !(RELEVANT.has(event.Action) || isRemoval(event))) return;
     const name = event.Actor.Attributes?.[LABEL.podName];
     const id = event.Actor.Attributes?.[LABEL.podId];
     if (!name || event.Actor.Attributes?.[LABEL.managed] !== 'true' || (id && this.foreign.has(id))) return;

@@ -61,10 +61,32 @@ export function kindForStatus(status: number): EngineErrorKind {
   return 'protocol';
 }
 
+/**
+ * Podman's Docker-compatible API answers 500 where dockerd answers 409 for a name already taken or
+ * an object in the wrong state, and names libpod's error in a `cause` field beside the message.
+ * These causes are conflicts whatever the status (docs/engine-behaviour.md, "Podman 4.3").
+ */
+const PODMAN_CONFLICT_CAUSES = new Set([
+  'that name is already in use',
+  'container already exists',
+  'pod already exists',
+  'network already exists',
+  'volume already exists',
+  'container state improper',
+  'volume is being used',
+  'container has dependent containers which must be removed before it',
+]);
+
+/** The kind of an error answer: Docker's status, or what Podman's `cause` says it is. */
+export function kindForAnswer(status: number, cause: string | undefined): EngineErrorKind {
+  if (cause !== undefined && PODMAN_CONFLICT_CAUSES.has(cause)) return 'conflict';
+  return kindForStatus(status);
+}
+
 /** An HTTP error answer from the daemon, carrying its `{"message": ...}` text. */
 export function errorFromResponse(method: string, path: string, status: number, body: string): EngineError {
   const daemonMessage = parseDaemonMessage(body);
-  const kind = kindForStatus(status);
+  const kind = kindForAnswer(status, parseCause(body));
   return new EngineError(`${method} ${path}: ${daemonMessage || `HTTP ${status}`} (${status})`, {
     kind, method, path, status, daemonMessage,
   });
@@ -82,6 +104,15 @@ function parseDaemonMessage(body: string): string {
 
 /** The `code` of the error that ends an ssh:// connection whose ssh failed (ssh-connector.ts). */
 export const SSH_FAILED = 'PODLING_SSH_FAILED';
+/** Podman's `{"cause": ...}`: libpod's own error, without the context the message adds. */
+function parseCause(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { cause?: unknown };
+    return typeof parsed.cause === 'string' ? parsed.cause : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const UNAVAILABLE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 

@@ -83,8 +83,10 @@ export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOp
     // Asked to stop: what was made is gone, and the caller hears its own abort, not a pod failure.
     if (options.signal?.aborted) throw isPodlingError(err, 'aborted') ? err : new PodError('aborted', `pod ${name}: create aborted`, { cause: err });
     const failed = err instanceof PodFailedError ? err : new PodFailedError(name, 'ContainerCreateError', detailOf(err), { cause: err });
-    // The infra's name is the pod's lock: a conflict on it means a pod of that name exists.
-    if (failed.cause && isConflict(failed.cause) && failed.detail.includes(`/${infraName(podKey(pod))}`)) {
+    // The infra's name is the pod's lock: a conflict on it means a pod of that name exists. dockerd
+    // quotes the name as "/NAME", Podman as "NAME".
+    const infra = infraName(podKey(pod));
+    if (failed.cause && isConflict(failed.cause) && (failed.detail.includes(`"/${infra}"`) || failed.detail.includes(`"${infra}"`))) {
       throw new PodFailedError(name, 'AlreadyExists', `a pod named "${name}" already exists`, { cause: failed.cause });
     }
     throw failed;

@@ -44,8 +44,21 @@ async function findOrBuild(engine: Engine, image: string): Promise<string> {
     repo, tag, changes: ['ENTRYPOINT ["/catatonit", "-P"]', 'LABEL podling.io/managed=true'],
     message: `podling infra image from ${binary}`,
   });
-  await build.done;
+  await nameImported(engine, await build.done, image);
   return image;
+}
+
+/**
+ * Podman 4.3's import ignores the `tag` parameter and stores `repo:latest`, so the image is looked
+ * up under the name asked for and tagged with it where the engine did not.
+ */
+async function nameImported(engine: Engine, id: string, image: string): Promise<void> {
+  try {
+    await engine.images.inspect(image);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await engine.images.tag(id, image);
+  }
 }
 
 async function findCatatonit(): Promise<string> {

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/index.js';
 import type { EngineEvent, SystemInfo } from '../engine/system.js';
 import { findOrCreateClusterNetwork, type ClusterNetwork } from './cluster.js';
+import { isImageNameLost, isRemoval } from './engine-events.js';
 import { Gate } from './gate.js';
 import { findOrBuildInfraImage, INFRA_IMAGE } from './infra.js';
 import { DEFAULT_POD_NETWORK, type PodNetworkMode } from './pod-network.js';
@@ -68,8 +69,8 @@ export class PodRuntime {
 
   /** Drops a cache when the engine reports its object gone. */
   observe(event: EngineEvent): void {
-    if (event.Type === 'image' && (event.Action === 'delete' || event.Action === 'untag')) this.infraImage = undefined;
-    if (event.Type === 'network' && event.Action === 'destroy' && event.Actor.Attributes?.name === this.cluster.name) this.clusterNetwork = undefined;
+    if (isImageNameLost(event)) this.infraImage = undefined;
+    if (event.Type === 'network' && isRemoval(event) && event.Actor.Attributes?.name === this.cluster.name) this.clusterNetwork = undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/index.js';
-import { LABEL, managedFilter, namespaceFrom, qualifiedName } from './labels.js';
+import { LABEL, namespaceFrom, qualifiedName } from './labels.js';
 import { readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, type Requirement } from './selector.js';
 
@@ -16,7 +16,9 @@ export interface PodChange { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: PodObj
 export async function watchPods(engine: Engine, options: { requirements?: Requirement[]; name?: string; namespace?: string | undefined; signal?: AbortSignal } = {}): Promise<{ pods: PodObject[]; changes: AsyncGenerator<PodChange> }> {
   const keep = (pod: PodObject) => (options.name === undefined || pod.metadata.name === options.name || pod.metadata.uid === options.name)
     && matches(options.requirements ?? [], pod.metadata.labels);
-  const events = await engine.system.events({ filters: { type: ['container'], ...managedFilter() }, signal: options.signal });
+  // Managed containers are picked here, not by a label filter on the subscription: Podman 4.3's
+  // compatible API answers a label-filtered events stream with no events at all.
+  const events = await engine.system.events({ filters: { type: ['container'] }, signal: options.signal });
   const read = async (labels: string[] = [], namespace = options.namespace) => (await summarizeAll(engine, await readPods(engine, { labels, namespace, signal: options.signal }), options)).filter(keep);
   let pods: PodObject[];
   try {
@@ -30,7 +32,7 @@ export async function watchPods(engine: Engine, options: { requirements?: Requir
     try {
       for await (const event of events) {
         const name = event.Actor.Attributes?.[LABEL.podName];
-        if (!name || event.Action.startsWith('exec_')) continue;
+        if (!name || event.Actor.Attributes?.[LABEL.managed] !== 'true' || event.Action.startsWith('exec_')) continue;
         const namespace = namespaceFrom(event.Actor.Attributes);
         if (options.namespace !== undefined && namespace !== options.namespace) continue;
         const key = qualifiedName(name, namespace);

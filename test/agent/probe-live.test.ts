@@ -151,9 +151,11 @@ if (mode === 'live') {
     assert.equal(await runProbe(probe({ exec: { command: ['sh', '-c', 'echo "not ready: $((1+1)) workers" >&2; exit 3'] } }), target, options),
       { result: 'failure', reason: 'exec exited 3: not ready: 2 workers' });
 
-    // The engine starts the exec, and runc's error comes back as its output, with exit code 126.
-    assert.equal(await runProbe(probe({ exec: { command: ['no-such-probe-command'] } }), target, options),
-      { result: 'failure', reason: 'exec exited 126: exec: "no-such-probe-command": executable file not found in $PATH: unknown' });
+    // The engine starts the exec, and runc's error comes back as its output, naming the command.
+    // The exit code is the engine's: 126 from dockerd, 127 from Podman.
+    const missing = await runProbe(probe({ exec: { command: ['no-such-probe-command'] } }), target, options);
+    assert.is(missing.result, 'failure');
+    assert.match((missing as { reason: string }).reason, /^exec exited 12[67]: exec: "no-such-probe-command": executable file not found in \$PATH/);
 
     const sleeping = await timed(() => runProbe(probe({ exec: { command: ['sleep', '5'] }, timeoutSeconds: 1 }), target, options));
     assert.equal(sleeping.outcome, { result: 'failure', reason: 'timeout after 1s' });

@@ -247,6 +247,11 @@ run('exec: a command the runtime cannot start quotes the part of runc\'s message
   const fake = fakeExec({ output: [['stdout', message]], exitCode: 126 });
   assert.equal(await runProbe(execProbe(['probe-me']), at(), { engine: fake.engine }),
     { result: 'failure', reason: 'exec exited 126: exec: "probe-me": executable file not found in $PATH: unknown' });
+  // Podman's words for the same failure (4.3, runc): another prefix, exit 127.
+  const podman = 'Error: runc: exec failed: unable to start container process: exec: "probe-me": executable file not found in $PATH: OCI runtime attempted to invoke a command that was not found\n';
+  const fromPodman = fakeExec({ output: [['stderr', podman]], exitCode: 127 });
+  assert.equal(await runProbe(execProbe(['probe-me']), at(), { engine: fromPodman.engine }),
+    { result: 'failure', reason: 'exec exited 127: exec: "probe-me": executable file not found in $PATH: OCI runtime attempted to …' });
 });
 
 run('exec: output beyond the cap is read to the end and dropped', async () => {

@@ -430,7 +430,7 @@ scenario(containers, 'a process that goes over the memory limit is OOM-killed an
   const { State } = await engine.containers.inspect(id);
   assert.is(State.OOMKilled, true);
   assert.is(State.ExitCode, 137);
-});
+}, { unsupported: { podman: 'Podman 4.3 never reports OOMKilled here: conmon registers for the cgroup v1 OOM notification but records nothing, so an OOM kill reads as exit 137 like any SIGKILL' } });
 
 scenario(containers, 'a second create with a taken name is a conflict; the first survives and nothing else is left', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { errorFromCause, errorFromResponse, kindForStatus } from '../../src/engine/errors.js';
+import { errorFromCause, errorFromResponse, kindForAnswer, kindForStatus } from '../../src/engine/errors.js';
 
 const errors = suite('engine/errors');
 
@@ -17,6 +17,24 @@ errors('an error answer carries the daemon message, method, path and status', ()
   assert.is(err.path, '/containers/x/json');
   assert.is(err.status, 404);
   assert.match(err.message, 'No such container: x');
+});
+
+errors('Podman\'s 500 answers whose cause names a taken name or a wrong state are conflicts; other causes keep the status\'s kind', () => {
+  const taken = errorFromResponse('POST', '/containers/create', 500, JSON.stringify({
+    cause: 'that name is already in use', response: 500,
+    message: 'container create: creating container storage: the container name "web" is already in use by 4cc9. You have to remove that container to be able to reuse that name: that name is already in use',
+  }));
+  assert.is(taken.kind, 'conflict');
+  assert.match(taken.daemonMessage ?? '', 'already in use');
+  const cases: Array<[number, string | undefined, string]> = [
+    [500, 'network already exists', 'conflict'],
+    [500, 'container state improper', 'conflict'],
+    [500, 'container has dependent containers which must be removed before it', 'conflict'],
+    [500, 'some other failure', 'server'],
+    [500, undefined, 'server'],
+    [404, 'no such container', 'not-found'],
+  ];
+  for (const [status, cause, kind] of cases) assert.is(kindForAnswer(status, cause), kind, `${status} ${cause}`);
 });
 
 errors('a plain-text error body is kept as the message', () => {

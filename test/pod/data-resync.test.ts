@@ -46,6 +46,6 @@ if (mode === 'live') scenario(resync, 'a remade sandbox refills its ConfigMap fi
   assert.is.not(id, containerId(first, 'app'));
   const seen = await engine.exec.run(id, ['sh', '-c', 'cat /etc/cfg/greeting; echo; echo "$POD_IP"']);
   assert.is(seen.stdout, `hello\n${again.status.podIP}\n`);
-});
+}, { unsupported: { podman: 'Podman 4.3 refuses to remove a container whose namespaces others join ("has dependent containers which must be removed before it"): an infra cannot be removed by hand under its apps' } });
 
 resync.run();

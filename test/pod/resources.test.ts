@@ -79,6 +79,6 @@ scenario(resources, 'a container that allocates past its memory limit is OOMKill
   const after = await poll(mode, () => pods.get('pt-oom'), (p) => p.status.phase !== 'Running', 50, 100);
   assert.is(after.status.phase, 'Failed');
   assert.is(after.status.reason, 'OOMKilled');
-});
+}, { unsupported: { podman: 'Podman 4.3 never reports OOMKilled here: conmon registers for the cgroup v1 OOM notification but records nothing, so an OOM kill reads as exit 137 like any SIGKILL' } });
 
 resources.run();

@@ -102,7 +102,9 @@ export function dnsNames(names: { pods?: string[]; services?: string[] }, namesp
 export async function clusterAliases(engine: Engine, cluster: string): Promise<Record<string, string[]>> {
   const network = await engine.networks.inspect(cluster);
   const ids = Object.keys(network.Containers ?? {}).sort();
-  const details = await Promise.all(ids.map((id) => engine.containers.inspect(id)));
+  // Podman also lists the containers that joined another's network namespace (a pod's apps);
+  // dockerd lists only the one holding the endpoint. The pod is on the network through its infra.
+  const details = (await Promise.all(ids.map((id) => engine.containers.inspect(id)))).filter((d) => !d.HostConfig.NetworkMode?.startsWith('container:'));
   return Object.fromEntries(details.map((d) => [
     d.Name.replace(/^\//, ''),
     (d.NetworkSettings.Networks?.[cluster]?.Aliases ?? []).filter((a) => a !== d.Id.slice(0, 12) && a !== d.Config.Hostname).sort(),

@@ -15,12 +15,13 @@ export const EXEC_OUTPUT_CAP = 10 * 1024;
 export const EXEC_REASON_OUTPUT = 80;
 const EXIT_POLL_MS = 50;
 /**
- * A command the runtime could not start exits 126 with runc's message as its output (measured on
- * 20.10: `OCI runtime exec failed: exec failed: unable to start container process: exec:
- * "x": executable file not found in $PATH: unknown`). Its first 80 characters would be the
+ * A command the runtime could not start exits with the runtime's message as its output: 126 and
+ * `OCI runtime exec failed: exec failed: unable to start container process: exec: "x": executable
+ * file not found in $PATH: unknown` on dockerd 20.10; 127 and `Error: runc: exec failed: unable to
+ * start container process: exec: "x": ...` on Podman 4.3. Its first 80 characters would be the
  * boilerplate, so that goes and the part naming the command is quoted.
  */
-const RUNTIME_PREFIX = /^OCI runtime exec failed: (exec failed: )?(unable to start container process: )?/;
+const RUNTIME_PREFIX = /^(OCI runtime exec failed: |Error: (runc|crun): )(exec failed: )?(unable to start container process: )?/;
 
 /**
  * Runs the probe's command in the container through the engine's exec API (create, start without
