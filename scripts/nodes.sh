@@ -337,8 +337,40 @@ status() {
   return $rc
 }
 
+# One node's dockerd stopped (SIGTERM, as a host shutting the service down) and started again: what
+# tests of a node that goes away and comes back use (test/nodes/node-down.test.ts).
+stop_node() { # N
+  local n=$1 pid
+  pid="$(daemon_pid "$n")"
+  [ -n "$pid" ] || { echo "node$n: dockerd is not running"; return 0; }
+  kill "$pid"
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && die "node$n: dockerd (pid $pid) did not stop within 30 s"
+  echo "node$n: dockerd stopped"
+}
+
+start_node() { # N
+  local n=$1
+  ping_node "$n" && { echo "node$n: already up"; return 0; }
+  [ -n "$(daemon_pid "$n")" ] || start_daemon "$n"
+  local deadline=$((SECONDS + 60))
+  until ping_node "$n"; do
+    [ $SECONDS -lt $deadline ] || die "node$n: no answer on GET /_ping within 60 s (log: $LOG_DIR/node$n.log)"
+    sleep 0.1
+  done
+  echo "node$n: up"
+}
+
 case "${1:-}" in
   __daemon) in_node "$2" ;;
+  stop-node | start-node)
+    [ "$(id -u)" -eq 0 ] || die "must run as root"
+    [[ "${2:-}" =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] && [ "$2" -le "$COUNT" ] || die "usage: scripts/nodes.sh $1 N (1..$COUNT)"
+    exec 9>"$STATE/.nodes.lock"
+    flock -w 600 9 || die "another scripts/nodes.sh has held $STATE/.nodes.lock for 10 minutes"
+    if [ "$1" = stop-node ]; then stop_node "$2"; else start_node "$2"; fi
+    ;;
   up | down | status)
     [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, routes, dockerd)"
     mkdir -p "$STATE"
@@ -348,7 +380,7 @@ case "${1:-}" in
     "$1"
     ;;
   *)
-    echo "usage: scripts/nodes.sh up|down|status" >&2
+    echo "usage: scripts/nodes.sh up|down|status|stop-node N|start-node N" >&2
     exit 2
     ;;
 esac
