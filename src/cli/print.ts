@@ -22,7 +22,7 @@ function ready(pod: PodObject): string {
 
 const restarts = (pod: PodObject) => String(pod.status.containerStatuses.reduce((n, c) => n + c.restartCount, 0));
 
-export const POD_HEAD = (wide: boolean, namespaces = false) => [...(namespaces ? ['NAMESPACE'] : []), 'NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'CONTAINERS', 'LABELS'] : [])];
+export const POD_HEAD = (wide: boolean, namespaces = false) => [...(namespaces ? ['NAMESPACE'] : []), 'NAME', 'ID', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(wide ? ['IP', 'NODE', 'CONTAINERS', 'LABELS'] : [])];
 
 /** kubectl's STATUS: the reason a container waits (CrashLoopBackOff), else the pod's phase and reason. */
 function statusText(p: PodObject): string {
@@ -36,7 +36,7 @@ export function podRow(p: PodObject, wide: boolean, status = statusText(p), name
   return [
     ...(namespaces ? [p.metadata.namespace] : []),
     p.metadata.name, p.metadata.uid, ready(p), status, restarts(p), age(p.metadata.creationTimestamp),
-    ...(wide ? [p.status.podIP ?? '<none>', p.status.containerStatuses.map((c) => c.name).join(','), Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
+    ...(wide ? [p.status.podIP ?? '<none>', ('nodeName' in p.spec && p.spec.nodeName) || '<none>', p.status.containerStatuses.map((c) => c.name).join(','), Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
   ];
 }
 
