@@ -16,6 +16,8 @@ set -euo pipefail
 umask 022
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/packages.sh
+. "$ROOT/scripts/packages.sh"
 SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/podling-dockerd.log
 STATE="${PODLING_STATE:-/var/lib/podling-registry}"
@@ -38,44 +40,9 @@ flock -w 600 9 || die "another scripts/engine.sh has held $STATE/.engine.lock fo
 
 # ---------------------------------------------------------------- packages
 ensure_packages() {
-  local missing=() pkg
-  # package -> a file it must provide
-  local -A provides=(
-    [docker.io]=/usr/sbin/dockerd
-    [docker-registry]=/usr/bin/docker-registry
-    [busybox-static]=/bin/busybox
-    [apache2-utils]=/usr/bin/htpasswd
-    [curl]=/usr/bin/curl
-    [catatonit]=/usr/bin/catatonit
-  )
-  for pkg in docker.io docker-registry busybox-static apache2-utils curl catatonit; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-      || [ ! -x "${provides[$pkg]}" ]; then
-      missing+=("$pkg")
-    fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "packages: installing ${missing[*]}"
-  # Without systemd, the packages' postinst would start their own sysv services (Debian's
-  # registry on :5000 with htpasswd auth, a second dockerd): forbid that while installing.
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } >/tmp/podling-apt.log 2>&1 || rc=$?
-  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
-  if [ $rc -ne 0 ]; then
-    tail -n 20 /tmp/podling-apt.log >&2
-    die "apt-get install ${missing[*]} failed (full log: /tmp/podling-apt.log)"
-  fi
-  for pkg in "${missing[@]}"; do
-    [ -x "${provides[$pkg]}" ] || die "$pkg installed but ${provides[$pkg]} is missing"
-  done
+  # package=a file it must provide
+  ensure_debian_packages packages docker.io=/usr/sbin/dockerd docker-registry=/usr/bin/docker-registry \
+    busybox-static=/bin/busybox apache2-utils=/usr/bin/htpasswd curl=/usr/bin/curl catatonit=/usr/bin/catatonit
 }
 
 # ---------------------------------------------------------------- dockerd

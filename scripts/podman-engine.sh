@@ -22,6 +22,8 @@ set -euo pipefail
 umask 022
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/packages.sh
+. "$ROOT/scripts/packages.sh"
 RUN_DIR=/run/podling-podman
 SOCK="$RUN_DIR/podman.sock"
 PIDFILE="$RUN_DIR/service.pid"
@@ -58,40 +60,8 @@ flock -w 600 7 || die "another scripts/podman-engine.sh has held $STATE/.podman-
 
 # ---------------------------------------------------------------- packages
 ensure_packages() {
-  local missing=() pkg
-  local -A provides=(
-    [podman]=/usr/bin/podman
-    [netavark]=/usr/lib/podman/netavark
-    [aardvark-dns]=/usr/lib/podman/aardvark-dns
-    [conmon]=/usr/bin/conmon
-  )
-  for pkg in podman netavark aardvark-dns conmon; do
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-      || [ ! -x "${provides[$pkg]}" ]; then
-      missing+=("$pkg")
-    fi
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "podman: installing ${missing[*]}"
-  # No systemd here: keep the packages' postinst from starting services (as engine.sh does).
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } >/tmp/podling-podman-apt.log 2>&1 || rc=$?
-  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
-  if [ $rc -ne 0 ]; then
-    tail -n 20 /tmp/podling-podman-apt.log >&2
-    die "apt-get install ${missing[*]} failed (full log: /tmp/podling-podman-apt.log)"
-  fi
-  for pkg in "${missing[@]}"; do
-    [ -x "${provides[$pkg]}" ] || die "$pkg installed but ${provides[$pkg]} is missing"
-  done
+  ensure_debian_packages podman podman=/usr/bin/podman netavark=/usr/lib/podman/netavark \
+    aardvark-dns=/usr/lib/podman/aardvark-dns conmon=/usr/bin/conmon
 }
 
 # ---------------------------------------------------------------- configuration

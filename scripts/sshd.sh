@@ -18,6 +18,9 @@ PORT="${PODLING_SSH_PORT:-2222}"
 DIR="$STATE/sshd"
 LOG=/var/log/podling-sshd.log
 
+# shellcheck source=scripts/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
+
 die() {
   echo "sshd.sh: ERROR: $*" >&2
   exit 1
@@ -29,25 +32,9 @@ exec 8>"$STATE/.sshd.lock"
 flock -w 120 8 || die "another scripts/sshd.sh holds $STATE/.sshd.lock"
 
 ensure_packages() {
-  local missing=()
-  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-  [ -x /usr/bin/ssh ] && [ -x /usr/bin/ssh-keygen ] || missing+=(openssh-client)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "sshd: installing ${missing[*]}"
-  # openssh-server's postinst would start the machine's own sshd on port 22: forbid it.
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added_policy=1
-  fi
-  local rc=0
-  {
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
-  } >/tmp/podling-apt-ssh.log 2>&1 || rc=$?
-  if [ -n "$added_policy" ]; then rm -f "$policy"; fi
-  [ $rc -eq 0 ] || { tail -n 20 /tmp/podling-apt-ssh.log >&2; die "apt-get install ${missing[*]} failed (log: /tmp/podling-apt-ssh.log)"; }
-  [ -x /usr/sbin/sshd ] || die "openssh-server installed but /usr/sbin/sshd is missing"
+  # openssh-server's postinst would start the machine's own sshd on port 22: packages.sh forbids it.
+  ensure_debian_packages sshd openssh-server=/usr/sbin/sshd openssh-client=/usr/bin/ssh-keygen
+  [ -x /usr/bin/ssh ] || die "openssh-client installed but /usr/bin/ssh is missing"
 }
 
 ensure_keys() {

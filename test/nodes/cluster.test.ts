@@ -8,6 +8,7 @@ import { PodError, PodFailedError } from '../../src/pod/errors.js';
 import type { PodInput } from '../../src/pod/index.js';
 // The image the bed loads into every node (scripts/nodes-bed.ts): no registry is reachable from a node.
 const IMAGE = 'podling-test/busybox:latest';
+import { AGENT_LABEL, eventually, startAgent } from '../support/agent.js';
 import { bedScenario, inNode, type BedContext } from '../support/nodes.js';
 
 // Pods across the swarm's nodes (issue 12), live on the multi-node bed: node registry in the
@@ -113,6 +114,38 @@ bedScenario(cluster, 'nodeSelector matches swarm node labels; a pod that fits no
   assert.match((big as Error).message, /node1: insufficient memory \(requests 1024000Mi/);
   const left = await c.list();
   assert.equal(left.flatMap((a) => (a.value ?? []).map((p) => p.metadata.name)).filter((n) => n === 'x-nowhere' || n === 'x-huge'), []);
+});
+
+bedScenario(cluster, 'readiness: node 3\'s agent takes its pod out of the service name, as a client on node 2 resolves it; back in when ready again', async (ctx) => {
+  const c = await registered(ctx);
+  const tag = 'x-ready';
+  const labels = { app: 'x-rdy', [AGENT_LABEL]: tag };
+  for (const n of ['x-rdy3', 'x-rdy1', 'x-rcl2']) ctx.defer(() => c.delete(n, { force: true }).catch(() => {}), n);
+  ctx.defer(() => c.deleteService('x-rdy'), 'service');
+  const probed = web('x-rdy3', { nodeName: 'node3' }, labels) as { spec: { containers: Array<Record<string, unknown>> } };
+  probed.spec.containers[0]!.readinessProbe = { exec: { command: ['cat', '/tmp/i'] }, periodSeconds: 1, failureThreshold: 1 };
+  const w3 = await c.create(probed as PodInput);
+  const w1 = await c.create(web('x-rdy1', { nodeName: 'node1' }, { app: 'x-rdy' }));
+  const cl = await c.create(client('x-rcl2', 'node2'));
+  await c.createService({ name: 'x-rdy', selector: { app: 'x-rdy' }, port: 80 });
+  // Node 3's agent (in this process: exec probes need no route to the pod).
+  const nodes = await c.nodes();
+  const agent = startAgent(c.engineOf(nodes.find((n) => n.name === 'node3')!), tag, { name: ctx.name('net'), external: true } as never);
+  ctx.defer(() => agent.stop(), 'agent');
+  const engine2 = c.engineOf(nodes.find((n) => n.name === 'node2')!);
+  const id = cl.pod.status.containerStatuses[0]!.containerID.replace('docker://', '');
+  const resolve = async () => {
+    const r = await engine2.exec.run(id, ['busybox', 'nslookup', 'x-rdy.default.svc.cluster.local']);
+    return [...r.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map((m) => m[1]!).sort();
+  };
+  const both = [w1.pod.status.podIP!, w3.pod.status.podIP!].sort();
+  await eventually('both pods in the name', resolve, (ips) => JSON.stringify(ips) === JSON.stringify(both));
+  const id3 = w3.pod.status.containerStatuses[0]!.containerID.replace('docker://', '');
+  const engine3 = c.engineOf(nodes.find((n) => n.name === 'node3')!);
+  await engine3.exec.run(id3, ['rm', '/tmp/i']);
+  await eventually('node 3\'s pod out of the name', resolve, (ips) => JSON.stringify(ips) === JSON.stringify([w1.pod.status.podIP]));
+  await engine3.exec.run(id3, ['sh', '-c', 'echo x-rdy3 > /tmp/i']);
+  await eventually('back in', resolve, (ips) => JSON.stringify(ips) === JSON.stringify(both));
 });
 
 cluster.run();
