@@ -272,6 +272,8 @@ interface NetResult {
   /** ms per request, one value per round. */
   requests: Record<'node3' | 'node2' | 'loopback' | 'node3ByName' | 'node2ByName', number[]>;
   lookup: number[];
+  /** ICMP round trip (ping's average over PINGS packets, ms), one value per round. */
+  ping: Record<'node3' | 'node2', number[]>;
   moves: Record<'cross' | 'same', Moves>;
 }
 
@@ -305,13 +307,14 @@ async function networkBench(cluster: InstanceType<typeof Cluster>, n2: ClusterNo
   };
   // Every target answers (and the names are known on node2) before anything is timed.
   for (const url of Object.values(urls)) await waitFor(() => inClient(engine2, id, WGETS, ['1', url]).then(() => true, () => false), `${url} from the client`);
-  const result: NetResult = { requests: { node3: [], node2: [], loopback: [], node3ByName: [], node2ByName: [] }, lookup: [], moves: { cross: empty(), same: empty() } };
+  const result: NetResult = { requests: { node3: [], node2: [], loopback: [], node3ByName: [], node2ByName: [] }, lookup: [], ping: { node3: [], node2: [] }, moves: { cross: empty(), same: empty() } };
   for (let round = 0; round < ROUNDS; round++) {
     for (const key of rotate(Object.keys(urls) as Array<keyof typeof urls>, round)) {
       result.requests[key].push(Number(await inClient(engine2, id, WGETS, [String(REQUESTS), urls[key]])) / 1e3 / REQUESTS);
     }
     result.lookup.push(Number(await inClient(engine2, id, LOOKUPS, ['20', `${PREFIX}srv3`])) / 1e3 / 20);
-    log(`nodes: requests round ${round + 1}: ${Object.entries(result.requests).map(([k, v]) => `${k} ${v.at(-1)!.toFixed(2)}`).join(', ')} ms per request; lookup ${result.lookup.at(-1)!.toFixed(2)} ms`);
+    for (const [key, target] of rotate([['node3', s3], ['node2', s2]] as const, round)) result.ping[key].push(await ping(engine2, id, ipOf(target)));
+    log(`nodes: requests round ${round + 1}: ${Object.entries(result.requests).map(([k, v]) => `${k} ${v.at(-1)!.toFixed(2)}`).join(', ')} ms per request; lookup ${result.lookup.at(-1)!.toFixed(2)} ms; ping node3 ${result.ping.node3.at(-1)!.toFixed(3)}, node2 ${result.ping.node2.at(-1)!.toFixed(3)} ms`);
   }
   await cluster.delete(`${PREFIX}srv3`);
   await cluster.delete(`${PREFIX}srv2`);
@@ -331,6 +334,16 @@ async function networkBench(cluster: InstanceType<typeof Cluster>, n2: ClusterNo
   await cluster.delete(`${PREFIX}client`);
   await cluster.delete(`${PREFIX}witness`);
   return result;
+}
+
+const PINGS = 50;
+
+/** The network alone, without a process per request: ping's own average round trip (ms). */
+async function ping(engine: Engine, client: string, ip: string): Promise<number> {
+  const out = await inClient(engine, client, 'ping -q -c "$1" -i 0.01 "$2"', [String(PINGS), ip]);
+  const avg = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(out)?.[1];
+  if (!avg) throw new Error(`ping ${ip}: no round-trip summary in ${JSON.stringify(out)}`);
+  return Number(avg);
 }
 
 const empty = (): Moves => ({ fromStart: [], fromReturn: [], remoteLag: [], lookups: [], addressReused: 0 });
@@ -393,6 +406,8 @@ interface GrowthResult {
   listAtOne: number; listAtN: number;
   rules: { before: number; atN: number; after: number };
   failures: string[];
+  /** The create the node's engine could not carry out for want of an address pool for the pod's own bridge. */
+  ceiling?: { pod: number; reason: string };
 }
 
 async function growthBench(cluster: InstanceType<typeof Cluster>, n3: ClusterNode, bedNode: BedNode, log: (line: string) => void): Promise<GrowthResult> {
@@ -407,6 +422,11 @@ async function growthBench(cluster: InstanceType<typeof Cluster>, n3: ClusterNod
       made.push(name);
     } catch (err) {
       run.failures.push(`create ${name}: ${(err as Error).message}`);
+      // Each pod's own bridge takes one of the engine's address pools: none left, no later pod fits either.
+      if (/available, non-overlapping IPv4 address pool/.test((err as Error).message)) {
+        run.ceiling = { pod: i + 1, reason: (err as Error).message };
+        break;
+      }
       if (run.failures.length >= 5) break;
     }
     if (i === 0) run.listAtOne = await timed(() => cluster.list({ allNamespaces: true }));
@@ -451,6 +471,8 @@ function report(start: StartResult, net: NetResult, growth: GrowthResult | undef
     { section: SECTION.requests, case: `request node2 → node3 by IP (cross-node, VXLAN) — ${perRequest}`, unit: 'ms', podling: x3, baselines: [baseline('node2 → node2 by IP (same node)', x3, x2, pairedOf(r.node3, r.node2)), baseline('loopback in the client', x3, lo, pairedOf(r.node3, r.loopback))] },
     { section: SECTION.requests, case: 'request node2 → node3 by name (a lookup on the overlay\'s DNS each time)', unit: 'ms', podling: b3, baselines: [baseline('node2 → node2 by IP (same node)', b3, x2), baseline('loopback in the client', b3, lo)], note: `same node by name: ${fmt(b2.median)} ms; one nslookup of a node3 pod's name inside the client: ${fmt(s(net.lookup).median)} ms` },
   );
+  const [p3, p2] = [s(net.ping.node3), s(net.ping.node2)];
+  rows.push({ section: SECTION.requests, case: `ICMP round trip node2 → node3 (ping -c ${PINGS} -i 0.01 inside the client, its average; the network without a process per request)`, unit: 'ms', podling: p3, baselines: [baseline('node2 → node2 by IP (same node)', p3, p2, pairedOf(net.ping.node3, net.ping.node2))] });
   const [mc, ms] = [net.moves.cross, net.moves.same];
   const lookup = s(net.lookup).median;
   const returned = (m: Moves) => `from the create's return ${fmt(s(m.fromReturn).median, 0)} ms (negative: before it returned; ${m.fromReturn.filter((v) => v <= 0).length} of ${m.fromReturn.length} rounds)`;
@@ -474,8 +496,9 @@ function report(start: StartResult, net: NetResult, growth: GrowthResult | undef
     const [first, last] = [w(growth.creates.slice(0, WINDOW)), w(growth.creates.slice(-WINDOW))];
     const [delN, del1] = [w(growth.deletes.slice(0, WINDOW)), w(growth.deletes.slice(-WINDOW))];
     const n = growth.creates.length;
+    const ceiling = growth.ceiling ? ` (${GROWTH_PODS} asked: the ${growth.ceiling.pod}th could not be made, ${growth.ceiling.reason.replace(/^pod \S+ Failed: /, '')}: the engine's default address pools are used up by the pods' own bridges)` : '';
     rows.push(
-      { section: SECTION.growth, case: `create through the Cluster, pinned to ${growth.node}, one pod after another: pods ${n - WINDOW + 1}–${n} there (median) — one run`, unit: 'ms', podling: last, baselines: [baseline(`pods 1–${WINDOW}`, last, first)], note: `single pods: 1st (which also attaches ${growth.node} to the overlay) ${fmt(growth.creates[0]!, 0)} ms, ${n}th ${fmt(growth.creates.at(-1)!, 0)} ms (${fmt(growth.creates.at(-1)! / growth.creates[0]!)}×); the Cluster's fan-out pod list ${fmt(growth.listAtOne, 0)} ms with 1 pod, ${fmt(growth.listAtN, 0)} ms with ${n}; single engine: bench/growth.ts (branch podnet)` },
+      { section: SECTION.growth, case: `create through the Cluster, pinned to ${growth.node}, one pod after another: pods ${n - WINDOW + 1}–${n} there (median)${ceiling} — one run`, unit: 'ms', podling: last, baselines: [baseline(`pods 1–${WINDOW}`, last, first)], note: `single pods: 1st (which also attaches ${growth.node} to the overlay) ${fmt(growth.creates[0]!, 0)} ms, ${n}th ${fmt(growth.creates.at(-1)!, 0)} ms (${fmt(growth.creates.at(-1)! / growth.creates[0]!)}×); the Cluster's fan-out pod list ${fmt(growth.listAtOne, 0)} ms with 1 pod, ${fmt(growth.listAtN, 0)} ms with ${n}; single engine: bench/growth.ts (branch podnet)` },
       { section: SECTION.growth, case: `delete through the Cluster on ${growth.node}, newest first: with ${n} to ${n - WINDOW + 1} pods there (median)`, unit: 'ms', podling: delN, baselines: [baseline(`with ${WINDOW} to 1 there`, delN, del1)], note: `iptables rules in ${growth.node}'s namespace: ${growth.rules.before} before, ${growth.rules.atN} with ${n} pods, ${growth.rules.after} after; ${growth.failures.length} failures${growth.others ? `; ${growth.others} pods of others were on the node` : ''}` },
     );
     notes.push(...growthNotes(growth));
