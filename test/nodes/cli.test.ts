@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRecords } from '../../src/nodes/records.js';
@@ -43,6 +46,14 @@ bedScenario(cli, 'node add, node list, then pod create/list/get/delete across th
   assert.match(wide.stdout, new RegExp(`x-cli\\s.*\\s${record!.node}\\s+c\\s`), wide.stdout);
   const got = await podling('pod', 'get', 'x-cli', '-o', 'json');
   assert.is((JSON.parse(got.stdout) as { spec: { nodeName: string } }).spec.nodeName, record!.node);
+  // apply would act on one engine's ConfigMaps and Secrets: refused on a swarm, and nothing made.
+  const dir = await mkdtemp(join(tmpdir(), 'podling-nodes-cli-'));
+  ctx.defer(() => rm(dir, { recursive: true, force: true }), 'manifest dir');
+  await writeFile(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x-applied\nspec:\n  containers:\n  - name: c\n    image: podling-test/busybox:latest\n    imagePullPolicy: Never\n');
+  const applied = await podling('apply', '-f', join(dir, 'pod.yaml'));
+  assert.is(applied.code, 2, applied.stderr);
+  assert.match(applied.stderr, /^podling: apply does not work across a swarm's nodes yet/);
+  assert.equal(await readRecords(manager, { name: 'x-applied' }), []);
   const gone = await podling('pod', 'delete', 'x-cli');
   assert.is(gone.code, 0, gone.stderr);
   assert.equal(await readRecords(manager, { name: 'x-cli' }), [], 'record removed with the pod');
