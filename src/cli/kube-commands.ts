@@ -1,6 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ClusterPods } from '../nodes/cluster-pods.js';
-import { PodError } from '../pod/errors.js';
 import type { Pods } from '../pod/index.js';
 import { deleteManifests, executeApply, observeForApply, planApply, type ApplyAction } from '../kube/apply.js';
 import { inNamespace, loadManifests, type Manifest } from '../kube/manifest.js';
@@ -21,7 +19,6 @@ export async function apply(pods: Pods, argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`apply takes its objects from -f (got ${positionals.join(' ')})`);
   const manifests = await manifestsOf(values.file, namespaceFlag(values.namespace), 'apply');
   for (const m of manifests) for (const line of m.notices) console.error(`notice: ${kindName(m)}: ${line}`);
-  await refuseOnSwarm(pods, 'apply');
   const actions = planApply(manifests, await observeForApply(pods, manifests));
   const said = (a: ApplyAction) => {
     if (a.manifest.kind !== 'Namespace') console.log(`${kindName(a.manifest)} ${a.verb}${a.why ? ` (${a.why})` : ''}`);
@@ -36,7 +33,6 @@ export async function deleteFiles(pods: Pods, argv: string[]): Promise<number> {
   const grace = values['grace-period'] === undefined ? undefined : Number(values['grace-period']);
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw new UsageError(`--grace-period ${values['grace-period']}: a whole number of seconds`);
   const manifests = await manifestsOf(values.file, namespaceFlag(values.namespace), 'delete');
-  await refuseOnSwarm(pods, 'delete -f');
   let missing = 0;
   await deleteManifests(pods, manifests, {
     gracePeriod: grace, force: values.force,
@@ -47,15 +43,4 @@ export async function deleteFiles(pods: Pods, argv: string[]): Promise<number> {
     },
   });
   return missing ? 1 : 0;
-}
-
-/**
- * apply and delete -f compare against and act on one engine's pods, ConfigMaps and Secrets; across
- * a swarm's nodes the ConfigMaps and Secrets would have to be on every node first. Until they are,
- * a swarm manager with nodes added refuses them, rather than act on the manager's engine alone.
- */
-async function refuseOnSwarm(pods: Pods, verb: string): Promise<void> {
-  if (pods instanceof ClusterPods && await pods.swarm()) {
-    throw new PodError('invalid', `${verb} does not work across a swarm's nodes yet (ConfigMaps and Secrets are kept per engine); use podling pod create -f and service create, or point -H at one node's engine`);
-  }
 }
