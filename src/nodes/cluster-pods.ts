@@ -46,8 +46,9 @@ export class ClusterPods extends Pods {
     return this.spread;
   }
 
+  /** Says which nodes did not answer; a node's own refusal (not found, say) is an answer, not silence. */
   private report<T>(answers: NodeAnswer<T>[]): NodeAnswer<T>[] {
-    for (const a of answers) if (a.error) this.onUnreachable(a.node, a.error);
+    for (const a of answers) if (a.error && !(a.cause instanceof PodError)) this.onUnreachable(a.node, a.error);
     return answers;
   }
 
@@ -116,19 +117,27 @@ export class ClusterPods extends Pods {
   override async listServices(options: { signal?: AbortSignal; namespace?: string; allNamespaces?: boolean } = {}): Promise<ServiceObject[]> {
     const nodes = await this.swarm();
     if (!nodes) return super.listServices(options);
-    // Every node holds every service; the first that answers speaks for all.
     const answers = this.report(await nodes.fanOut((pods, _n, signal) => pods.listServices({ ...options, signal }), options));
-    return answers.find((a) => a.value)?.value ?? [];
+    // Every node holds every service, and sees only its own pods: the endpoints are all nodes' together.
+    const merged = new Map<string, ServiceObject>();
+    for (const a of answers) {
+      for (const svc of a.value ?? []) {
+        const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+        const have = merged.get(key);
+        merged.set(key, have ? { ...have, endpoints: [...new Set([...have.endpoints, ...svc.endpoints])].sort() } : svc);
+      }
+    }
+    return [...merged.values()];
   }
 
   override async getService(name: string, options: { signal?: AbortSignal; namespace?: string } = {}): Promise<ServiceObject> {
     checkServiceName(name);
     const nodes = await this.swarm();
     if (!nodes) return super.getService(name, options);
-    const answers = await nodes.fanOut((pods, _n, signal) => pods.getService(name, { ...options, signal }), options);
-    const found = answers.find((a) => a.value);
-    if (found) return found.value!;
-    throw new Error(answers.map((a) => `${a.node.name}: ${a.error}`).join('; ') || `service "${name}" not found`);
+    const answers = this.report(await nodes.fanOut((pods, _n, signal) => pods.getService(name, { ...options, signal }), options));
+    const found = answers.flatMap((a) => (a.value ? [a.value] : []));
+    if (!found.length) throw this.failure(answers, answers, `read service ${name}`);
+    return { ...found[0]!, endpoints: [...new Set(found.flatMap((s) => s.endpoints))].sort() };
   }
 
   override async specs(options: { signal?: AbortSignal } = {}): Promise<Array<{ name: string; namespace: string; spec: string | undefined }>> {
