@@ -35,12 +35,14 @@ bench-deps: bench/node_modules/.installed
 test-replay: install
 	PODLING_TEST_MODE=replay $(TSX) test/run.ts
 
+# The bed's namespaces, veths and host routes go when the run ends, pass or fail (its daemons are
+# the tests' own, unlike the engines, which stay up).
 test-live: engine nodes bench-deps
-	PODLING_TEST_MODE=live $(TSX) test/run.ts
+	PODLING_TEST_MODE=live $(TSX) test/run.ts; rc=$$?; bash scripts/nodes.sh down >/dev/null; exit $$rc
 
 # The replay tier needs no engine; the bed is started before the run because the live tier uses it.
 test: install engine nodes bench-deps
-	PODLING_TEST_MODE=replay,live $(TSX) test/run.ts
+	PODLING_TEST_MODE=replay,live $(TSX) test/run.ts; rc=$$?; bash scripts/nodes.sh down >/dev/null; exit $$rc
 
 # The live tier on every engine scripts/engine.sh starts (main dockerd, newer dockerd, Podman's
 # API), one after another; one result line per engine, then the total (test/engines.ts).
