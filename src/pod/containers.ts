@@ -143,6 +143,12 @@ export interface AppAttempt extends AttemptInfo {
   serviceLinks?: Map<string, string>;
   /** The pod network mode, kept as a label on every container so a sandbox remade after its infra went keeps it. */
   network?: PodNetworkMode;
+  /**
+   * Join the infra's UTS namespace too (`UTSMode: container:<infra>`): Podman's compatible API gives
+   * a container that joins another's network its own hostname (its id), where dockerd copies the
+   * infra's; dockerd refuses this mode ("invalid UTS mode"), so only Podman gets it.
+   */
+  joinUts?: boolean;
 }
 
 /** The container's own variables (resolved, when they needed it), then the service links it does not define. */
@@ -180,6 +186,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     HostConfig: {
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
+      ...(run.joinUts ? { UTSMode: `container:${infraId}` } : {}),
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
       ...containerMounts(container, podId, run, pod),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,

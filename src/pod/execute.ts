@@ -83,7 +83,9 @@ export interface Executed {
 export async function executeActions(runtime: PodRuntime, pod: Pod, observed: ObservedPod, actions: PodActions, options: ExecuteOptions, made: Made = { apps: [] }): Promise<Executed> {
   const { engine } = runtime;
   const call = { signal: options.signal };
-  await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
+  // Podman cannot update a container (the agent says so when it starts: agent.ts): no 404s to swallow.
+  const updates = actions.takeOver.length > 0 && await engine.flavour() !== 'podman';
+  if (updates) await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
   const old = actions.sandbox ? observed.sandbox : undefined;
   const podIP = lazyAddress(engine, pod, options.podId, observed.sandbox?.id, options.signal);
   const kill = (k: PodActions['kill'][number]) => {
@@ -245,6 +247,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
     config: options.configs?.get(s.name), serviceLinks, network: modeLabel(pod, options.podNetwork ?? 'own'),
+    joinUts: await engine.flavour() === 'podman',
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });

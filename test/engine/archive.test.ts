@@ -87,9 +87,10 @@ scenario(archive, 'putArchive takes a Buffer as well as a stream, and replaces a
 scenario(archive, 'a missing path is not-found: getArchive and putArchive carry the daemon message, statPath says what it can', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
   const get = await engineFailure(engine.containers.getArchive(id, '/nope'), 'not-found');
-  assert.is(get.daemonMessage, `Could not find the file /nope in container ${id}`);
+  // dockerd names the path and the container; Podman says only "no such file or directory".
+  assert.ok(get.daemonMessage, 'the daemon message is kept');
   const put = await engineFailure(engine.containers.putArchive(id, '/nope/deeper', pack([{ name: 'x', content: 'x' }])), 'not-found');
-  assert.is(put.daemonMessage, `Could not find the file /nope/deeper in container ${id}`);
+  assert.ok(put.daemonMessage, 'the daemon message is kept');
   // A HEAD answer has no body, so there is no daemon message to pass on.
   const stat = await engineFailure(engine.containers.statPath(id, '/nope'), 'not-found');
   assert.is(stat.status, 404);

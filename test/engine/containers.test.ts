@@ -281,7 +281,7 @@ scenario(containers, 'remove with force and volumes takes a running container an
 scenario(containers, 'inspect of a missing container is not-found with the daemon message', async ({ engine, name }) => {
   const err = await engineFailure(engine.containers.inspect(name('missing')), 'not-found');
   assert.is(err.status, 404);
-  assert.is(err.daemonMessage, `No such container: ${name('missing')}`);
+  assert.match(err.daemonMessage ?? '', name('missing'), 'the daemon message names the container');
   assert.match(err.message, `GET /containers/${name('missing')}/json`);
 });
 
@@ -436,8 +436,8 @@ scenario(containers, 'a second create with a taken name is a conflict; the first
   const made = objects(engine, name, track);
   const first = await made.container('box', { Image: IMAGE });
   const err = await engineFailure(made.container('box', { Image: IMAGE, Cmd: ['true'] }), 'conflict');
-  assert.is(err.status, 409);
-  assert.match(err.daemonMessage ?? '', `The container name "/${name('box')}" is already in use by container "${first}"`);
+  // dockerd answers 409; Podman 500 with a `cause` the kind is read from (src/engine/errors.ts).
+  assert.match(err.daemonMessage ?? '', name('box'), 'the daemon message names the container');
   assert.is((await engine.containers.inspect(name('box'))).Id, first);
   const left = await engine.containers.list({ all: true, filters: { label: [made.filter] } });
   assert.equal(left.map((c) => c.Id), [first]);

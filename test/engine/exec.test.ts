@@ -127,18 +127,19 @@ scenario(exec, 'with a Tty, stdin keeps the connection open: the output survives
 scenario(exec, 'a hijacked start of a missing exec is not-found with the daemon message', async ({ engine }) => {
   // A 12-hex id, not a 64-hex one: the fixture normaliser would replace a full id with a fake.
   const hijacked = await engineFailure(engine.exec.start('abcdef012345', { stdin: 'x' }), 'not-found');
-  assert.is(hijacked.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(hijacked.daemonMessage ?? '', 'abcdef012345', 'the daemon message names the exec');
   assert.is(hijacked.status, 404);
   const plain = await engineFailure(engine.exec.start('abcdef012345'), 'not-found');
-  assert.is(plain.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(plain.daemonMessage ?? '', 'abcdef012345');
   const inspect = await engineFailure(engine.exec.inspect('abcdef012345'), 'not-found');
-  assert.is(inspect.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(inspect.daemonMessage ?? '', 'abcdef012345');
 });
 
 scenario(exec, 'exec in a stopped container is a conflict with the daemon message', async ({ engine, name, track }) => {
   const id = await created(engine, track, name('idle'));
   const never = await engineFailure(engine.exec.create(id, { Cmd: ['true'] }), 'conflict');
-  assert.match(never.daemonMessage ?? '', id, 'the daemon message names the container');
+  // dockerd names the container; Podman says only "container state improper".
+  assert.ok(never.daemonMessage, 'the daemon message is kept');
   assert.is(never.status, 409);
 });
 

@@ -53,8 +53,8 @@ scenario(networks, 'a duplicate name is a conflict with the daemon\'s message, a
   const first = await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.2.0/24' }] } });
   const err = await rejection(engine.networks.create({ Name: net, Labels: LABELS }));
   assert.ok(isEngineError(err, 'conflict'), String(err));
-  assert.is((err as { daemonMessage?: string }).daemonMessage, `network with name ${net} already exists`);
-  assert.match(err.message, `network with name ${net} already exists`);
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', net, 'the daemon message names the network');
+  assert.match(err.message, (err as { daemonMessage?: string }).daemonMessage ?? '', 'the error carries the daemon message');
   const named = (await engine.networks.list({ filters: { name: [net] } })).filter((n) => n.Name === net);
   assert.equal(named.map((n) => n.Id), [first.Id], 'exactly one network has the name, the first one');
   if (mode === 'replay') {

@@ -120,6 +120,15 @@ security('an fsGroup owns the Memory emptyDirs (setgid); without one they stay w
   assert.is(volumeSpecOf(plain, 'id1', plain.spec.volumes![0]!, 'test:1').DriverOpts?.o, `size=${MiB},mode=1777`);
 });
 
+security('on Podman a Memory emptyDir is sized in tmpfs pages: its local driver takes size= for a disk quota', () => {
+  const volumes = [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }];
+  const grouped = pod({ securityContext: { fsGroup: 2000 }, volumes, containers: [app] });
+  assert.is(volumeSpecOf(grouped, 'id1', grouped.spec.volumes![0]!, 'test:1', 'podman').DriverOpts?.o, 'nr_blocks=256,gid=2000,mode=3777');
+  const odd = pod({ volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4097' } }], containers: [app] });
+  // A part of a page is a whole page, as the kernel rounds size= up.
+  assert.is(volumeSpecOf(odd, 'id1', odd.spec.volumes![0]!, 'test:1', 'podman').DriverOpts?.o, 'nr_blocks=2,mode=1777');
+});
+
 
 security('pod resources: a container without a limit gets the pod\'s; its own limit stays', () => {
   const spec = { resources: { limits: { cpu: '1', memory: '64Mi' } }, containers: [app, { ...app, name: 'b', resources: { limits: { cpu: '500m', memory: '32Mi' } } }] };
