@@ -247,7 +247,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
     config: options.configs?.get(s.name), serviceLinks, network: modeLabel(pod, options.podNetwork ?? 'own'),
-    joinUts: await engine.flavour() === 'podman',
+    flavour: await engine.flavour(),
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });

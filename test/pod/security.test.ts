@@ -112,6 +112,16 @@ security('the infra holds the pod\'s sysctls, hostIPC and hostPID; by default it
   assert.is(hostNetwork.IpcMode, 'host');
 });
 
+security('on Podman apps join the infra\'s UTS namespace and list runAsGroup among added groups; dockerd gets neither', () => {
+  const p = pod({ securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000] }, containers: [app] });
+  const on = (flavour: 'docker' | 'podman') => appSpec(p, 'id1', p.spec.containers[0]!, 'INFRA', 'test:1', { attempt: 0, sandboxAttempt: 0, flavour }).HostConfig!;
+  assert.equal([on('podman').UTSMode, on('podman').GroupAdd], ['container:INFRA', ['2000', '4000', '3000']]);
+  assert.equal([on('docker').UTSMode, on('docker').GroupAdd], [undefined, ['2000', '4000']]);
+  // No groups added at all: the primary group alone is no reason to add one.
+  const plain = pod({ securityContext: { runAsUser: 1000, runAsGroup: 3000 }, containers: [app] });
+  assert.is(appSpec(plain, 'id1', plain.spec.containers[0]!, 'INFRA', 'test:1', { attempt: 0, sandboxAttempt: 0, flavour: 'podman' }).HostConfig!.GroupAdd, undefined);
+});
+
 security('an fsGroup owns the Memory emptyDirs (setgid); without one they stay world-writable', () => {
   const volumes = [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }];
   const grouped = pod({ securityContext: { fsGroup: 2000 }, volumes, containers: [app] });
