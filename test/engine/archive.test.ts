@@ -64,7 +64,7 @@ scenario(archive, 'putArchive extracts files, directories and symlinks that stat
   ]);
   // pack's fixed mtime went in and came back out: the engine keeps what the archive says.
   assert.ok(entries.every((e) => e.mtime.getTime() === 0), entries.map((e) => e.mtime.toISOString()).join());
-});
+}, { unsupported: { podman: 'Podman\'s path stat (buildah\'s copier) gives a directory\'s own path as linkTarget, where dockerd leaves it empty for anything that is not a symlink' } });
 
 scenario(archive, 'getArchive of one file gives an archive of just that file, named by its base name', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
@@ -97,13 +97,13 @@ scenario(archive, 'a missing path is not-found: getArchive and putArchive carry 
   assert.match(stat.message, `no container "${id}" or no "/nope" in it`);
   const gone = await engineFailure(engine.containers.statPath(name('missing'), '/'), 'not-found');
   assert.match(gone.message, `no container "${name('missing')}"`);
-});
+}, { unsupported: { podman: 'Podman\'s putArchive makes a missing target directory (buildah\'s copier) instead of answering 404' } });
 
 scenario(archive, 'putArchive refuses a target that is a file, a directory replaced when asked not to, and bytes that are not a tar', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
   // Engine 20.10 answers these with 500; newer engines say 400. The message is what matters.
   const ontoFile = await engineFailure(engine.containers.putArchive(id, '/etc/passwd', pack([{ name: 'x', content: 'x' }])), 'server');
-  assert.is(ontoFile.daemonMessage, 'extraction point is not a directory');
+  assert.match(ontoFile.daemonMessage ?? '', 'not a directory');
   const dirToFile = pack([{ name: 'tmp', content: 'a file where a directory is' }]);
   const kept = await engineFailure(engine.containers.putArchive(id, '/', dirToFile, { noOverwriteDirNonDir: true }), 'server');
   assert.match(kept.daemonMessage ?? '', 'cannot overwrite directory "/tmp" with non-directory');

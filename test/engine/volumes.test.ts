@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { Engine } from '../../src/engine/index.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
-import { fixturePath, scenario, unit } from '../support/scenario.js';
+import { engineUnderTest, fixturePath, scenario, unit } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
 import { rejection } from '../support/assertions.js';
 
@@ -12,7 +12,9 @@ const volumes = suite('engine/volumes');
 
 const IMAGE = 'podling-test/busybox:latest';
 const LABELS = { 'podling.io/managed': 'true', 'podling.io/test': 'true' };
-const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' };
+// Podman's local driver takes size= as a disk quota (refused without project quotas), so there the
+// same 16 MiB is given in tmpfs pages, as src/pod/volumes.ts does for a Memory emptyDir.
+const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: engineUnderTest.flavour === 'podman' ? 'nr_blocks=4096' : 'size=16m' };
 
 /** A created (never started) container that mounts `volume`: enough for the engine to call it in use. */
 async function mountIn(engine: Engine, name: string, volume: string): Promise<string> {
@@ -47,7 +49,7 @@ scenario(volumes, 'list filters by label and by name', async ({ engine, name, tr
   assert.equal(await names({ label: [`${colour}=${name('red')}`, 'podling.io/test=true'] }), [red], 'several labels must all match');
   assert.equal(await names({ name: [blue] }), [blue]);
   assert.equal(await names({ label: [`${colour}=${name('green')}`] }), []);
-});
+}, { unsupported: { podman: 'Podman 4.3 lists a volume that matches any one of several label filters, where dockerd requires all of them' } });
 
 scenario(volumes, 'removing a volume a container uses is a conflict; once the container is gone it removes', async ({ engine, name, track }) => {
   const vol = track.volume(name('vol'));
