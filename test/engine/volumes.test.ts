@@ -58,7 +58,9 @@ scenario(volumes, 'removing a volume a container uses is a conflict; once the co
   const id = await mountIn(engine, box, vol);
   const err = await rejection(engine.volumes.remove(vol));
   assert.ok(isEngineError(err, 'conflict'), String(err));
-  assert.is((err as { daemonMessage?: string }).daemonMessage, `remove ${vol}: volume is in use - [${id}]`);
+  // Each engine words it its own way; both name the volume and the container using it.
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', vol);
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', id.slice(0, 12));
   assert.is((await engine.volumes.inspect(vol)).Name, vol, 'still there');
 
   await engine.containers.remove(id);
@@ -94,7 +96,7 @@ scenario(volumes, 'prune with a label filter removes only the unused labelled vo
     const prune = fixture.exchanges.find((x: { request: { path: string } }) => x.request.path === '/v1.41/volumes/prune');
     assert.equal(JSON.parse(prune.request.query.filters), { label: [`podling.io/prune=${name('batch')}`] }, 'no `all` filter below 1.42');
   }
-});
+}, { unsupported: { podman: 'Podman\'s prune removes an unused volume with driver options too, where dockerd keeps it' } });
 
 scenario(volumes, 'a misspelt spec field or a bad name is an invalid-argument naming it, and nothing is sent', async ({ engine, name }) => {
   const sent = await requestsDuring(async () => {
