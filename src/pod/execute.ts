@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
+import { createNetwork } from './network-create.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
@@ -329,7 +330,7 @@ async function servicesFor(engine: Engine, pod: Pod, actions: PodActions, option
 async function ensureNetwork(engine: Engine, pod: Pod, options: ExecuteOptions): Promise<string | undefined> {
   const network = podNetworkName(options.podId);
   try {
-    await engine.networks.create({
+    await createNetwork(engine, {
       Name: network,
       Driver: 'bridge',
       Labels: {
