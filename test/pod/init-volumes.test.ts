@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PodFailedError } from '../../src/pod/index.js';
 import { containerId, IMAGE, labelled, rejection, testPods } from '../support/pods.js';
-import { engineUnderTest, scenario } from '../support/scenario.js';
+import { scenario } from '../support/scenario.js';
 
 // Init containers run one at a time to completion before the apps, and emptyDir volumes carry
 // what they leave to the apps (fixtures/pod/init-volumes/).
@@ -91,14 +91,11 @@ scenario(initVolumes, 'a sidecar starts before the app and runs beside it; on de
   const [proxy, app] = [pod.status.initContainerStatuses![0]!.containerID.slice(9), containerId(pod, 'app')];
   const since = now() - 1;
   await pods.delete(name, { gracePeriod: 5 });
-  // Podman 4.3 answers nothing to these event filters (src/pod/watch.ts filters here for the same
-  // reason): there the same events are picked from the unfiltered stream.
-  const filters = engineUnderTest.flavour === 'podman' ? undefined : { event: ['die'], container: [proxy, app] };
-  const events = await engine.system.events({ since, until: now() + 1, filters });
+  const events = await engine.system.events({ since, until: now() + 1, filters: { event: ['die'], container: [proxy, app] } });
   const died: string[] = [];
-  for await (const e of events) if (e.Action === 'die' && (e.Actor.ID === app || e.Actor.ID === proxy)) died.push(e.Actor.ID === app ? 'app' : 'proxy');
+  for await (const e of events) died.push(e.Actor.ID === app ? 'app' : 'proxy');
   assert.equal(died, ['app', 'proxy'], 'the app stops first, its sidecar after');
-});
+}, { unsupported: { podman: 'the stop order is read back from events bounded by until, and Podman 4.3 answers an events query whose until has passed with no events at all (measured with curl: the same since without until replays them)' } });
 
 scenario(initVolumes, 'prune removes an emptyDir volume whose pod is gone, and keeps one whose pod is there', async ({ engine, defer, track }) => {
   const pods = testPods(engine, 'pod/init-volumes prune');
