@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Test } from 'uvu';
 import { Engine } from '../../src/engine/index.js';
 import { defaultUpstream } from '../../src/testing/index.js';
-import { engineUnderTest, mode, objectName, probe } from './scenario.js';
+import { mode, objectName, probe } from './scenario.js';
 import { tracker, withTeardown, type Teardown, type Track } from './teardown.js';
 
 /**
@@ -117,13 +117,6 @@ export interface BedContext extends Pick<Teardown, 'defer'> {
  */
 export function bedScenario(s: Test, title: string, fn: (ctx: BedContext) => Promise<void>): void {
   if (mode !== 'live') return;
-  // The bed is dockerd engines in network namespaces, joined in a Swarm, whatever DOCKER_HOST names:
-  // a run of the live tier on another engine would only run it again on those. Podman has no Swarm.
-  if (engineUnderTest.flavour !== 'docker') {
-    console.log(`skip on ${engineUnderTest.flavour} ${engineUnderTest.version}: ${title}: the multi-node bed is Docker engines in a Swarm (Podman has no Swarm); it runs in the main engine's live tier`);
-    s.skip(title);
-    return;
-  }
   if ('why' in found) {
     if (requireEngine) {
       s(title, () => { throw new Error(`PODLING_REQUIRE_ENGINE=1 but the multi-node test bed is not up: ${found.why} (make nodes)`); });
