@@ -10,7 +10,9 @@
  * replay, about 30 s), PODLING_BENCH_CORPUS=0 (skip the manifest corpus, test/corpus, about 75 s),
  * PODLING_BENCH_APPLY=0 (skip `podling apply` of 20 pods, about 70 s), PODLING_BENCH_SSH=0 (skip
  * the ssh:// engine against the socket, bench/ssh.ts), PODLING_BENCH_PODMAN=0 (skip the
- * 4-container pod on Podman's API against `podman kube play`, about 60 s), PODLING_BENCH_REPLAY=1 (also
+ * 4-container pod on Podman's API against `podman kube play`, about 60 s), PODLING_BENCH_NODES=0 (skip the
+ * multi-node test bed's rows, bench/nodes.ts, about 15 min; skipped with the reason when the bed is
+ * not up), PODLING_BENCH_REPLAY=1 (also
  * time the replay test suite), and the per-module PODLING_BENCH_* round counts.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +26,7 @@ import { demuxSynthetic, perCall, type PerCallBreakdown } from './client.js';
 import { corpusBench, corpusNotes, corpusRows } from './corpus.js';
 import { coldStart, footprintRows, installs, type ColdStart, type Installed } from './footprint.js';
 import { BENCH_CLUSTER, BENCH_CREATOR, BENCH_MANAGED, CREATOR, ROOT, SOCKET, msSince, podling } from './lib.js';
+import { nodeBench, type NodeBenchResult } from './nodes.js';
 import { describeTrace, podBench, traceSummary, type PodBenchResult } from './pods.js';
 import { baseline, tables, targetList, type Row, type Target } from './report.js';
 import { recordReplayBench } from './record-replay.js';
@@ -302,6 +305,9 @@ async function main(): Promise<void> {
   if (overSsh) rows.push(...sshRows(overSsh));
   const podman = await optional('podman', 'PODLING_BENCH_PODMAN', () => podmanBench(log), skipped);
   if (podman) rows.push(...podmanRows(podman));
+  const bed = await optional('nodes', 'PODLING_BENCH_NODES', () => nodeBench(log), skipped);
+  const nodes: NodeBenchResult | undefined = bed && 'skipped' in bed ? (skipped.push(`nodes (${bed.skipped})`), undefined) : bed;
+  if (nodes) rows.push(...nodes.rows);
   if (process.env.PODLING_BENCH_REPLAY === '1') rows.push(await replaySuite());
   const left = await leaks();
   const totalS = elapsedS();
@@ -332,6 +338,7 @@ async function main(): Promise<void> {
     ...footprintNotes(inst, cold),
     ...(agent?.notes ?? []),
     ...(corpus ? corpusNotes(corpus) : []),
+    ...(nodes?.notes ?? []),
     ...(applied?.networkLeft ? [`The engine would not remove the apply bench's cluster network afterwards: ${applied.networkLeft}.`, ''] : []),
     ...(podman?.failures.length ? ['Podman part, failures:', ...podman.failures.map((f) => `- ${f}`), ''] : []),
   ].join('\n');
@@ -339,7 +346,7 @@ async function main(): Promise<void> {
   writeFileSync(new URL('results.json', import.meta.url), JSON.stringify({
     measured: new Date().toISOString(), source: sourceState(), node: process.version, runSeconds: totalS, makeSeconds: makeS, skipped,
     rows, perCallBreakdown: calls.breakdown, pods: { paired: pods.paired, medians: pods.medians, traces: pods.traces },
-    scale, growth, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, podman, leftBehind: left,
+    scale, growth, logs, pull, install: inst, coldStart: cold, agent: agent?.data, corpus, apply: applied, podman, nodes: nodes?.data, leftBehind: left,
   }, null, 2) + '\n');
   console.log(md);
   if (leftCount || left.registryManifest) {

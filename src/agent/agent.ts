@@ -54,6 +54,8 @@ export interface AgentOptions {
    * (node drain --force), so this node's copy is removed instead of run. Undefined: keep it.
    */
   movedTo?: (pod: { name: string; namespace: string }, signal?: AbortSignal) => Promise<string | undefined>;
+  /** Where HTTP and TCP probes reach a pod's sandbox, when not at its podIP (see ProberHooks). */
+  probeAddress?: (infraId: string) => Promise<string | undefined>;
 }
 
 /** Container actions that can change what a pod needs; exec_* and health_status do not. */
@@ -125,6 +127,7 @@ export class Agent {
     this.signal = signal;
     this.prober = new Prober(this.engine, {
       resync: (pod) => this.schedule(pod),
+      ...(this.options.probeAddress ? { probeAddress: this.options.probeAddress } : {}),
       // After the sync in hand, in the pod's own queue: never beside a remake of its sandbox.
       onReadiness: (pod, podId) => { void this.runtime.serial(pod, async () => syncAliases(this.engine, this.runtime.cluster.name, await readServices(this.engine), { podId, signal })).catch((err: unknown) => this.failed(pod, err)); },
     }, this.log, signal);

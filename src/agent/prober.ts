@@ -22,6 +22,11 @@ export interface ProberHooks {
   resync(pod: string): void;
   /** The pod's readiness changed and was written: bring its DNS names in line. */
   onReadiness(pod: string, podId: string): void;
+  /**
+   * Where the agent reaches a pod's sandbox for HTTP and TCP probes, when not at status.podIP: on
+   * a swarm node, a pod on the overlay is reached from the node through its docker_gwbridge leg.
+   */
+  probeAddress?: (infraId: string) => Promise<string | undefined>;
 }
 
 interface Probed { name: string; id: string; spec: Container | InitContainer; probes: ContainerProbes; probed: boolean }
@@ -68,7 +73,7 @@ export class Prober {
       state = { podId: observed.id, infraId: sandbox.id, containers: new Map(), unhealthy: new Set(), written: written && key(written), seed: written };
       this.pods.set(name, state);
     }
-    state.podIP = addressOf(pod, observed);
+    state.podIP = (!pod.spec.hostNetwork && await this.hooks.probeAddress?.(sandbox.id).catch(() => undefined)) || addressOf(pod, observed);
     const latest = latestAttempts(observed.attempts);
     for (const spec of specs) {
       const a = latest.get(spec.name);

@@ -5,6 +5,7 @@ import { logTo, type LogFormat } from '../agent/decisions.js';
 import { Engine } from '../engine/index.js';
 import { readRecords } from '../nodes/records.js';
 import { findNode } from '../nodes/registry.js';
+import { gatewayAddress } from '../nodes/gateway.js';
 import type { Pods } from '../pod/index.js';
 import { UsageError } from './usage.js';
 
@@ -40,7 +41,7 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
   const agent = new Agent(node?.engine ?? pods.engine, {
     log: logTo((line) => process.stdout.write(`${line}\n`), format as LogFormat),
     cluster: node ? { name: pods.cluster.name, external: true } : pods.cluster, relistInterval: relist * 1000, grace, selector: values.selector,
-    ...(node ? { movedTo: node.movedTo } : {}),
+    ...(node ? { movedTo: node.movedTo, probeAddress: node.probeAddress } : {}),
   });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -64,11 +65,13 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
  * and should run where that node's pods are reachable (in the test bed, inside the node's network
  * namespace), so its HTTP and TCP probes never leave it.
  */
-async function nodeAgent(manager: Engine, name: string): Promise<{ engine: Engine; movedTo: (pod: { name: string; namespace: string }, signal?: AbortSignal) => Promise<string | undefined> }> {
+async function nodeAgent(manager: Engine, name: string): Promise<{ engine: Engine; movedTo: (pod: { name: string; namespace: string }, signal?: AbortSignal) => Promise<string | undefined>; probeAddress: (infraId: string) => Promise<string | undefined> }> {
   const node = await findNode(manager, name);
   if (!node.engine) throw new UsageError(`node ${node.name} has no engine address: podling node add ${node.name} ADDRESS first`);
+  const engine = new Engine({ host: node.engine });
   return {
-    engine: new Engine({ host: node.engine }),
+    engine,
+    probeAddress: (infraId) => gatewayAddress(engine, infraId),
     movedTo: async (pod, signal) => {
       const [record] = await readRecords(manager, pod, signal ? { signal } : {});
       return record && record.node !== node.name ? record.node : undefined;

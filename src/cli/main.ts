@@ -74,7 +74,7 @@ interface GlobalOptions { host?: string; context?: string; debug: boolean; help:
  * engine alone.
  */
 const SPREAD = new Set(['pod create', 'pod get', 'pod list', 'pod ls', 'pod delete', 'pod rm', 'pod logs', 'pod exec',
-  'service create', 'service get', 'service list', 'service ls', 'service delete', 'service rm']);
+  'service create', 'service get', 'service list', 'service ls', 'service delete', 'service rm', 'get', 'describe', 'apply', 'delete']);
 
 const warnUnreachable = (node: { name: string }, why: string) => console.error(`warning: node ${node.name} does not answer: ${why}`);
 

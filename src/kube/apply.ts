@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Pods } from '../pod/index.js';
 import { PodError } from '../pod/errors.js';
-import { DEFAULT_NAMESPACE, LABEL, managedFilter, namespaceFrom } from '../pod/labels.js';
-import { parseService, readServices, type ServiceSpec } from '../pod/services.js';
+import { DEFAULT_NAMESPACE } from '../pod/labels.js';
+import { parseService, type ServiceSpec } from '../pod/services.js';
 import type { Pod } from '../pod/spec.js';
 import { configMapValues, secretValues } from '../pod/config-spec.js';
 import { referencedObjects } from '../pod/env-sources.js';
@@ -132,19 +132,14 @@ export function planApply(desired: Manifest[], current: Current): ApplyAction[] 
  * read of each ConfigMap and Secret the manifests name (their values are compared whole).
  */
 export async function observeForApply(pods: Pods, desired: Manifest[] = [], signal?: AbortSignal): Promise<Current> {
-  const [containers, services, data] = await Promise.all([
-    pods.engine.containers.list({ all: true, filters: managedFilter([`${LABEL.role}=infra`]), signal }),
-    readServices(pods.engine, { signal }),
+  const [specs, services, data] = await Promise.all([
+    pods.specs({ signal }),
+    pods.serviceSpecs({ signal }),
     Promise.all(desired.filter((m) => m.kind === 'ConfigMap' || m.kind === 'Secret').map(async (m) => [m, await storedData(pods, m, signal)] as const)),
   ]);
   const current: Current = { pods: new Map(), services: new Map(), configMaps: new Map(), secrets: new Map() };
   for (const [m, stored] of data) if (stored !== undefined) (m.kind === 'ConfigMap' ? current.configMaps : current.secrets)!.set(key(m.namespace, m.name), stored);
-  for (const c of containers) {
-    const labels = c.Labels ?? {};
-    const name = labels[LABEL.podName];
-    if (!name) continue;
-    current.pods.set(key(namespaceFrom(labels), name), { applied: lastApplied(labels[LABEL.spec]) });
-  }
+  for (const p of specs) current.pods.set(key(p.namespace, p.name), { applied: lastApplied(p.spec) });
   for (const s of services) current.services.set(key(s.namespace ?? 'default', s.name), s);
   return current;
 }

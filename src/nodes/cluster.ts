@@ -30,7 +30,7 @@ export interface ClusterOptions {
 }
 
 /** One node's answer to a fan-out read: its pods, or why it could not be asked. */
-export interface NodeAnswer<T> { node: ClusterNode; value?: T; error?: string }
+export interface NodeAnswer<T> { node: ClusterNode; value?: T; error?: string; cause?: unknown }
 
 type Signal = { signal?: AbortSignal };
 
@@ -88,7 +88,7 @@ export class Cluster {
       try {
         return { node, value: await ask(this.podsOn(node), node, signal) };
       } catch (err) {
-        return { node, error: (err as Error).message };
+        return { node, error: (err as Error).message, cause: err };
       }
     }));
   }

@@ -7,13 +7,13 @@ import { prune, type PruneReport } from './prune.js';
 import { describe, describeCreated, findPod, readPods, summarizeAll, type PodObject } from './read.js';
 import { matches, parseSelector } from './selector.js';
 import { parsePod, podKey, type Pod, type PodInput } from './spec.js';
-import { DEFAULT_NAMESPACE, qualifiedName } from './labels.js';
+import { DEFAULT_NAMESPACE, LABEL, managedFilter, namespaceFrom, qualifiedName } from './labels.js';
 import { clusterNetworkFrom, type ClusterNetwork } from './cluster.js';
 import { PodError } from './errors.js';
 import { PodRuntime } from './runtime.js';
 import { podNetworkFrom, type PodNetworkMode } from './pod-network.js';
 import { watchPods, type PodChange } from './watch.js';
-import { createService, deleteService, getService, listServices, type OnePortServiceInput, type ServiceInput, type ServiceObject } from './services.js';
+import { createService, deleteService, getService, listServices, readServices, type OnePortServiceInput, type ServiceInput, type ServiceObject, type ServiceSpec } from './services.js';
 import { createConfigMap, deleteConfigMap, getConfigMap, listConfigMaps, replaceConfigMap, type ConfigMapObject, type Scope } from './configmaps.js';
 import { createSecret, deleteSecret, getSecret, listSecrets, replaceSecret, type SecretObject, type SecretRead, type SecretSummary } from './secrets.js';
 import type { ConfigMapInput, SecretInput } from './config-spec.js';
@@ -173,6 +173,24 @@ export class Pods {
 
   prune(options: { all?: boolean } & Signal = {}): Promise<PruneReport> {
     return prune(this.engine, options);
+  }
+
+  /**
+   * Every pod's name, namespace and stored spec (its JSON, as the infra's label keeps it), in one
+   * engine call: what `apply` compares against (its last-applied digest), with no pod state read.
+   */
+  async specs(options: Signal = {}): Promise<Array<{ name: string; namespace: string; spec: string | undefined }>> {
+    const infras = await this.engine.containers.list({ all: true, filters: managedFilter([`${LABEL.role}=infra`]), signal: options.signal });
+    return infras.flatMap((c) => {
+      const labels = c.Labels ?? {};
+      const name = labels[LABEL.podName];
+      return name ? [{ name, namespace: namespaceFrom(labels), spec: labels[LABEL.spec] }] : [];
+    });
+  }
+
+  /** Every service's spec as stored, in one engine call (what `apply` compares services against). */
+  serviceSpecs(options: Signal = {}): Promise<Array<ServiceSpec & { created?: string }>> {
+    return readServices(this.engine, options);
   }
 }
 

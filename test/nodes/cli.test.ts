@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRecords } from '../../src/nodes/records.js';
@@ -43,11 +46,41 @@ bedScenario(cli, 'node add, node list, then pod create/list/get/delete across th
   assert.match(wide.stdout, new RegExp(`x-cli\\s.*\\s${record!.node}\\s+c\\s`), wide.stdout);
   const got = await podling('pod', 'get', 'x-cli', '-o', 'json');
   assert.is((JSON.parse(got.stdout) as { spec: { nodeName: string } }).spec.nodeName, record!.node);
+  // apply across the nodes: the ConfigMap on every node, the pod placed on one and reading it there;
+  // applied again, nothing changes; delete -f takes it all, records and every node's copy.
+  const dir = await mkdtemp(join(tmpdir(), 'podling-nodes-cli-'));
+  ctx.defer(() => rm(dir, { recursive: true, force: true }), 'manifest dir');
+  ctx.defer(() => podling('delete', '-f', join(dir, 'app.yaml')), 'applied objects');
+  await writeFile(join(dir, 'app.yaml'), [
+    'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: x-conf', 'data:', '  greeting: hello-from-the-swarm', '---',
+    'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: x-applied', 'spec:', '  containers:', '  - name: c', '    image: podling-test/busybox:latest',
+    '    imagePullPolicy: Never', '    command: [sh, -c, "echo $GREETING; exec sleep 3600"]', '    env:', '    - name: GREETING', '      valueFrom:', '        configMapKeyRef: {name: x-conf, key: greeting}', '',
+  ].join('\n'));
+  const applied = await podling('apply', '-f', join(dir, 'app.yaml'));
+  assert.is(applied.code, 0, applied.stderr);
+  assert.equal(applied.stdout.trim().split('\n'), ['configmap/x-conf created', 'pod/x-applied created']);
+  const [placed] = await readRecords(manager, { name: 'x-applied' });
+  assert.ok(placed, 'the pod is recorded on a node');
+  for (const node of ctx.bed.nodes) {
+    const got = await runCli(['get', 'configmap', 'x-conf', '-o', 'json'], { env: { DOCKER_HOST: node.engine } });
+    assert.is(got.code, 0, `${node.name}: ${got.stderr}`);
+  }
+  const logs = await podling('pod', 'logs', 'x-applied');
+  assert.match(logs.stdout, /hello-from-the-swarm/);
+  const again = await podling('apply', '-f', join(dir, 'app.yaml'));
+  assert.equal(again.stdout.trim().split('\n'), ['configmap/x-conf unchanged', 'pod/x-applied unchanged'], again.stderr);
+  const removed = await podling('delete', '-f', join(dir, 'app.yaml'));
+  assert.is(removed.code, 0, removed.stderr);
+  assert.equal(await readRecords(manager, { name: 'x-applied' }), []);
+  for (const node of ctx.bed.nodes) {
+    const got = await runCli(['get', 'configmap', 'x-conf'], { env: { DOCKER_HOST: node.engine } });
+    assert.is(got.code, 1, `${node.name} still has x-conf: ${got.stdout}`);
+  }
   const gone = await podling('pod', 'delete', 'x-cli');
   assert.is(gone.code, 0, gone.stderr);
   assert.equal(await readRecords(manager, { name: 'x-cli' }), [], 'record removed with the pod');
-  const removed = await podling('node', 'remove', 'node3');
-  assert.match(removed.stdout, /node\/node3 removed/);
+  const dropped = await podling('node', 'remove', 'node3');
+  assert.match(dropped.stdout, /node\/node3 removed/);
 });
 
 cli.run();

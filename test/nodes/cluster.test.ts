@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../src/engine/index.js';
 import { Cluster } from '../../src/nodes/cluster.js';
+import { ClusterPods } from '../../src/nodes/cluster-pods.js';
 import { ENGINE_LABEL } from '../../src/nodes/node.js';
 import { addNode, listNodes, removeNode, setNodeLabel } from '../../src/nodes/registry.js';
 import { PodError, PodFailedError } from '../../src/pod/errors.js';
@@ -90,6 +91,13 @@ bedScenario(cluster, 'pods on three nodes; node 2 reaches node 3\'s pod by IP an
   const seen = new Set<string>();
   for (const end = Date.now() + 30_000; seen.size < 2 && Date.now() < end;) seen.add(await fetch('http://x-svc/i'));
   assert.equal([...seen].sort(), ['x-web1', 'x-web3'], 'the service answers from both nodes\' pods');
+  // service get through the swarm: each node sees its own pods; the endpoints are both nodes' together.
+  const unreachable: string[] = [];
+  const spread = new ClusterPods(ctx.engine(ctx.bed.manager), (n) => unreachable.push(n.name), c);
+  const svc = await spread.getService('x-svc');
+  assert.equal(svc.endpoints, [`${w1.pod.status.podIP}:80`, `${w3.pod.status.podIP}:80`].sort());
+  assert.equal((await spread.listServices()).find((s) => s.metadata.name === 'x-svc')?.endpoints, svc.endpoints);
+  assert.equal(unreachable, [], 'a node without the pods is an answer, not an unreachable node');
   // The fan-out list: every node answers, each pod under its node.
   const listed = Object.fromEntries((await c.list()).map((a) => [a.node.name, (a.value ?? []).map((p) => p.metadata.name).filter((n) => names.includes(n))]));
   assert.equal(listed, { node1: ['x-web1'], node2: ['x-client2'], node3: ['x-web3'] });

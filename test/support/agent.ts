@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, type AgentOptions } from '../../src/agent/agent.js';
 import type { Decision } from '../../src/agent/decisions.js';
 import type { Engine } from '../../src/engine/index.js';
+import { isNotFound } from '../../src/engine/errors.js';
 import { LABEL } from '../../src/pod/labels.js';
 import { Pods, type PodObject } from '../../src/pod/index.js';
 import type { Cluster } from './cluster.js';
@@ -54,15 +55,18 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, done:
 /** Every container of a pod, any state, with the attempt it is. */
 export async function podContainers(engine: Engine, pod: string): Promise<Array<{ id: string; name: string; role: string; attempt: number; state: string; startedAt?: number; finishedAt?: number; restartPolicy?: string }>> {
   const listed = await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=${pod}`] } });
-  return Promise.all(listed.map(async (c) => {
-    const detail = await engine.containers.inspect(c.Id);
+  // The agent removes an attempt two back as it makes a new one: one listed may be gone when inspected.
+  const found = await Promise.all(listed.map(async (c) => {
+    const detail = await engine.containers.inspect(c.Id).catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
+    if (!detail) return [];
     const labels = detail.Config.Labels ?? {};
     const time = (t: string | undefined) => (t && !t.startsWith('0001') ? Date.parse(t) : undefined);
-    return {
+    return [{
       id: c.Id, name: labels[LABEL.container] ?? 'infra', role: labels[LABEL.role] ?? '', attempt: Number(labels[LABEL.attempt] ?? 0),
       state: detail.State.Status, startedAt: time(detail.State.StartedAt), finishedAt: time(detail.State.FinishedAt), restartPolicy: detail.HostConfig?.RestartPolicy?.Name,
-    };
+    }];
   }));
+  return found.flat();
 }
 
 export const statusOf = (pod: PodObject, name: string) => {

@@ -115,8 +115,19 @@ export interface BedContext extends Pick<Teardown, 'defer'> {
  * A test on the bed: live tier only (nothing registers elsewhere). With no bed up it is skipped,
  * with the reason printed, or fails when PODLING_REQUIRE_ENGINE=1 (CI, where `make test` starts it).
  */
+let otherEngineNoted = false;
+
 export function bedScenario(s: Test, title: string, fn: (ctx: BedContext) => Promise<void>): void {
   if (mode !== 'live') return;
+  // The bed's engines are its own, whatever DOCKER_HOST names: its tests run once, in the main
+  // engine's live tier, not again for each engine make test-engines visits (nor beside them).
+  const host = process.env.DOCKER_HOST;
+  if (host && !/^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(host)) {
+    if (!otherEngineNoted) console.log(`skip: the multi-node bed's scenarios run with the main engine's tier, not with DOCKER_HOST=${host}`);
+    otherEngineNoted = true;
+    s.skip(title);
+    return;
+  }
   if ('why' in found) {
     if (requireEngine) {
       s(title, () => { throw new Error(`PODLING_REQUIRE_ENGINE=1 but the multi-node test bed is not up: ${found.why} (make nodes)`); });

@@ -18,6 +18,10 @@ declare global {
 // The fixtures hold the requests of the default pod network mode: a developer's own default
 // (PODLING_POD_NETWORK=own) must not change what the tests send. Tests that want a mode name it.
 delete process.env.PODLING_POD_NETWORK;
+// A replayed engine answers through a socket on this machine but was recorded on another: this
+// machine's routes (a live tier's bridges running beside) must not refuse its cluster subnets.
+if (process.env.PODLING_TEST_MODE === 'replay') process.env.PODLING_HOST_ROUTES = 'ignore';
+else delete process.env.PODLING_HOST_ROUTES;
 
 // Set before uvu loads, or each file would run on its own as soon as it is imported.
 globalThis.UVU_DEFER = 1;
