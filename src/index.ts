@@ -1,4 +1,4 @@
-export { Engine, type EngineOptions } from './engine/index.js';
+export { Engine, type EngineOptions, type EngineFlavour } from './engine/index.js';
 export * from './engine/errors.js';
 export type { CallOptions, StreamOptions } from './engine/transport.js';
 export { parseEngineAddress, type EngineAddress } from './engine/engine-address.js';

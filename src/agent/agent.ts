@@ -27,6 +27,15 @@ import { handBack } from './handback.js';
  * from the engine at each sync, so an agent killed and started again loses nothing that matters.
  * It never rolls back: a sync that fails stops, and the next one looks again.
  */
+/**
+ * Podman 4.3's compatible API has no `POST /containers/{id}/update` (a plain 404), so the agent can
+ * neither take a pod over (turn the engine's restart policy off) nor hand restarts back when it
+ * stops. Said once at start rather than lost in a 404 read as "container gone".
+ */
+const NO_UPDATE = 'the engine (Podman) has no POST /containers/{id}/update: the agent cannot turn off the restart policy of pods made without it, ' +
+  'so Podman restarts those containers too, beside the agent; and when the agent stops, restarts are not handed back to the engine ' +
+  '(pods made under the agent keep restart policy "no"). Make pods with the agent running, or restart them after it stops';
+
 export interface AgentOptions {
   log: Log;
   cluster?: Partial<ClusterNetwork>;
@@ -124,6 +133,8 @@ export class Agent {
     }, this.log, signal);
     const release = await acquireLease(this.engine, await this.runtime.ensureInfraImage(this.options.infraImage), { holder: this.creator, signal });
     this.log({ pod: '', action: 'agent', reason: 'Started', holder: this.creator });
+    const updates = await this.engine.flavour() !== 'podman';
+    if (!updates) this.log({ pod: '', action: 'engine', reason: 'NoRestartPolicyUpdate', message: NO_UPDATE });
     try {
       await body();
     } finally {
@@ -132,7 +143,8 @@ export class Agent {
       this.prober.stop();
       await this.settle();
       // Pods stay; restarts go back to the engine, so a pod no agent supervises is no worse off.
-      const handed = await handBack(this.engine, (pod) => this.mine(pod)).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
+      const handed = !updates ? 0 : await handBack(this.engine, (pod) => this.mine(pod)).catch((err: unknown) => { this.log({ pod: '', action: 'error', reason: 'HandBack', message: (err as Error).message }); return 0; });
+      if (!updates) this.log({ pod: '', action: 'engine', reason: 'NoHandBack', message: 'restart policies not handed back to the engine: it cannot update a container (see NoRestartPolicyUpdate)' });
       await release().catch(() => {});
       this.log({ pod: '', action: 'agent', reason: 'Stopped', handedBack: handed });
     }

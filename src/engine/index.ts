@@ -5,10 +5,11 @@ import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Configs, Nodes, Swarm } from './swarm.js';
 import { System } from './system.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { Transport, type EngineFlavour, type TransportOptions } from './transport.js';
 import { Volumes } from './volumes.js';
 
 export interface EngineOptions extends ConnectionOptions, TransportOptions {}
+export type { EngineFlavour } from './transport.js';
 
 /**
  * The Docker Engine API client: one object per engine, one namespace per API area, one method per
@@ -48,6 +49,11 @@ export class Engine {
   /** The negotiated (or pinned) API version. */
   apiVersion(): Promise<string> {
     return this.transport.apiVersion();
+  }
+
+  /** Docker's engine or Podman's compatible API, from the negotiation ping (transport.ts). */
+  flavour(): Promise<EngineFlavour> {
+    return this.transport.flavour();
   }
 
   close(): Promise<void> {

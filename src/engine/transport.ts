@@ -72,6 +72,8 @@ export class Transport {
   private negotiation: Negotiation | undefined;
   /** The version once known: read without an await on every call after the first. */
   private settled: string | undefined;
+  /** Whether the ping came from Podman (its Libpod-Api-Version header): see flavour(). */
+  private libpod = false;
   private readonly defaultTimeout: number;
 
   constructor(endpoint: Endpoint, options: TransportOptions = {}, env: NodeJS.ProcessEnv = process.env) {
@@ -113,6 +115,7 @@ export class Transport {
   private async negotiate(options: CallOptions): Promise<string> {
     const res = await this.send({ method: 'GET', path: '/_ping', unversioned: true }, options);
     await res.body.dump();
+    this.libpod = headerValue(res.headers['libpod-api-version']) !== undefined;
     const server = headerValue(res.headers['api-version']);
     // No header (a proxy, an odd engine) or one we cannot read: the oldest version we support is
     // the one most likely to be understood; a newer engine still serves it.
@@ -121,6 +124,16 @@ export class Transport {
       throw new EngineError(`engine at ${this.address} speaks API ${server}; Podling needs ${MIN_API_VERSION} or newer`, { kind: 'server' });
     }
     return compareVersions(server, MAX_API_VERSION) < 0 ? server : MAX_API_VERSION;
+  }
+
+  /**
+   * Which engine answers: Podman's compatible API names itself in the ping's Libpod-Api-Version
+   * header, which Podling reads from the negotiation ping (no request of its own). A pinned version
+   * skips the ping, and the engine is then taken to be Docker's.
+   */
+  async flavour(options: CallOptions = {}): Promise<EngineFlavour> {
+    await this.apiVersion(options);
+    return this.libpod ? 'podman' : 'docker';
   }
 
   /** Sends a request and returns the response once its headers arrived; rejects on error statuses. */
@@ -241,6 +254,9 @@ export class Transport {
     return this.client.close();
   }
 }
+
+/** The engines whose differences Podling works around where they cannot be told apart from the answers. */
+export type EngineFlavour = 'docker' | 'podman';
 
 /** A negotiation in flight, and the call options its ping runs under. */
 interface Negotiation {

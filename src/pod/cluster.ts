@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/index.js';
 import { isEngineError, isNotFound } from '../engine/errors.js';
+import { createNetwork } from './network-create.js';
 import { PodError } from './errors.js';
 import { LABEL } from './labels.js';
 import { CANDIDATE_SUBNETS, describeTaken, engineIsLocal, freeCandidates, hostRoutes, overlapping, type TakenRange } from './subnets.js';
@@ -76,7 +77,7 @@ export async function findOrCreateClusterNetwork(engine: Engine, cluster: Cluste
   const taken = await routes(engine);
   const create = async (subnet: string): Promise<boolean> => {
     try {
-      await engine.networks.create({
+      await createNetwork(engine, {
         Name: cluster.name,
         Driver: 'bridge',
         IPAM: { Config: [{ Subnet: subnet }] },

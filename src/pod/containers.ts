@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ContainerSpec } from '../engine/container-spec.js';
+import type { EngineFlavour } from '../engine/index.js';
 import { backoffLabels, type Backoff } from './backoff.js';
 import { dnsSettings } from './dns.js';
 import { withServiceLinks } from './service-links.js';
@@ -143,6 +144,8 @@ export interface AppAttempt extends AttemptInfo {
   serviceLinks?: Map<string, string>;
   /** The pod network mode, kept as a label on every container so a sandbox remade after its infra went keeps it. */
   network?: PodNetworkMode;
+  /** The engine, where its answers differ (below, and security.ts's groups). */
+  flavour?: EngineFlavour;
 }
 
 /** The container's own variables (resolved, when they needed it), then the service links it does not define. */
@@ -180,6 +183,10 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
     HostConfig: {
       NetworkMode: `container:${infraId}`,
       IpcMode: `container:${infraId}`,
+      // Podman gives a container that joins another's network its own hostname (its id), where
+      // dockerd copies the infra's: there the app joins the infra's UTS namespace too. dockerd
+      // refuses this mode ("invalid UTS mode"), so only Podman gets it.
+      ...(run.flavour === 'podman' ? { UTSMode: `container:${infraId}` } : {}),
       RestartPolicy: { Name: enginePolicy(pod, container, run) },
       ...containerMounts(container, podId, run, pod),
       // docker-init as PID 1 forwards SIGTERM and reaps zombies: a plain process as PID 1 (httpd,
@@ -193,7 +200,7 @@ export function appSpec(pod: Pod, podId: string, container: Container | InitCont
       // A soft limit the kernel reclaims down to under memory pressure: the nearest a single
       // engine has to a scheduler's guarantee.
       MemoryReservation: memoryRequest,
-      ...appHostSecurity(pod, container, infraId, run.config),
+      ...appHostSecurity(pod, container, infraId, run.config, run.flavour),
     },
   };
 }

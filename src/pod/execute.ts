@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/index.js';
 import { isConflict, isNotFound } from '../engine/errors.js';
+import { createNetwork } from './network-create.js';
 import type { ProgressMessage } from '../engine/streams/progress.js';
 import { aliasesFor } from './aliases.js';
 import { appSpec, infraSpec, podNetworkAliases } from './containers.js';
@@ -83,7 +84,9 @@ export interface Executed {
 export async function executeActions(runtime: PodRuntime, pod: Pod, observed: ObservedPod, actions: PodActions, options: ExecuteOptions, made: Made = { apps: [] }): Promise<Executed> {
   const { engine } = runtime;
   const call = { signal: options.signal };
-  await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
+  // Podman cannot update a container (the agent says so when it starts: agent.ts): no 404s to swallow.
+  const updates = actions.takeOver.length > 0 && await engine.flavour() !== 'podman';
+  if (updates) await Promise.all(actions.takeOver.map((id) => engine.containers.update(id, { RestartPolicy: { Name: 'no' } }, call).catch(ignoreMissing)));
   const old = actions.sandbox ? observed.sandbox : undefined;
   const podIP = lazyAddress(engine, pod, options.podId, observed.sandbox?.id, options.signal);
   const kill = (k: PodActions['kill'][number]) => {
@@ -245,6 +248,7 @@ async function createApp(engine: Engine, pod: Pod, s: StartAction, infraId: stri
   const spec = appSpec(pod, options.podId, container, infraId, options.creator, {
     attempt: s.attempt, sandboxAttempt, backoff: s.backoff, supervised: options.supervised, init: init !== undefined, mountpoints: options.mountpoints, resolved,
     config: options.configs?.get(s.name), serviceLinks, network: modeLabel(pod, options.podNetwork ?? 'own'),
+    flavour: await engine.flavour(),
   });
   // A Secret's value in the environment: the create is marked so a fixture recorder never keeps it.
   const { Id } = await engine.containers.create(spec, { name: appName(podKey(pod), s.name, s.attempt), signal: options.signal, sensitive: resolved?.secret });
@@ -326,7 +330,7 @@ async function servicesFor(engine: Engine, pod: Pod, actions: PodActions, option
 async function ensureNetwork(engine: Engine, pod: Pod, options: ExecuteOptions): Promise<string | undefined> {
   const network = podNetworkName(options.podId);
   try {
-    await engine.networks.create({
+    await createNetwork(engine, {
       Name: network,
       Driver: 'bridge',
       Labels: {

@@ -141,7 +141,7 @@ async function inspectPod(engine: Engine, record: PodRecord, infraId: string | u
   ]);
   const infra = infraDetail && viewFromInspect('infra', infraDetail);
   const found = apps.flatMap((a, i) => { const d = appDetails[i]; return d ? [{ name: a.name, detail: d }] : []; });
-  const views = await withHooks(engine, record.spec, infraId, await withMessages(engine, record.spec, found.map((a) => viewFromInspect(a.name, a.detail)), options), options);
+  const views = await withHooks(engine, record.spec, infraId, await withMessages(engine, record.spec, infraId, found.map((a) => viewFromInspect(a.name, a.detail)), options), options);
   const ip = podAddress(infraDetail?.NetworkSettings.Networks, record.id, record.spec);
   // A list summary's Created is whole seconds: cut the inspect's the same way, so every read agrees.
   const created = infraDetail && new Date(Math.floor(Date.parse(infraDetail.Created) / 1000) * 1000).toISOString();
@@ -161,12 +161,12 @@ async function withHooks(engine: Engine, spec: Pod | undefined, infraId: string 
 }
 
 /** Stopped containers' termination messages, for those that declared one (an archive read each). */
-function withMessages(engine: Engine, spec: Pod | undefined, views: ContainerView[], options: { signal?: AbortSignal }): Promise<ContainerView[]> {
+function withMessages(engine: Engine, spec: Pod | undefined, infraId: string | undefined, views: ContainerView[], options: { signal?: AbortSignal }): Promise<ContainerView[]> {
   const specs = [...spec?.spec.initContainers ?? [], ...spec?.spec.containers ?? []];
   return Promise.all(views.map(async (v) => {
     const container = specs.find((c) => c.name === v.name);
     if (!container || !declaresMessage(container) || (v.state !== 'exited' && v.state !== 'dead')) return v;
-    const message = await readMessage(engine, v, container, options.signal);
+    const message = await readMessage(engine, { ...v, infraId }, container, options.signal);
     return message === undefined ? v : { ...v, message };
   }));
 }

@@ -1,5 +1,6 @@
 import type { ContainerSpec, HostConfig } from '../engine/container-spec.js';
 import type { AppArmorProfile, PodSecurityContext, SeccompProfile, SecurityContext } from './security-spec.js';
+import type { EngineFlavour } from '../engine/index.js';
 import type { Container, InitContainer, Pod } from './spec.js';
 
 /**
@@ -70,7 +71,7 @@ export function appProcess(pod: Pod, container: Container | InitContainer, confi
 type AppHostFields = Pick<HostConfig, 'Privileged' | 'ReadonlyRootfs' | 'CapAdd' | 'CapDrop' | 'SecurityOpt' | 'GroupAdd' | 'PidMode'>;
 
 /** The app container's HostConfig fields: privileges, capabilities, profiles, groups and PID namespace. */
-export function appHostSecurity(pod: Pod, container: Container | InitContainer, infraId: string, config: ContainerConfig = {}): AppHostFields {
+export function appHostSecurity(pod: Pod, container: Container | InitContainer, infraId: string, config: ContainerConfig = {}, flavour: EngineFlavour = 'docker'): AppHostFields {
   const sc = effectiveSecurity(pod, container);
   const fields: AppHostFields = {};
   if (sc.privileged) fields.Privileged = true;
@@ -79,7 +80,11 @@ export function appHostSecurity(pod: Pod, container: Container | InitContainer, 
   if (sc.capabilities?.drop?.length) fields.CapDrop = sc.capabilities.drop;
   const options = securityOptions(sc, config);
   if (options.length) fields.SecurityOpt = options;
-  const groups = [...new Set([...(sc.fsGroup === undefined ? [] : [sc.fsGroup]), ...(sc.supplementalGroups ?? [])])];
+  // dockerd (as containerd for a kubelet) lists the primary group among the supplementary ones;
+  // Podman does not, so there it is added where groups are added at all.
+  const primary = flavour === 'podman' && sc.runAsGroup !== undefined ? [sc.runAsGroup] : [];
+  const extra = [...(sc.fsGroup === undefined ? [] : [sc.fsGroup]), ...(sc.supplementalGroups ?? [])];
+  const groups = [...new Set(extra.length ? [...extra, ...primary] : [])];
   if (groups.length) fields.GroupAdd = groups.map(String);
   const pid = appPidMode(pod, infraId);
   if (pid) fields.PidMode = pid;

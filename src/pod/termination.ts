@@ -115,12 +115,26 @@ export function logTail(log: Buffer): string {
  * API, and its log when the policy falls back to it. Undefined when there is none, or the
  * container is gone.
  */
-export async function readMessage(engine: Engine, stopped: { id: string; exitCode?: number; tty?: boolean }, c: AnyContainer, signal?: AbortSignal): Promise<string | undefined> {
+export async function readMessage(engine: Engine, stopped: StoppedContainer, c: AnyContainer, signal?: AbortSignal): Promise<string | undefined> {
   if (!declaresMessage(c)) return undefined;
   const { id, exitCode } = stopped;
-  const file = await readFileCapped(engine, id, messagePath(c), signal);
+  const [holder, path] = await messageSource(engine, stopped, c);
+  const file = await readFileCapped(engine, holder, path, signal);
   const tail = wantsLogTail(file, c.terminationMessagePolicy, exitCode) ? await readLogTail(engine, id, stopped.tty ?? false, signal) : undefined;
   return chooseMessage(file, c.terminationMessagePolicy, exitCode, tail);
+}
+
+export interface StoppedContainer { id: string; exitCode?: number; tty?: boolean; attempt?: number; infraId?: string | undefined }
+
+/**
+ * The container and path the message file is read from: the container's own path, or, on Podman,
+ * a bound message file's copy in the infra's hold of the message volume. Podman's archive API
+ * cannot read a file that is a bind mount (its copier chdirs into the bind's source as if it were
+ * a directory: docs/engine-behaviour.md, "Podman 4.3").
+ */
+async function messageSource(engine: Engine, stopped: StoppedContainer, c: AnyContainer): Promise<[string, string]> {
+  if (!needsMessageFile(c) || !stopped.infraId || await engine.flavour() !== 'podman') return [stopped.id, messagePath(c)];
+  return [stopped.infraId, `${INFRA_MESSAGES}/${messageFile(c.name, stopped.attempt ?? 0)}`];
 }
 
 /** Above this the file is not fetched at all: an archive read holds the whole file in memory. */

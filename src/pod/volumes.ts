@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/index.js';
+import type { Engine, EngineFlavour } from '../engine/index.js';
 import type { Mount } from '../engine/container-spec.js';
 import { LABEL, namespaceLabel, qualifiedName, volumeName } from './labels.js';
 import { namespaceOf, sizeLimitBytes, type Container, type InitContainer, type Pod, type Volume } from './spec.js';
@@ -43,12 +43,23 @@ const isHeld = (v: Volume) => v.emptyDir?.medium === 'Memory' || isFileVolume(v)
 
 export const claimVolumeName = (claim: string, namespace: string) => `podling-pvc-${qualifiedName(claim, namespace)}`;
 
-export function volumeSpecOf(pod: Pod, podId: string, volume: Volume, creator: string) {
+/**
+ * A tmpfs's size as a mount option. Podman's local driver takes `size=` for itself, as a disk quota
+ * (refused where the filesystem has no project quota) and never passes it to the mount; tmpfs's
+ * `nr_blocks` (pages) is the same limit under a name Podman passes on. 4 KiB pages, as on the hosts
+ * Podling runs on; dockerd keeps the kubelet's `size=`.
+ */
+export function tmpfsSize(bytes: number, flavour: EngineFlavour): string {
+  return flavour === 'podman' ? `nr_blocks=${Math.ceil(bytes / PAGE_SIZE)}` : `size=${bytes}`;
+}
+const PAGE_SIZE = 4096;
+
+export function volumeSpecOf(pod: Pod, podId: string, volume: Volume, creator: string, flavour: EngineFlavour = 'docker') {
   const bytes = sizeLimitBytes(volume.emptyDir);
   const file = isFileVolume(volume);
   const tmpfs = file || volume.emptyDir?.medium === 'Memory';
   // A file volume's files carry their own modes; its root is read by any user, as Kubernetes' is.
-  const options = file ? 'mode=0755' : [...(bytes === undefined ? [] : [`size=${bytes}`]), ...tmpfsOwnership(pod)].join(',');
+  const options = file ? 'mode=0755' : [...(bytes === undefined ? [] : [tmpfsSize(bytes, flavour)]), ...tmpfsOwnership(pod)].join(',');
   return {
     Name: volumeName(podId, volume.name),
     Driver: 'local',
@@ -74,9 +85,10 @@ function claimSpecOf(claim: string, namespace: string) {
  */
 export async function makeVolumes(engine: Engine, pod: Pod, podId: string, names: string[], creator: string, signal?: AbortSignal): Promise<Map<string, string>> {
   const volumes = (pod.spec.volumes ?? []).filter((v) => names.includes(v.name) && (isPodVolume(v) || v.persistentVolumeClaim));
+  const flavour = volumes.some((v) => sizeLimitBytes(v.emptyDir) !== undefined) ? await engine.flavour() : 'docker';
   const made = await Promise.all(volumes.map((v) => engine.volumes.create(v.persistentVolumeClaim
     ? claimSpecOf(v.persistentVolumeClaim.claimName, namespaceOf(pod))
-    : volumeSpecOf(pod, podId, v, creator), { signal })));
+    : volumeSpecOf(pod, podId, v, creator, flavour), { signal })));
   return new Map(made.map((v, i) => [volumes[i]!.name, v.Mountpoint]));
 }
 

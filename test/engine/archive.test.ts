@@ -64,7 +64,7 @@ scenario(archive, 'putArchive extracts files, directories and symlinks that stat
   ]);
   // pack's fixed mtime went in and came back out: the engine keeps what the archive says.
   assert.ok(entries.every((e) => e.mtime.getTime() === 0), entries.map((e) => e.mtime.toISOString()).join());
-});
+}, { unsupported: { podman: 'Podman\'s path stat (buildah\'s copier) gives a directory\'s own path as linkTarget, where dockerd leaves it empty for anything that is not a symlink' } });
 
 scenario(archive, 'getArchive of one file gives an archive of just that file, named by its base name', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
@@ -87,25 +87,27 @@ scenario(archive, 'putArchive takes a Buffer as well as a stream, and replaces a
 scenario(archive, 'a missing path is not-found: getArchive and putArchive carry the daemon message, statPath says what it can', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
   const get = await engineFailure(engine.containers.getArchive(id, '/nope'), 'not-found');
-  assert.is(get.daemonMessage, `Could not find the file /nope in container ${id}`);
+  // dockerd names the path and the container; Podman says only "no such file or directory".
+  assert.ok(get.daemonMessage, 'the daemon message is kept');
   const put = await engineFailure(engine.containers.putArchive(id, '/nope/deeper', pack([{ name: 'x', content: 'x' }])), 'not-found');
-  assert.is(put.daemonMessage, `Could not find the file /nope/deeper in container ${id}`);
+  assert.ok(put.daemonMessage, 'the daemon message is kept');
   // A HEAD answer has no body, so there is no daemon message to pass on.
   const stat = await engineFailure(engine.containers.statPath(id, '/nope'), 'not-found');
   assert.is(stat.status, 404);
   assert.match(stat.message, `no container "${id}" or no "/nope" in it`);
   const gone = await engineFailure(engine.containers.statPath(name('missing'), '/'), 'not-found');
   assert.match(gone.message, `no container "${name('missing')}"`);
-});
+}, { unsupported: { podman: 'Podman\'s putArchive makes a missing target directory (buildah\'s copier) instead of answering 404' } });
 
 scenario(archive, 'putArchive refuses a target that is a file, a directory replaced when asked not to, and bytes that are not a tar', async ({ engine, name, track }) => {
   const id = await container(engine, track, name('box'));
   // Engine 20.10 answers these with 500; newer engines say 400. The message is what matters.
   const ontoFile = await engineFailure(engine.containers.putArchive(id, '/etc/passwd', pack([{ name: 'x', content: 'x' }])), 'server');
-  assert.is(ontoFile.daemonMessage, 'extraction point is not a directory');
+  assert.match(ontoFile.daemonMessage ?? '', 'not a directory');
   const dirToFile = pack([{ name: 'tmp', content: 'a file where a directory is' }]);
   const kept = await engineFailure(engine.containers.putArchive(id, '/', dirToFile, { noOverwriteDirNonDir: true }), 'server');
-  assert.match(kept.daemonMessage ?? '', 'cannot overwrite directory "/tmp" with non-directory');
+  // dockerd: cannot overwrite directory "/tmp" with non-directory; Podman's copier words it its own way.
+  assert.match(kept.daemonMessage ?? '', '/tmp');
   assert.ok((await engine.containers.statPath(id, '/tmp')).mode >= GO_DIR, 'still a directory');
   const garbage = await engineFailure(engine.containers.putArchive(id, '/tmp', Readable.from([Buffer.alloc(1024, 'not a tar ')])), 'server');
   assert.match(garbage.daemonMessage ?? '', 'invalid tar header');

@@ -132,7 +132,7 @@ scenario(containers, 'create passes the host settings a pod needs, inspect shows
   const writable = await engine.exec.run(id, ['sh', '-c', 'touch /tmp/x /data/x && grep " /tmp " /proc/mounts']);
   assert.is(writable.exitCode, 0, writable.stderr);
   assert.match(writable.stdout, /^tmpfs \/tmp tmpfs rw,/);
-});
+}, { unsupported: { podman: 'Podman\'s inspect shows its own options on every tmpfs (rprivate,nosuid,nodev,tmpcopyup) and adds /run and /var/tmp tmpfs mounts of its own' } });
 
 scenario(containers, 'CpuQuota and CpuPeriod are kept; NanoCpus with CpuPeriod is refused by the engine and leaves nothing behind', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -146,7 +146,7 @@ scenario(containers, 'CpuQuota and CpuPeriod are kept; NanoCpus with CpuPeriod i
   assert.is(err.daemonMessage, 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
   const left = await engine.containers.list({ all: true, filters: { label: [made.filter] } });
   assert.equal(left.map((c) => c.Id), [id]);
-});
+}, { unsupported: { podman: 'Podman refuses NanoCpus with CpuPeriod as 500 (a server error, no cause Podling could read), where dockerd says 400' } });
 
 scenario(containers, 'a network given at create carries its aliases; on API 1.41 a second network is connected right after', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -167,7 +167,7 @@ scenario(containers, 'a network given at create carries its aliases; on API 1.41
   // The engine's embedded DNS answers for the alias on that network.
   const looked = await engine.exec.run(id, ['busybox', 'nslookup', 'web.pod', '127.0.0.11']);
   assert.match(looked.stdout, networks[front]!.IPAddress!);
-});
+}, { unsupported: { podman: 'Podman has no embedded DNS at 127.0.0.11: aardvark-dns answers on each network\'s gateway address' } });
 
 scenario(containers, 'a create whose second network cannot be connected fails with the engine error and removes the half-made container', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -184,7 +184,7 @@ scenario(containers, 'a create whose second network cannot be connected fails wi
   const oneCall = compareVersions(await engine.apiVersion(), '1.44') >= 0;
   assert.is(err.path, oneCall ? '/containers/create' : '/networks/bridge/connect');
   assert.equal(await engine.containers.list({ all: true, filters: { label: [made.filter] } }), []);
-});
+}, { unsupported: { podman: 'Podman takes network-scoped aliases on its default network too, so this connect is not refused and there is no half-made container' } });
 
 scenario(containers, 'a second network that does not exist is accepted at create and refused at start', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -193,7 +193,7 @@ scenario(containers, 'a second network that does not exist is accepted at create
   const id = await made.container('web', { Image: IMAGE, NetworkingConfig: { EndpointsConfig: { [front]: {}, [name('missing')]: {} } } });
   const err = await engineFailure(engine.containers.start(id), 'not-found');
   assert.match(err.daemonMessage ?? '', `network ${name('missing')} not found`);
-});
+}, { unsupported: { podman: 'Podman looks the network up at the connect that follows the create (not-found there), where dockerd records it and refuses at start' } });
 
 scenario(containers, 'start of a running container reports already running', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -276,12 +276,12 @@ scenario(containers, 'remove with force and volumes takes a running container an
   await engine.containers.remove(id, { force: true, volumes: true });
   await engineFailure(engine.containers.inspect(id), 'not-found');
   await engineFailure(engine.volumes.inspect(volume), 'not-found');
-});
+}, { unsupported: { podman: 'Podman ignores a volume mount\'s VolumeOptions.Labels: the anonymous volume has no labels' } });
 
 scenario(containers, 'inspect of a missing container is not-found with the daemon message', async ({ engine, name }) => {
   const err = await engineFailure(engine.containers.inspect(name('missing')), 'not-found');
   assert.is(err.status, 404);
-  assert.is(err.daemonMessage, `No such container: ${name('missing')}`);
+  assert.match(err.daemonMessage ?? '', name('missing'), 'the daemon message names the container');
   assert.match(err.message, `GET /containers/${name('missing')}/json`);
 });
 
@@ -298,7 +298,7 @@ scenario(containers, 'inspect reads back what create set: image, command, labels
   assert.equal(inspect.Config.Labels, { ...made.labels, role: 'app' });
   assert.is(inspect.State.Status, 'created');
   assert.is((await engine.containers.inspect(name('box'))).Id, id, 'by name as by id');
-});
+}, { unsupported: { podman: 'Podman\'s inspect shows the image\'s fully qualified name (docker.io/…), not the name given at create' } });
 
 scenario(containers, 'list filters by label, and shows stopped containers only with all', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -353,7 +353,7 @@ scenario(containers, 'logs honour tail and timestamps', async ({ engine, name, t
   const lines = stamped.split('\n').filter(Boolean);
   assert.is(lines.length, 2);
   lines.forEach((line, i) => assert.match(line, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+Z ${i + 4}$`)));
-});
+}, { unsupported: { podman: 'Podman 4.3\'s log timestamps have whole seconds (2026-11-30T01:42:10Z), dockerd\'s nanoseconds' } });
 
 scenario(containers, 'logs since and until split the output at a moment taken with now()', async ({ engine, name, now, track }) => {
   const made = objects(engine, name, track);
@@ -412,7 +412,7 @@ scenario(containers, 'one-shot stats report memory against the limit and the pro
   assert.ok((stats.memory_stats?.usage ?? 0) > 0);
   assert.is(stats.pids_stats?.current, 1);
   assert.is(stats.pids_stats?.limit, 16);
-});
+}, { unsupported: { podman: 'Podman\'s one-shot stats carry no pids_stats.limit' } });
 
 scenario(containers, 'a process that goes over the memory limit is OOM-killed and the container says so', async ({ engine, name, track }) => {
   const made = objects(engine, name, track);
@@ -436,8 +436,8 @@ scenario(containers, 'a second create with a taken name is a conflict; the first
   const made = objects(engine, name, track);
   const first = await made.container('box', { Image: IMAGE });
   const err = await engineFailure(made.container('box', { Image: IMAGE, Cmd: ['true'] }), 'conflict');
-  assert.is(err.status, 409);
-  assert.match(err.daemonMessage ?? '', `The container name "/${name('box')}" is already in use by container "${first}"`);
+  // dockerd answers 409; Podman 500 with a `cause` the kind is read from (src/engine/errors.ts).
+  assert.match(err.daemonMessage ?? '', name('box'), 'the daemon message names the container');
   assert.is((await engine.containers.inspect(name('box'))).Id, first);
   const left = await engine.containers.list({ all: true, filters: { label: [made.filter] } });
   assert.equal(left.map((c) => c.Id), [first]);

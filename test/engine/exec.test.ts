@@ -70,7 +70,7 @@ scenario(exec, 'a failing command reports its non-zero exit code', async ({ engi
   const missing = await engine.exec.run(id, ['no-such-command']);
   assert.is(missing.exitCode, 126, 'the engine could not exec it');
   assert.match(missing.stdout, 'executable file not found');
-});
+}, { unsupported: { podman: 'Podman\'s exec of a command that cannot run answers 127 where dockerd answers 126 (the scenario checks dockerd\'s distinction between the two)' } });
 
 scenario(exec, 'stdin goes over the hijacked connection and the half-close gives the process its end of input', async ({ engine, name, track }) => {
   const id = await running(engine, track, name('box'));
@@ -127,19 +127,20 @@ scenario(exec, 'with a Tty, stdin keeps the connection open: the output survives
 scenario(exec, 'a hijacked start of a missing exec is not-found with the daemon message', async ({ engine }) => {
   // A 12-hex id, not a 64-hex one: the fixture normaliser would replace a full id with a fake.
   const hijacked = await engineFailure(engine.exec.start('abcdef012345', { stdin: 'x' }), 'not-found');
-  assert.is(hijacked.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(hijacked.daemonMessage ?? '', 'abcdef012345', 'the daemon message names the exec');
   assert.is(hijacked.status, 404);
   const plain = await engineFailure(engine.exec.start('abcdef012345'), 'not-found');
-  assert.is(plain.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(plain.daemonMessage ?? '', 'abcdef012345');
   const inspect = await engineFailure(engine.exec.inspect('abcdef012345'), 'not-found');
-  assert.is(inspect.daemonMessage, 'No such exec instance: abcdef012345');
+  assert.match(inspect.daemonMessage ?? '', 'abcdef012345');
 });
 
 scenario(exec, 'exec in a stopped container is a conflict with the daemon message', async ({ engine, name, track }) => {
   const id = await created(engine, track, name('idle'));
   const never = await engineFailure(engine.exec.create(id, { Cmd: ['true'] }), 'conflict');
-  assert.match(never.daemonMessage ?? '', id, 'the daemon message names the container');
-  assert.is(never.status, 409);
+  // dockerd names the container; Podman says only "container state improper".
+  assert.ok(never.daemonMessage, 'the daemon message is kept');
+  // dockerd answers 409; Podman 500 with a `cause` the kind is read from (src/engine/errors.ts).
 });
 
 scenario(exec, 'an exec created before its container stopped goes with it: starting it is not-found', async ({ engine, name, track }) => {
@@ -150,7 +151,7 @@ scenario(exec, 'an exec created before its container stopped goes with it: start
   await exited;
   const late = await engineFailure(engine.exec.start(Id), 'not-found');
   assert.is(late.daemonMessage, `No such exec instance: ${Id}`);
-});
+}, { unsupported: { podman: 'Podman keeps an exec session after its container stopped: starting it is a conflict (container not running), not not-found' } });
 
 scenario(exec, 'an invalid exec spec or id is refused before any request', async ({ engine, name, track }) => {
   const id = await created(engine, track, name('box'));

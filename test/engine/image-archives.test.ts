@@ -35,7 +35,7 @@ scenario(archives, 'save then load brings an image back with the same id and tag
   const image = await engine.images.inspect(reference);
   assert.is(image.Id, id);
   assert.equal(image.Config?.Cmd, ['/hello.txt']);
-});
+}, { unsupported: { podman: 'Podman\'s import ignores the tag parameter (the image is stored as :latest), so the tagged image this scenario saves is not there' } });
 
 scenario(archives, 'a tar that is not a saved image fails load inside the 200 stream with the daemon message, and loads nothing', async ({ engine, name }) => {
   const repo = name('image');
@@ -43,13 +43,13 @@ scenario(archives, 'a tar that is not a saved image fails load inside the 200 st
   const err = await engineFailure(engine.images.load(pack([{ name: 'hello.txt', content: 'no manifest here\n' }])).done, 'stream');
   assert.match(err.daemonMessage ?? '', 'no such file or directory');
   assert.equal(await engine.images.list({ filters: { reference: [repo] } }), before);
-});
+}, { unsupported: { podman: 'Podman refuses a load that is not an image archive with 500 before streaming, not inside a 200 stream' } });
 
 scenario(archives, 'save of an image the engine does not have is not-found with the daemon message', async ({ engine, name }) => {
   const err = await engineFailure(engine.images.save([`${name('nothing')}:v1`]), 'not-found');
   assert.is(err.status, 404);
   assert.match(err.daemonMessage ?? '', 'reference does not exist');
-});
+}, { unsupported: { podman: 'Podman answers a save of a missing image with 500 (image not known), not 404' } });
 
 // No request may leave: the fixture holds none, so a replay would fail on any.
 scenario(archives, 'save with no names or a bad reference is refused before any request is sent', async ({ engine }) => {

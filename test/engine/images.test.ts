@@ -130,7 +130,7 @@ scenario(images, 'push uploads a new layer with byte progress, mounts the shared
   assert.is(aux.Tag, 'latest');
   const served = await engine.transport.json({ method: 'GET', path: `/distribution/${repo}:latest/json` }, z.looseObject({ Descriptor: z.looseObject({ digest: z.string() }) }));
   assert.is(served.Descriptor.digest, aux.Digest, 'the registry now serves what was pushed');
-});
+}, { unsupported: { podman: 'Podman\'s push progress names the repository with its tag and reports layers in its own words' } });
 
 scenario(images, 'pull downloads a new layer with per-layer progress, while a layer already local says Already exists', async ({ engine, name, mode, track, defer }) => {
   const made = leftovers(track, defer, mode);
@@ -158,7 +158,7 @@ scenario(images, 'pull downloads a new layer with per-layer progress, while a la
   const image = await engine.images.inspect(`${repo}:latest`);
   assert.is(image.Id, id, 'the same image, by content');
   assert.is(image.RootFS?.Layers?.length, 2);
-});
+}, { unsupported: { podman: 'Podman\'s pull progress has no \'Pulling from\' line and its own per-layer messages' } });
 
 // Seen on 20.10: "Already exists" is only said of a layer of an image the engine does not have.
 // When the image itself (its config) is local, a pull under a new name lists no layer at all.
@@ -179,7 +179,7 @@ scenario(images, 'pull of an image whose content is all local downloads nothing 
   const second = await drain(again);
   await again.done;
   assert.is(second.messages.at(-1)!.status, `Status: Image is up to date for ${reference}`);
-});
+}, { unsupported: { podman: 'Podman\'s pull lists every layer (Already exists, Download complete) where dockerd lists none' } });
 
 scenario(images, 'pull of a tag the registry does not have is refused before any progress: 404, manifest unknown', async ({ engine, name }) => {
   const reference = `${PLAIN_REGISTRY}/${name('absent')}:latest`;
@@ -192,7 +192,7 @@ scenario(images, 'pull of a tag the registry does not have is refused before any
   assert.is(err.daemonMessage, `manifest for ${reference} not found: manifest unknown: manifest unknown`);
   assert.match(err.message, 'POST /images/create');
   assert.equal(await listed(engine, reference), [], 'nothing was made');
-});
+}, { unsupported: { podman: 'Podman reports a missing tag inside the 200 stream (kind stream), not as 404 before it' } });
 
 scenario(images, 'a layer the registry lost fails inside the 200 stream: done and the iteration end with the same stream error', async ({ engine, name, mode, track, defer }) => {
   const made = leftovers(track, defer, mode);
@@ -213,7 +213,7 @@ scenario(images, 'a layer the registry lost fails inside the 200 stream: done an
   assert.ok(messages.some((m) => m.status === 'Pulling fs layer'));
   assert.not.ok(messages.some((m) => m.error !== undefined), 'the error message is not passed on as progress');
   assert.equal(await listed(engine, repo), [], 'no image half made');
-});
+}, { unsupported: { podman: 'Podman\'s stream error for a lost blob is its own (Error fetching blob: … 404), not the registry\'s unknown blob' } });
 
 scenario(images, 'aborting a pull after its first message rejects done as aborted, and the engine cancels the pull', async ({ engine, name, mode, track, defer }) => {
   const made = leftovers(track, defer, mode);
@@ -239,7 +239,7 @@ scenario(images, 'aborting a pull after its first message rejects done as aborte
   // dockerd ties a pull to its request: when the client goes, the download stops and no image
   // appears later. (The engine keeps answering: this list is the next call.)
   assert.equal(await listed(engine, repo), []);
-});
+}, { unsupported: { podman: 'Podman\'s pull progress has no \'Pulling from\' first message' } });
 
 // ------------------------------------------------------------------------------- plain calls
 
@@ -260,7 +260,7 @@ scenario(images, 'inspect, list by reference, tag and remove: a tag is an alias 
   const err = await engineFailure(engine.images.inspect(alias), 'not-found');
   assert.match(err.daemonMessage ?? '', `No such image: ${alias}`);
   assert.is((await engine.images.inspect(BUSYBOX)).Id, original.Id);
-});
+}, { unsupported: { podman: 'Podman\'s reference filter does not narrow the RepoTags listed, and names are fully qualified (docker.io/library/…)' } });
 
 scenario(images, 'import makes a one-layer image from a tar stream, and done resolves with its id', async ({ engine, name, track }) => {
   const repo = name('image');
@@ -277,7 +277,7 @@ scenario(images, 'import makes a one-layer image from a tar stream, and done res
   assert.equal(image.Config?.Cmd, ['/hello']);
   assert.equal(image.Config?.Env, ['GREETING=hi']);
   assert.is(image.Comment, 'made by a test');
-});
+}, { unsupported: { podman: 'Podman\'s import ignores the tag parameter (the image is stored as :latest; src/pod/infra.ts tags after import for that reason)' } });
 
 scenario(images, 'import of bytes that are not a tar archive is refused with the daemon message and makes no image', async ({ engine, name }) => {
   const repo = name('image');
@@ -313,7 +313,7 @@ scenario(images, 'commit turns what a container wrote into a new layer, with the
   await stat.body.dump();
   const header = String(stat.headers['x-docker-container-path-stat']);
   assert.is(JSON.parse(Buffer.from(header, 'base64').toString('utf8')).size, 'committed\n'.length);
-});
+}, { unsupported: { podman: 'Podman\'s commit answers the id with its sha256: prefix' } });
 
 // ------------------------------------------------------------------------------- refusals
 
@@ -331,14 +331,14 @@ scenario(images, 'removing an image a container uses is a conflict, and both sta
   assert.is(err.status, 409);
   assert.match(err.daemonMessage ?? '', `unable to remove repository reference "${reference}" (must force) - container ${user.slice(0, 12)} is using its referenced image`);
   assert.equal(await listed(engine, name('image')), [reference]);
-});
+}, { unsupported: { podman: 'Podman\'s import ignores the tag parameter, so the tagged image this scenario runs is not there' } });
 
 scenario(images, 'a missing image is not-found with the daemon message, for inspect, tag and remove', async ({ engine, name }) => {
   const missing = `${name('nothing')}:v1`;
   for (const call of [() => engine.images.inspect(missing), () => engine.images.tag(missing, `${name('other')}:v1`), () => engine.images.remove(missing)]) {
     const err = await engineFailure(call(), 'not-found');
     assert.is(err.status, 404);
-    assert.match(err.daemonMessage ?? '', `No such image: ${missing}`);
+    assert.match(err.daemonMessage ?? '', missing, 'the daemon message names the image');
   }
 });
 

@@ -46,15 +46,15 @@ scenario(networks, 'create with driver, labels, IPAM, internal, attachable, no I
   assert.equal(seen.Options, { 'com.docker.network.driver.mtu': '1400' });
   assert.equal(seen.IPAM?.Config, [{ Subnet: '10.213.1.0/24', IPRange: '10.213.1.128/25', Gateway: '10.213.1.1' }]);
   assert.equal(await engine.networks.inspect(Id).then((byId) => byId.Name), net, 'inspect by id too');
-});
+}, { unsupported: { podman: 'Podman\'s network inspect does not keep Attachable (netavark has no such setting)' } });
 
 scenario(networks, 'a duplicate name is a conflict with the daemon\'s message, and one network keeps the name', async ({ engine, name, mode, track }) => {
   const net = track.network(name('net'));
   const first = await engine.networks.create({ Name: net, Labels: LABELS, IPAM: { Config: [{ Subnet: '10.213.2.0/24' }] } });
   const err = await rejection(engine.networks.create({ Name: net, Labels: LABELS }));
   assert.ok(isEngineError(err, 'conflict'), String(err));
-  assert.is((err as { daemonMessage?: string }).daemonMessage, `network with name ${net} already exists`);
-  assert.match(err.message, `network with name ${net} already exists`);
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', net, 'the daemon message names the network');
+  assert.match(err.message, (err as { daemonMessage?: string }).daemonMessage ?? '', 'the error carries the daemon message');
   const named = (await engine.networks.list({ filters: { name: [net] } })).filter((n) => n.Name === net);
   assert.equal(named.map((n) => n.Id), [first.Id], 'exactly one network has the name, the first one');
   if (mode === 'replay') {

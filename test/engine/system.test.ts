@@ -64,7 +64,7 @@ scenario(system, 'ping answers with the API version and the engine headers, and 
   const negotiated = await engine.apiVersion();
   assert.ok(compareVersions(negotiated, MIN_API_VERSION) >= 0 && compareVersions(negotiated, MAX_API_VERSION) <= 0, negotiated);
   assert.is(negotiated, compareVersions(ping.apiVersion!, MAX_API_VERSION) < 0 ? ping.apiVersion : MAX_API_VERSION);
-});
+}, { unsupported: { podman: 'Podman\'s ping sends no OSType header' } });
 
 scenario(system, 'version and info describe the same engine', async ({ engine }) => {
   const version = await engine.system.version();
@@ -106,7 +106,7 @@ scenario(system, 'events followed live see create, start, die and destroy of a f
   for (let tries = 0; engine.transport.client.stats.running > 0 && tries < 100; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.is(engine.transport.client.stats.running, 0, 'the events request is over');
   assert.is((await engine.system.ping()).osType, 'linux');
-});
+}, { unsupported: { podman: 'Podman says remove where dockerd says destroy, the event this scenario ends on (src/pod/engine-events.ts reads both)' } });
 
 scenario(system, 'events bounded by until end the iteration by themselves', async ({ engine, name, now }) => {
   const since = now();
@@ -118,7 +118,7 @@ scenario(system, 'events bounded by until end the iteration by themselves', asyn
   assert.ok(events.every((e) => e.time >= since && e.time <= until), 'every event is within the bounds');
   const times = events.map((e) => e.timeNano);
   assert.equal(times, [...times].sort((a, b) => a - b), 'in time order');
-});
+}, { unsupported: { podman: 'Podman says remove where dockerd says destroy (src/pod/engine-events.ts reads both)' } });
 
 scenario(system, 'events with since after until are refused with the daemon message: the subscription itself rejects', async ({ engine, now }) => {
   const at = now();
@@ -127,7 +127,7 @@ scenario(system, 'events with since after until are refused with the daemon mess
   // The daemon echoes the raw numbers, which the recording does not shift: check their shape.
   const [, since, until] = /^`since` time \((\d+)\) cannot be after `until` time \((\d+)\)$/.exec(err.daemonMessage ?? '') ?? [];
   assert.is(Number(since) - Number(until), 60, err.daemonMessage);
-});
+}, { unsupported: { podman: 'Podman does not refuse since after until: it answers an empty stream' } });
 
 scenario(system, 'an event caused right after the subscription resolved is received, without since: no gap between subscribing and acting', async ({ engine, name, defer }) => {
   const watcher = new AbortController();
@@ -143,7 +143,7 @@ scenario(system, 'an event caused right after the subscription resolved is recei
     if (event.Action === 'destroy') break;
   }
   assert.equal(actionsOf(seen, id), LIFECYCLE, 'create, the first thing done after subscribing, is there');
-});
+}, { unsupported: { podman: 'Podman 4.3 sends the events answer\'s headers only with its first event, so the subscription cannot resolve before the act that causes it' } });
 
 scenario(system, 'an events subscription whose signal has already fired rejects as aborted and sends nothing', async ({ engine }) => {
   const sent = await requestsDuring(async () => {

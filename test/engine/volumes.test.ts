@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { Engine } from '../../src/engine/index.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
-import { fixturePath, scenario, unit } from '../support/scenario.js';
+import { engineUnderTest, fixturePath, scenario, unit } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
 import { rejection } from '../support/assertions.js';
 
@@ -12,7 +12,9 @@ const volumes = suite('engine/volumes');
 
 const IMAGE = 'podling-test/busybox:latest';
 const LABELS = { 'podling.io/managed': 'true', 'podling.io/test': 'true' };
-const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' };
+// Podman's local driver takes size= as a disk quota (refused without project quotas), so there the
+// same 16 MiB is given in tmpfs pages, as src/pod/volumes.ts does for a Memory emptyDir.
+const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: engineUnderTest.flavour === 'podman' ? 'nr_blocks=4096' : 'size=16m' };
 
 /** A created (never started) container that mounts `volume`: enough for the engine to call it in use. */
 async function mountIn(engine: Engine, name: string, volume: string): Promise<string> {
@@ -47,7 +49,7 @@ scenario(volumes, 'list filters by label and by name', async ({ engine, name, tr
   assert.equal(await names({ label: [`${colour}=${name('red')}`, 'podling.io/test=true'] }), [red], 'several labels must all match');
   assert.equal(await names({ name: [blue] }), [blue]);
   assert.equal(await names({ label: [`${colour}=${name('green')}`] }), []);
-});
+}, { unsupported: { podman: 'Podman 4.3 lists a volume that matches any one of several label filters, where dockerd requires all of them' } });
 
 scenario(volumes, 'removing a volume a container uses is a conflict; once the container is gone it removes', async ({ engine, name, track }) => {
   const vol = track.volume(name('vol'));
@@ -56,7 +58,9 @@ scenario(volumes, 'removing a volume a container uses is a conflict; once the co
   const id = await mountIn(engine, box, vol);
   const err = await rejection(engine.volumes.remove(vol));
   assert.ok(isEngineError(err, 'conflict'), String(err));
-  assert.is((err as { daemonMessage?: string }).daemonMessage, `remove ${vol}: volume is in use - [${id}]`);
+  // Each engine words it its own way; both name the volume and the container using it.
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', vol);
+  assert.match((err as { daemonMessage?: string }).daemonMessage ?? '', id.slice(0, 12));
   assert.is((await engine.volumes.inspect(vol)).Name, vol, 'still there');
 
   await engine.containers.remove(id);
@@ -92,7 +96,7 @@ scenario(volumes, 'prune with a label filter removes only the unused labelled vo
     const prune = fixture.exchanges.find((x: { request: { path: string } }) => x.request.path === '/v1.41/volumes/prune');
     assert.equal(JSON.parse(prune.request.query.filters), { label: [`podling.io/prune=${name('batch')}`] }, 'no `all` filter below 1.42');
   }
-});
+}, { unsupported: { podman: 'Podman\'s prune removes an unused volume with driver options too, where dockerd keeps it' } });
 
 scenario(volumes, 'a misspelt spec field or a bad name is an invalid-argument naming it, and nothing is sent', async ({ engine, name }) => {
   const sent = await requestsDuring(async () => {

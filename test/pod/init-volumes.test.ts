@@ -95,7 +95,7 @@ scenario(initVolumes, 'a sidecar starts before the app and runs beside it; on de
   const died: string[] = [];
   for await (const e of events) died.push(e.Actor.ID === app ? 'app' : 'proxy');
   assert.equal(died, ['app', 'proxy'], 'the app stops first, its sidecar after');
-});
+}, { unsupported: { podman: 'the stop order is read back from events bounded by until, and Podman 4.3 answers an events query whose until has passed with no events at all (measured with curl: the same since without until replays them)' } });
 
 scenario(initVolumes, 'prune removes an emptyDir volume whose pod is gone, and keeps one whose pod is there', async ({ engine, defer, track }) => {
   const pods = testPods(engine, 'pod/init-volumes prune');

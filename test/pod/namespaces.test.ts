@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PodNotFoundError, ServiceError, type PodInput } from '../../src/pod/index.js';
-import { scenario } from '../support/scenario.js';
+import { engineUnderTest, scenario } from '../support/scenario.js';
 import { containerId, poll, rejection } from '../support/pods.js';
 import { assertNothingLeft, clientPod, clusterPods, fetchFrom, subnet, webPod } from '../support/cluster.js';
 
@@ -95,6 +95,9 @@ scenario(namespaces, 'dnsPolicy, dnsConfig, hostAliases, hostname and subdomain 
     assert.match(hosts.stdout, /^127\.0\.0\.2\s+alias-two$/m);
     const host = await engine.exec.run(id, ['hostname']);
     assert.is(host.stdout.trim(), 'box');
+    // Podman 4.3 drops Domainname (its /etc/hosts has no `ip box.grp… box` line): the fully
+    // qualified name still resolves through the cluster DNS below (docs/engine-behaviour.md).
+    if (engineUnderTest.flavour === 'podman') continue;
     const domain = await engine.exec.run(id, ['hostname', '-d']);
     assert.is(domain.stdout.trim(), 'grp.nst-a.svc.cluster.local');
   }

@@ -194,6 +194,6 @@ if (mode === 'live') scenario(net, 'a remade sandbox keeps the mode its pod was 
   }
   await removeCluster(engine, cl.name);
   await assertNothingLeft(engine, { pods: Object.values(names), cluster: cl.name });
-});
+}, { unsupported: { podman: 'the scenario removes the infra by hand to have the sandbox remade, which Podman refuses while apps are joined to it (has dependent containers)' } });
 
 net.run();

@@ -78,7 +78,7 @@ scenario(rollback, 'an app container the engine refuses at create, after the net
   assert.is(count(sent, /^POST \S*\/containers\/create\?name=podling_pt-create-refused_ok$/), 1, 'the healthy app was made');
   assert.is(count(sent, /^DELETE \S*\/containers\//), 2, 'infra and healthy app removed');
   await assertGone(engine, 'pt-create-refused');
-});
+}, { unsupported: { podman: 'Podman has no 6 MB minimum memory limit, so nothing refuses this create (the rollback itself is the same code on every engine)' } });
 
 scenario(rollback, 'an app container that fails at start fails with ContainerStartError and every object is removed', async ({ engine, defer }) => {
   const pods = testPods(engine, 'pod/rollback start refused');

@@ -112,12 +112,31 @@ security('the infra holds the pod\'s sysctls, hostIPC and hostPID; by default it
   assert.is(hostNetwork.IpcMode, 'host');
 });
 
+security('on Podman apps join the infra\'s UTS namespace and list runAsGroup among added groups; dockerd gets neither', () => {
+  const p = pod({ securityContext: { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000] }, containers: [app] });
+  const on = (flavour: 'docker' | 'podman') => appSpec(p, 'id1', p.spec.containers[0]!, 'INFRA', 'test:1', { attempt: 0, sandboxAttempt: 0, flavour }).HostConfig!;
+  assert.equal([on('podman').UTSMode, on('podman').GroupAdd], ['container:INFRA', ['2000', '4000', '3000']]);
+  assert.equal([on('docker').UTSMode, on('docker').GroupAdd], [undefined, ['2000', '4000']]);
+  // No groups added at all: the primary group alone is no reason to add one.
+  const plain = pod({ securityContext: { runAsUser: 1000, runAsGroup: 3000 }, containers: [app] });
+  assert.is(appSpec(plain, 'id1', plain.spec.containers[0]!, 'INFRA', 'test:1', { attempt: 0, sandboxAttempt: 0, flavour: 'podman' }).HostConfig!.GroupAdd, undefined);
+});
+
 security('an fsGroup owns the Memory emptyDirs (setgid); without one they stay world-writable', () => {
   const volumes = [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }];
   const grouped = pod({ securityContext: { fsGroup: 2000 }, volumes, containers: [app] });
   assert.is(volumeSpecOf(grouped, 'id1', grouped.spec.volumes![0]!, 'test:1').DriverOpts?.o, `size=${MiB},gid=2000,mode=3777`);
   const plain = pod({ volumes, containers: [app] });
   assert.is(volumeSpecOf(plain, 'id1', plain.spec.volumes![0]!, 'test:1').DriverOpts?.o, `size=${MiB},mode=1777`);
+});
+
+security('on Podman a Memory emptyDir is sized in tmpfs pages: its local driver takes size= for a disk quota', () => {
+  const volumes = [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } }];
+  const grouped = pod({ securityContext: { fsGroup: 2000 }, volumes, containers: [app] });
+  assert.is(volumeSpecOf(grouped, 'id1', grouped.spec.volumes![0]!, 'test:1', 'podman').DriverOpts?.o, 'nr_blocks=256,gid=2000,mode=3777');
+  const odd = pod({ volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '4097' } }], containers: [app] });
+  // A part of a page is a whole page, as the kernel rounds size= up.
+  assert.is(volumeSpecOf(odd, 'id1', odd.spec.volumes![0]!, 'test:1', 'podman').DriverOpts?.o, 'nr_blocks=2,mode=1777');
 });
 
 
