@@ -50,7 +50,7 @@ export class Cluster {
 
   /** The engine of a node that has an address; one per address, kept open. */
   engineOf(node: ClusterNode): Engine {
-    if (!node.engine) throw new PodFailedError('-', 'Unschedulable', `node ${node.name} has no engine address (podling node add ${node.name} ADDRESS)`);
+    if (!node.engine) throw new PodError('invalid', `node ${node.name} has no engine address (podling node add ${node.name} ADDRESS)`);
     let engine = this.engines.get(node.engine);
     if (!engine) {
       engine = this.options.connect?.(node.engine) ?? new Engine({ host: node.engine } satisfies EngineOptions);
@@ -81,8 +81,8 @@ export class Cluster {
   }
 
   /** Asks every node that has an engine address at once; each answers or says why not. */
-  async fanOut<T>(ask: (pods: Pods, node: ClusterNode, signal: AbortSignal) => Promise<T>, options: Signal = {}): Promise<NodeAnswer<T>[]> {
-    const nodes = (await this.nodes(options)).filter((n) => n.engine);
+  async fanOut<T>(ask: (pods: Pods, node: ClusterNode, signal: AbortSignal) => Promise<T>, options: Signal & { nodes?: ClusterNode[] } = {}): Promise<NodeAnswer<T>[]> {
+    const nodes = (options.nodes ?? await this.nodes(options)).filter((n) => n.engine);
     return Promise.all(nodes.map(async (node): Promise<NodeAnswer<T>> => {
       const signal = AbortSignal.any([AbortSignal.timeout(this.options.nodeTimeout ?? 5000), ...(options.signal ? [options.signal] : [])]);
       try {
@@ -109,9 +109,10 @@ export class Cluster {
 
   /** What each reachable node already carries: its pod count and the requests of those pods. */
   async loads(options: Signal = {}): Promise<NodeLoad[]> {
-    const answers = await this.fanOut((pods, _node, signal) => pods.list({ allNamespaces: true, signal }), options);
+    const nodes = await this.nodes(options);
+    const answers = await this.fanOut((pods, _node, signal) => pods.list({ allNamespaces: true, signal }), { ...options, nodes });
     const known = new Set(answers.map((a) => a.node.id));
-    const idle = (await this.nodes(options)).filter((n) => !known.has(n.id));
+    const idle = nodes.filter((n) => !known.has(n.id));
     return [
       ...answers.map((a) => ({ node: a.node, pods: a.value?.length ?? 0, requested: sumRequests(a.value ?? []), unreachable: a.error })),
       ...idle.map((node) => ({ node, pods: 0, requested: { cpu: 0, memory: 0 } })),
@@ -121,12 +122,13 @@ export class Cluster {
   /** Places the pod on a node (or refuses it, naming each node's reason) and creates it there. */
   async create(input: PodInput | Pod, options: Omit<CreateOptions, 'placed'> = {}): Promise<{ node: string; pod: PodObject }> {
     const pod = parsePod(input);
-    const placement = place(pod, await this.loads(options));
+    const loads = await this.loads(options);
+    const placement = place(pod, loads);
     if ('refused' in placement) {
       throw new PodFailedError(pod.metadata.name, 'Unschedulable', placement.refused.length ? refusalText(placement.refused) : 'the swarm has no nodes');
     }
+    const node = loads.find((l) => l.node.name === placement.node)!.node;
     await this.ensureNetwork(options);
-    const node = (await this.nodes(options)).find((n) => n.name === placement.node)!;
     const record = await writeRecord(this.manager, pod, node.name, options);
     try {
       return { node: node.name, pod: await this.podsOn(node).create(pod, { ...options, placed: node.name }) };

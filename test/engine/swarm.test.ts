@@ -12,8 +12,8 @@ import { requestsDuring } from '../support/sent.js';
 // answers is checked on the multi-node test bed (test/nodes/).
 const swarm = suite('engine/swarm');
 
-scenario(swarm, 'an engine in no swarm: GET /swarm and GET /nodes answer 503 with the daemon\'s words', async ({ engine }) => {
-  for (const call of [() => engine.swarm.inspect(), () => engine.nodes.list()]) {
+scenario(swarm, 'an engine in no swarm: GET /swarm, GET /nodes and GET /configs answer 503 with the daemon\'s words', async ({ engine }) => {
+  for (const call of [() => engine.swarm.inspect(), () => engine.nodes.list(), () => engine.configs.list()]) {
     const err = await call().catch((e: unknown) => e);
     assert.instance(err, EngineError);
     assert.is((err as EngineError).status, 503);
@@ -33,6 +33,8 @@ unit(swarm, 'bad node ids, versions and specs are refused before anything is sen
       ['a negative version', () => engine.nodes.update('node1', -1, { Role: 'worker', Availability: 'active' }), /node version/],
       ['an unknown availability', () => engine.nodes.update('node1', 3, { Role: 'worker', Availability: 'gone' as 'drain' }), /Availability/],
       ['labels that are not strings', () => engine.nodes.update('node1', 3, { Role: 'worker', Availability: 'active', Labels: { a: 1 as unknown as string } }), /Labels/],
+      ['a config name with a slash', () => engine.configs.remove('a/b'), /invalid config name or id/],
+      ['a config name over 64 characters', () => engine.configs.create({ Name: 'x'.repeat(65), Data: '' }), /config spec/],
       ['a join with no manager', () => engine.swarm.join({ ListenAddr: '0.0.0.0:2377', RemoteAddrs: [], JoinToken: 't' }), /at least one manager/],
     ];
     for (const [what, call, message] of cases) {
