@@ -84,8 +84,8 @@ export class Agent {
   private prober?: Prober;
 
   constructor(readonly engine: Engine, private readonly options: AgentOptions) {
-    this.runtime = new PodRuntime(engine, clusterNetworkFrom(process.env, options.cluster));
     this.creator = options.creator ?? creatorTag();
+    this.runtime = new PodRuntime(engine, clusterNetworkFrom(process.env, options.cluster), { creator: this.creator });
     this.log = options.log;
     this.selector = options.selector === undefined ? [] : parseSelector(options.selector);
   }

@@ -5,7 +5,6 @@ import type { ProgressMessage } from '../engine/streams/progress.js';
 import { isPodlingError } from '../errors.js';
 import { PodError, PodFailedError, detailOf, throwIfAborted } from './errors.js';
 import { executeActions, ignoreMissing, type ExecuteOptions, type Made } from './execute.js';
-import { creatorTag } from './creator.js';
 import { LABEL, infraName } from './labels.js';
 import { observePod } from './observe.js';
 import { networkModeOf } from './pod-network.js';
@@ -21,7 +20,7 @@ import { readPullCredentials } from './pull-credentials.js';
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
   id?: string;
-  /** `host:pid` of this process by default; see LABEL.creator. */
+  /** The runtime's creator by default (`host:pid` of this process); see LABEL.creator. */
   creator?: string;
   /** Called with every pull progress message, per image. */
   onProgress?: (image: string, message: ProgressMessage) => void;
@@ -57,7 +56,7 @@ export const newPodId = () => randomBytes(5).toString('hex');
  */
 export async function createPod(runtime: PodRuntime, pod: Pod, options: CreateOptions = {}): Promise<CreatedPod> {
   const id = options.id ?? newPodId();
-  const creator = options.creator ?? creatorTag();
+  const creator = options.creator ?? runtime.creator;
   const name = pod.metadata.name;
   throwIfAborted(options.signal, `pod ${name}`);
   // Every ConfigMap, Secret and key the pod names is read and checked before anything is made:

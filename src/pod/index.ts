@@ -50,7 +50,7 @@ export class Pods {
 
   constructor(readonly engine: Engine, private readonly defaults: PodsOptions = {}) {
     this.cluster = clusterNetworkFrom(process.env, defaults.cluster);
-    this.runtime = new PodRuntime(engine, this.cluster, { podNetwork: podNetworkFrom(process.env, defaults.podNetwork) });
+    this.runtime = new PodRuntime(engine, this.cluster, { podNetwork: podNetworkFrom(process.env, defaults.podNetwork), creator: defaults.creator });
   }
 
   /**
@@ -61,7 +61,7 @@ export class Pods {
     const pod = parsePod(input);
     const id = this.defaults.newId?.(); // taken in call order, before any waiting
     return this.runtime.serial(podKey(pod), async () => {
-      const created = await createPod(this.runtime, pod, { id, creator: this.defaults.creator, ...options });
+      const created = await createPod(this.runtime, pod, { id, ...options });
       return describeCreated(this.engine, pod, created, options);
     });
   }

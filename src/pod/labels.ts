@@ -13,7 +13,10 @@ export const LABEL = {
   container: 'podling.io/container-name',
   /** The whole pod spec as JSON, on the infra container: labels and annotations round-trip exactly. */
   spec: 'podling.io/pod-spec',
-  /** `host:pid` of the process that created the pod: prune tells a half-made pod from one in progress. */
+  /**
+   * `host:pid` of the process that made the object (a pod's containers, networks and volumes; a
+   * service; a ConfigMap or Secret): prune tells a half-made pod from one in progress by it.
+   */
   creator: 'podling.io/creator',
   /**
    * A container's identity across restarts, as the kubelet keeps it: every attempt is a new

@@ -5,6 +5,7 @@ import { isImageNameLost, isRemoval } from './engine-events.js';
 import { Gate } from './gate.js';
 import { findOrBuildInfraImage, INFRA_IMAGE } from './infra.js';
 import { DEFAULT_POD_NETWORK, type PodNetworkMode } from './pod-network.js';
+import { creatorTag } from './creator.js';
 
 /**
  * What every pod operation on one engine shares, owned by one object rather than by module state:
@@ -22,10 +23,17 @@ export class PodRuntime {
 
   /** The pod network mode of new pods that name none (pod-network.ts). */
   readonly podNetwork: PodNetworkMode;
+  /**
+   * The creator label of every object made through this runtime (pods, services, ConfigMaps,
+   * Secrets): `host:pid` unless given. It says who made an object, so a test run can find what an
+   * earlier, killed run of it left (test/support/sweep.ts).
+   */
+  readonly creator: string;
 
-  constructor(readonly engine: Engine, readonly cluster: ClusterNetwork, options: { limit?: number; podNetwork?: PodNetworkMode } = {}) {
+  constructor(readonly engine: Engine, readonly cluster: ClusterNetwork, options: { limit?: number; podNetwork?: PodNetworkMode; creator?: string } = {}) {
     this.gate = new Gate(options.limit ?? 8);
     this.podNetwork = options.podNetwork ?? DEFAULT_POD_NETWORK;
+    this.creator = options.creator ?? creatorTag();
   }
 
   /** The infra image's name once it is on the engine; a user-named one is pulled if missing. */

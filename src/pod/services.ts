@@ -123,7 +123,7 @@ export async function createService(runtime: PodRuntime, input: unknown, options
   try {
     await engine.containers.create({
       Image: image,
-      Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'service', [LABEL.service]: spec.name, ...namespaceLabel(namespace), [LABEL.serviceSpec]: JSON.stringify(spec) },
+      Labels: { [LABEL.managed]: 'true', [LABEL.type]: 'service', [LABEL.service]: spec.name, ...namespaceLabel(namespace), [LABEL.serviceSpec]: JSON.stringify(spec), [LABEL.creator]: runtime.creator },
       HostConfig: { NetworkMode: 'none' },
     }, { name: serviceContainer(spec.name, namespace), ...options });
   } catch (err) {

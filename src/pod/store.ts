@@ -42,8 +42,8 @@ const KIND_WORD: Record<StoredKind, string> = { configmap: 'ConfigMap', secret: 
 
 type Signal = { signal?: AbortSignal };
 
-const objectLabels = (kind: StoredKind, meta: StoredMeta) => ({
-  [LABEL.managed]: 'true', [LABEL.type]: kind, [LABEL.namespace]: meta.namespace, [LABEL.object]: JSON.stringify(meta),
+const objectLabels = (kind: StoredKind, meta: StoredMeta, creator: string) => ({
+  [LABEL.managed]: 'true', [LABEL.type]: kind, [LABEL.namespace]: meta.namespace, [LABEL.object]: JSON.stringify(meta), [LABEL.creator]: creator,
 });
 
 /**
@@ -59,12 +59,12 @@ export async function storeObject(runtime: PodRuntime, kind: StoredKind, meta: S
   // Creating a volume that exists returns it: the existing object's volume is not harmed (the
   // holder's conflict below stops us before any write), and stale files of a killed create are
   // never read (reads take only the keys the label names).
-  await engine.volumes.create({ Name: volume, Driver: 'local', Labels: { [LABEL.managed]: 'true', [LABEL.type]: kind, [LABEL.namespace]: meta.namespace } }, call);
+  await engine.volumes.create({ Name: volume, Driver: 'local', Labels: { [LABEL.managed]: 'true', [LABEL.type]: kind, [LABEL.namespace]: meta.namespace, [LABEL.creator]: runtime.creator } }, call);
   let holder: string;
   try {
     ({ Id: holder } = await engine.containers.create({
       Image: image,
-      Labels: objectLabels(kind, meta),
+      Labels: objectLabels(kind, meta, runtime.creator),
       HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: volume, Target: DATA }] },
     }, { name: holderName(kind, meta.name, meta.namespace), ...call }));
   } catch (err) {

@@ -93,7 +93,9 @@ scenario(namespace, 'an app\'s first command already sees both of the pod\'s net
   const infraAddresses = Object.values((await engine.containers.inspect(infra!.Id)).NetworkSettings.Networks ?? {}).map((n) => n.IPAddress!).sort();
   assert.is(infraAddresses.length, 2);
   for (const name of ['a', 'b', 'c']) {
-    const { stdout } = await (await engine.containers.logs(containerId(pod, name))).text();
+    // The create returns once each app started, which may be before its first command printed.
+    const read = async () => (await (await engine.containers.logs(containerId(pod, name))).text()).stdout;
+    const stdout = await poll(mode, read, (out) => out.includes('\n'), 50, 100);
     assert.equal(addresses(stdout).sort(), infraAddresses, `what ${name} saw first: ${stdout}`);
   }
 });

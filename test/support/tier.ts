@@ -2,6 +2,7 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Engine } from '../../src/engine/index.js';
 import { isEngineError } from '../../src/engine/errors.js';
+import { sweepLeftovers } from './sweep.js';
 
 /**
  * One tier of the test run, in its own process (test/run.ts starts one per mode): loads every test
@@ -23,6 +24,8 @@ delete process.env.PODLING_POD_NETWORK;
 if (process.env.PODLING_TEST_MODE === 'replay') process.env.PODLING_HOST_ROUTES = 'ignore';
 else delete process.env.PODLING_HOST_ROUTES;
 
+if (process.env.PODLING_TEST_MODE !== 'replay') await sweepEarlierRun();
+
 // Set before uvu loads, or each file would run on its own as soon as it is imported.
 globalThis.UVU_DEFER = 1;
 const uvu = await import('uvu');
@@ -36,6 +39,21 @@ await uvu.exec();
 await removeTestCluster();
 // A socket a test forgot to close must not keep the tier alive once uvu has reported.
 process.exit(process.exitCode ?? 0);
+
+/** What a killed earlier run left (see sweep.ts), said when there was any. */
+async function sweepEarlierRun(): Promise<void> {
+  const engine = new Engine();
+  try {
+    const { removed, left } = await sweepLeftovers(engine);
+    if (removed.length) console.log(`note: removed what an earlier test run left: ${removed.join(', ')}`);
+    if (left.length) console.log(`note: an earlier test run left, and it could not be removed: ${left.join(', ')}`);
+  } catch (err) {
+    // No engine: the live tests skip (or fail under PODLING_REQUIRE_ENGINE) and say so themselves.
+    if (!isEngineError(err, 'unavailable')) throw err;
+  } finally {
+    await engine.close();
+  }
+}
 
 /** The tier's cluster network (test/run.ts names it) goes with the tier; one still in use stays. */
 async function removeTestCluster(): Promise<void> {
