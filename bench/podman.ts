@@ -57,7 +57,7 @@ ${['web', 'sidecar', 'logger', 'metrics'].map(container).join('\n')}
 interface Calls { ms: number; calls: number; engineMs: number; ourMs: number; byCall: Record<string, number> }
 export interface PodmanBenchResult {
   version: string;
-  cli: { podlingCreate: number[]; podlingDelete: number[]; kubePlay: number[]; kubeDown: number[] };
+  cli: { podlingCreate: number[]; podlingDelete: number[]; kubePlay: number[]; kubeDown: number[]; podlingList: number[]; podmanPs: number[] };
   library: { create: Calls[]; delete: Calls[] };
   failures: string[];
 }
@@ -132,7 +132,7 @@ export async function podmanBench(log: (line: string) => void = () => {}): Promi
   const manifest = (await import('yaml')).parse(podManifest());
   const podman = podmanCli();
   const podlingEnv = { ...process.env, DOCKER_HOST: `unix://${PODMAN_SOCKET}`, PODLING_CLUSTER_NETWORK: CLUSTER.name, PODLING_CLUSTER_SUBNET: CLUSTER.subnet };
-  const result: PodmanBenchResult = { version, cli: { podlingCreate: [], podlingDelete: [], kubePlay: [], kubeDown: [] }, library: { create: [], delete: [] }, failures: [] };
+  const result: PodmanBenchResult = { version, cli: { podlingCreate: [], podlingDelete: [], kubePlay: [], kubeDown: [], podlingList: [], podmanPs: [] }, library: { create: [], delete: [] }, failures: [] };
   const kube = (verb: string) => timedRun(podman.command, [...podman.prefix, 'kube', verb, file], podman.env, result.failures, `podman kube ${verb}`);
   const cleanUp = async () => {
     await pods.delete(POD, { force: true }).catch(() => {});
@@ -156,6 +156,12 @@ export async function podmanBench(log: (line: string) => void = () => {}): Promi
         () => {
           result.cli.kubePlay.push(kube('play'));
           result.cli.kubeDown.push(kube('down'));
+        },
+        // Each CLI's floor: a process that starts, reaches the engine and lists (one call for
+        // Podling, GET /containers/json; podman reads its own database), with no pod there.
+        () => {
+          result.cli.podlingList.push(timedRun(process.execPath, ['bin/podling.js', 'pod', 'list'], podlingEnv, result.failures, 'podling pod list'));
+          result.cli.podmanPs.push(timedRun(podman.command, [...podman.prefix, 'pod', 'ps'], podman.env, result.failures, 'podman pod ps'));
         },
       ];
       for (const side of round % 2 ? sides.reverse() : sides) side();
@@ -183,6 +189,7 @@ export function podmanRows(r: PodmanBenchResult): Row[] {
   return [
     { section: SECTION, case: `create, CLI to CLI: \`podling pod create -f\` vs \`podman kube play\` (each a whole process)${failed}`, unit: 'ms', podling: s(r.cli.podlingCreate), baselines: [baseline('podman kube play', s(r.cli.podlingCreate), s(r.cli.kubePlay))] },
     { section: SECTION, case: 'delete, CLI to CLI: `podling pod delete` vs `podman kube down`', unit: 'ms', podling: s(r.cli.podlingDelete), baselines: [baseline('podman kube down', s(r.cli.podlingDelete), s(r.cli.kubeDown))] },
+    { section: SECTION, case: 'each CLI\'s floor: a whole process that reaches the engine and lists pods (none there): `podling pod list` vs `podman pod ps`', unit: 'ms', podling: s(r.cli.podlingList), baselines: [baseline('podman pod ps', s(r.cli.podlingList), s(r.cli.podmanPs))], note: `Podling's CLI create less its floor: ${fmt(s(r.cli.podlingCreate).median - s(r.cli.podlingList).median, 0)} ms, against ${fmt(lib(r.library.create, (c) => c.ms).median, 0)} ms for the library's create in a warm process; kube play less podman's floor: ${fmt(s(r.cli.kubePlay).median - s(r.cli.podmanPs).median, 0)} ms` },
     { section: SECTION, case: `create, library in this process: time with an engine call in flight (${share(r.library.create)} % of it); calls: ${calls(r.library.create)}`, unit: 'ms', podling: lib(r.library.create, (c) => c.ms), baselines: [baseline('engine calls in flight', lib(r.library.create, (c) => c.ms), lib(r.library.create, (c) => c.engineMs))], note: `ours (no call in flight): ${fmt(lib(r.library.create, (c) => c.ourMs).median, 0)} ms median over ${fmt(lib(r.library.create, (c) => c.calls).median, 0)} calls` },
     { section: SECTION, case: `delete, library in this process: time with an engine call in flight (${share(r.library.delete)} % of it); calls: ${calls(r.library.delete)}`, unit: 'ms', podling: lib(r.library.delete, (c) => c.ms), baselines: [baseline('engine calls in flight', lib(r.library.delete, (c) => c.ms), lib(r.library.delete, (c) => c.engineMs))], note: `ours (no call in flight): ${fmt(lib(r.library.delete, (c) => c.ourMs).median, 0)} ms median over ${fmt(lib(r.library.delete, (c) => c.calls).median, 0)} calls` },
   ];
@@ -193,7 +200,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   podmanBench((line) => console.error(line)).then((r) => {
     const lines = [
       aloneLabel('node --import tsx bench/podman.ts', when, r.version, PODMAN_SOCKET, 'PODLING_BENCH_PODMAN'),
-      `${ROUNDS} rounds, each: the CLI pair on both sides (order alternating), then the library's create and delete with every engine call counted and timed. The pod: ${podManifest().split('\n').length} lines of YAML, four busybox sleepers that exit on SIGTERM. Podling's pod joins its cluster network (its own network besides); kube play's joins podman's default network.`,
+      `${ROUNDS} rounds, each: the CLI pair on both sides (order alternating), then the library's create and delete with every engine call counted and timed. The pod: ${podManifest().split('\n').length} lines of YAML, four busybox sleepers that exit on SIGTERM. Podling's pod joins its cluster network only (the default \`cluster\` pod network mode); kube play's joins podman's default network.`,
       '', tables(podmanRows(r)),
       ...(r.failures.length ? ['Failures:', ...r.failures.map((f) => `- ${f}`), ''] : []),
     ];
