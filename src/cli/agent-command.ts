@@ -7,6 +7,7 @@ import { readRecords } from '../nodes/records.js';
 import { findNode } from '../nodes/registry.js';
 import { gatewayAddress } from '../nodes/gateway.js';
 import type { Pods } from '../pod/index.js';
+import type { EngineFlags } from './main.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -14,7 +15,7 @@ import { UsageError } from './usage.js';
  * SIGTERM or SIGINT stops it cleanly: restarts go back to the engine, the lease is released, and
  * the pods keep running.
  */
-export async function agentCommand(pods: Pods, argv: string[]): Promise<number> {
+export async function agentCommand(pods: Pods, argv: string[], flags: EngineFlags = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -34,7 +35,7 @@ export async function agentCommand(pods: Pods, argv: string[]): Promise<number> 
   const relist = seconds('--relist', values.relist, 60);
   const grace = seconds('--grace-period', values['grace-period'], 30);
   if (values['print-systemd-unit']) {
-    console.log(systemdUnit(argv.filter((a) => a !== '--print-systemd-unit')));
+    console.log(systemdUnit(argv.filter((a) => a !== '--print-systemd-unit'), flags));
     return 0;
   }
   const node = values.node === undefined ? undefined : await nodeAgent(pods.engine, values.node);
@@ -91,16 +92,35 @@ function seconds(flag: string, value: string | undefined, fallback: number): num
  * (so restarts go back to the engine), started after docker.service. The paths are this
  * installation's own, so the unit runs exactly what printed it.
  */
-export function systemdUnit(args: string[]): string {
+/**
+ * What decides which engine the agent reaches and how it makes pods: the service must see the
+ * same values as the shell the unit was printed from, or it would supervise another engine (a
+ * context, an ssh:// identity, a TLS directory, a cluster network's name and subnet).
+ */
+const CARRIED_ENV = [
+  'DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION',
+  'PODLING_SSH_IDENTITY', 'PODLING_SSH_CONFIG', 'PODLING_CLUSTER_NETWORK', 'PODLING_CLUSTER_SUBNET', 'PODLING_POD_NETWORK', 'PODLING_SECCOMP_ROOT',
+];
+
+/** systemd's quoting: a word with a space, quote or backslash goes in double quotes, escaped. */
+const quoted = (word: string) => (/[\s"'\\]/.test(word) ? `"${word.replace(/[\\"]/g, (c) => `\\${c}`)}"` : word);
+
+/**
+ * A unit running `podling agent` with the flags it was printed with, against the same engine: the
+ * global `-H`/`--context` given before `agent` and the environment that chooses the engine.
+ */
+export function systemdUnit(args: string[], flags: EngineFlags = {}, env: NodeJS.ProcessEnv = process.env): string {
   const script = realpathSync(process.argv[1] ?? 'podling');
-  const host = process.env.DOCKER_HOST ? `Environment=DOCKER_HOST=${process.env.DOCKER_HOST}\n` : '';
+  const environment = CARRIED_ENV.filter((name) => env[name]).map((name) => `Environment=${quoted(`${name}=${env[name]}`)}\n`).join('');
+  const global = flags.host ? ['-H', flags.host] : flags.context ? ['--context', flags.context] : [];
+  const command = [process.execPath, script, ...global, 'agent', ...args].map(quoted).join(' ');
   return `[Unit]
 Description=Podling agent: supervises the pods on this Docker engine
 After=docker.service
 Wants=docker.service
 
 [Service]
-${host}ExecStart=${process.execPath} ${script} agent${args.length ? ` ${args.join(' ')}` : ''}
+${environment}ExecStart=${command}
 Restart=always
 RestartSec=2
 KillSignal=SIGTERM

@@ -15,7 +15,9 @@ import { recordCli, replayCli } from './record-commands.js';
 import { serviceCreate, serviceDelete, serviceGet, serviceList } from './service-commands.js';
 import { UsageError } from './usage.js';
 
-type Command = (pods: Pods, argv: string[]) => Promise<number>;
+/** The engine options given before the command word (`-H`, `--context`): most commands need only the engine they chose. */
+export interface EngineFlags { host?: string; context?: string }
+type Command = (pods: Pods, argv: string[], flags: EngineFlags) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   'pod create': podCreate,
@@ -127,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     if (standalone) return await standalone(rest.slice(1), host);
     engine = new Engine({ ...(host && { host }), ...(context && { context }) });
     pods = SPREAD.has(key) ? new ClusterPods(engine, warnUnreachable) : new Pods(engine);
-    return await command!(pods, rest.slice(key.split(' ').length));
+    return await command!(pods, rest.slice(key.split(' ').length), { ...(host && { host }), ...(context && { context }) });
   } catch (err) {
     // One line per failure (node's parseArgs, for one, words its errors over several).
     console.error(`podling: ${messageOf(err).trim().replace(/\s*\n\s*/g, ' ')}`);

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Agent } from '../../src/agent/agent.js';
+import { systemdUnit } from '../../src/cli/agent-command.js';
 import { isPodlingError } from '../../src/errors.js';
 import type { PodObject } from '../../src/pod/index.js';
 import { AGENT_LABEL, agentPods, eventually, podContainers, statusOf } from '../support/agent.js';
@@ -57,6 +58,31 @@ unit(agent, '--print-systemd-unit prints a unit that runs this agent with its fl
   assert.match(result.stdout, /\nRestart=always\n/);
   assert.match(result.stdout, /\nKillSignal=SIGTERM\n/);
   assert.match(result.stdout, /\nAfter=docker\.service\n/);
+});
+
+unit(agent, '--print-systemd-unit keeps the engine it was given: -H or --context before `agent` is in ExecStart, and nothing is sent', async () => {
+  for (const [global, expected] of [
+    [['-H', 'ssh://root@127.0.0.1:2222'], ' -H ssh://root@127.0.0.1:2222 agent -l app=web\n'],
+    [['--context', 'default'], ' --context default agent -l app=web\n'],
+  ] as const) {
+    let result: Awaited<ReturnType<typeof runMain>> | undefined;
+    const sent = await requestsDuring(async () => { result = await runMain([...global, 'agent', '--print-systemd-unit', '-l', 'app=web']); });
+    assert.is(result!.code, 0, result!.stderr);
+    assert.ok(result!.stdout.includes(`${expected}`), result!.stdout);
+    assert.equal(sent, []);
+  }
+});
+
+unit(agent, 'the systemd unit carries the variables that choose the engine and the cluster network, none other, quoted where systemd needs it', () => {
+  const text = systemdUnit(['-l', 'app=a b'], {}, {
+    DOCKER_HOST: 'ssh://ops@build-1', PODLING_SSH_IDENTITY: '/etc/podling/id ed25519', PODLING_CLUSTER_SUBNET: '10.230.0.0/16', HOME: '/root', PATH: '/usr/bin', DOCKER_CERT_PATH: '',
+  });
+  assert.equal(text.split('\n').filter((l) => l.startsWith('Environment=')), [
+    'Environment=DOCKER_HOST=ssh://ops@build-1',
+    'Environment="PODLING_SSH_IDENTITY=/etc/podling/id ed25519"',
+    'Environment=PODLING_CLUSTER_SUBNET=10.230.0.0/16',
+  ]);
+  assert.match(text, / agent -l "app=a b"\n/);
 });
 
 if (mode === 'live') {
