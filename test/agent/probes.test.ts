@@ -34,7 +34,9 @@ if (mode === 'live') {
     const pods = agentPods(engine, 'agent/probes liveness', cluster);
     const pod = 'ap-live';
     defer(() => pods.delete(pod, { force: true }).catch(() => {}), pod);
-    await pods.create(probed(pod, 'liveness', {}, { livenessProbe: http('/health') }));
+    // A second of grace before the first probe of each container: with none, a probe sent before httpd
+    // listens (a loaded machine) fails, and with one failure allowed that restarts the new container too.
+    await pods.create(probed(pod, 'liveness', {}, { livenessProbe: http('/health', { initialDelaySeconds: 1 }) }));
     const running = startAgent(engine, 'liveness', cluster);
     defer(() => running.stop(), 'the agent');
     const first = containerId(await eventually('the take-over', () => pods.get(pod), (p) => 'running' in statusOf(p, 'web').state), 'web');
