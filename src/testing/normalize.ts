@@ -15,7 +15,14 @@ export const REDACTED = '<redacted>';
 export const EPOCH = Date.UTC(2026, 0, 1) / 1000;
 
 const SECRET_HEADERS = new Set(['x-registry-auth', 'x-registry-config', 'authorization', 'proxy-authorization', 'cookie']);
-export const SECRET_FIELDS = new Set(['password', 'auth', 'identitytoken', 'registrytoken']);
+/**
+ * Registry credentials, and a swarm's keys: a join token (`POST /swarm/join`) lets any engine that
+ * has it join the swarm, the unlock key opens a locked manager's state, a signing CA key signs
+ * node certificates (`swarm init`/`update`).
+ */
+export const SECRET_FIELDS = new Set(['password', 'auth', 'identitytoken', 'registrytoken', 'jointoken', 'unlockkey', 'signingcakey']);
+/** Objects whose every string is secret: `GET /swarm`'s JoinTokens `{ Worker, Manager }` (shape kept: clients parse it). */
+const SECRET_OBJECTS = new Set(['jointokens']);
 
 export function redactHeaders(headers: HeaderList): HeaderList {
   return headers.map(([name, value]) => [name, SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : value]);
@@ -27,8 +34,17 @@ export function redactValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([key, field]) => [
     key,
-    SECRET_FIELDS.has(key.toLowerCase()) && field !== '' && field !== null ? REDACTED : redactValue(field),
+    SECRET_FIELDS.has(key.toLowerCase()) && field !== '' && field !== null ? REDACTED
+      : SECRET_OBJECTS.has(key.toLowerCase()) && field !== null && typeof field === 'object' ? redactStrings(field)
+        : redactValue(field),
   ]));
+}
+
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') return value === '' ? value : REDACTED;
+  if (Array.isArray(value)) return value.map(redactStrings);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, redactStrings(field)]));
 }
 
 /** The same body with secret JSON fields redacted; untouched (same Buffer) when nothing was secret. */

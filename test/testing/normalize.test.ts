@@ -81,6 +81,28 @@ normalize('secrets are never written: registry auth header, auth JSON fields', a
   assert.ok(text.includes('"username": "me"'), 'what is not secret stays readable');
 });
 
+normalize('a swarm\'s keys are never written: join tokens in GET /swarm and POST /swarm/join, the unlock key, a signing CA key; the answer keeps its shape', async () => {
+  const worker = 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx';
+  const manager = 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2';
+  const join = JSON.stringify({ ListenAddr: '0.0.0.0:2377', RemoteAddrs: ['198.51.100.11:2377'], JoinToken: worker });
+  const init = JSON.stringify({ ListenAddr: '0.0.0.0:2377', Spec: { CAConfig: { SigningCACert: 'PUBLIC CERT', SigningCAKey: '-----BEGIN EC PRIVATE KEY-----hunter2' } } });
+  const exchanges = tapped([
+    ['client', 'GET /v1.41/swarm HTTP/1.1\r\n\r\n'],
+    ['engine', json(200, { ID: 'swarm1', JoinTokens: { Worker: worker, Manager: manager }, Spec: { Name: 'default' } })],
+    ['client', `POST /v1.41/swarm/join HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${join.length}\r\n\r\n${join}`],
+    ['engine', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'],
+    ['client', 'GET /v1.41/swarm/unlockkey HTTP/1.1\r\n\r\n'],
+    ['engine', json(200, { UnlockKey: 'SWMKEY-1-hunter2' })],
+    ['client', `POST /v1.41/swarm/init HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: ${init.length}\r\n\r\n${init}`],
+    ['engine', json(200, 'node1id')],
+  ]);
+  const text = JSON.stringify(await encodeFixture(normalizeExchanges(exchanges, { offset: 0 })), null, 2);
+  for (const secret of [worker, manager, 'SWMKEY-1-hunter2', 'hunter2']) assert.not.ok(text.includes(secret), `fixture contains ${secret}`);
+  const inspect = JSON.parse(normalizeExchanges(exchanges, { offset: 0 })[0]!.response!.pieces.join(''));
+  assert.equal(inspect.JoinTokens, { Worker: REDACTED, Manager: REDACTED }, 'the object stays an object of strings');
+  for (const kept of ['198.51.100.11:2377', 'PUBLIC CERT', '"Name": "default"']) assert.ok(text.includes(kept), `${kept} stays readable`);
+});
+
 normalize('a normalised fixture replays: the client uses the fake ids it was given', async () => {
   const replayer = await startReplayer(await encodeFixture(normalizeExchanges(recorded(), { offset: OFFSET })));
   try {
