@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Test } from 'uvu';
 import { Engine } from '../../src/engine/index.js';
 import { defaultUpstream } from '../../src/testing/index.js';
-import { mode, objectName, probe } from './scenario.js';
+import { mode, objectName, probe, scenario, type ScenarioContext } from './scenario.js';
 import { tracker, withTeardown, type Teardown, type Track } from './teardown.js';
 
 /**
@@ -77,7 +77,7 @@ async function findBed(): Promise<{ bed: Bed } | { why: string }> {
 }
 
 // Asked once per process, live only, before any scenario registers (registration needs the answer).
-const found = mode === 'live' ? await findBed() : { why: 'not the live tier' };
+const found = mode === 'replay' ? { why: 'the replay tier' } : await findBed();
 const requireEngine = process.env.PODLING_REQUIRE_ENGINE === '1';
 let noted = false;
 
@@ -116,6 +116,25 @@ export interface BedContext extends Pick<Teardown, 'defer'> {
  * with the reason printed, or fails when PODLING_REQUIRE_ENGINE=1 (CI, where `make test` starts it).
  */
 let otherEngineNoted = false;
+
+/** Why the bed is not for this tier: it runs beside the main engine's tier only. */
+function otherEngine(): string | undefined {
+  const host = process.env.DOCKER_HOST;
+  return host && !/^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(host) ? `the multi-node bed's scenarios run with the main engine's tier, not with DOCKER_HOST=${host}` : undefined;
+}
+
+/**
+ * A scenario on the bed's manager alone (the swarm's own API: nodes, their labels, configs), as
+ * any engine scenario: recorded there (fixtures/<suite>/), replayed offline like the rest, live on
+ * the bed. Traffic between nodes is not in it: that is bedScenario's, live only.
+ */
+export function managerScenario(s: Test, title: string, fn: (ctx: ScenarioContext) => Promise<void>): void {
+  const beside = otherEngine();
+  const on = beside ? { absent: beside, optional: true }
+    : 'why' in found ? { absent: `the multi-node test bed is not up: ${found.why} (make nodes)` }
+      : { upstream: defaultUpstream({ DOCKER_HOST: found.bed.manager.engine }) };
+  scenario(s, title, fn, mode === 'replay' ? {} : { on });
+}
 
 export function bedScenario(s: Test, title: string, fn: (ctx: BedContext) => Promise<void>): void {
   if (mode !== 'live') return;

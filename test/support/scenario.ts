@@ -105,6 +105,13 @@ export interface ScenarioOptions {
    * test expects): the scenario is skipped there and the reason printed, never silently dropped.
    */
   unsupported?: Partial<Record<EngineFlavour, string>>;
+  /**
+   * Another engine than DOCKER_HOST's for the live and record tiers (the swarm bed's manager,
+   * test/support/nodes.ts); its fixture replays like any other. `absent` says why it is not there:
+   * the scenario is skipped with that reason, or fails under PODLING_REQUIRE_ENGINE=1 unless
+   * `optional` (an engine this tier never has, such as the bed beside another engine's tier).
+   */
+  on?: { upstream: Upstream } | { absent: string; optional?: boolean };
 }
 
 /** Registers a test that talks to an engine; `suite` must be a named uvu suite (its name picks the fixture). */
@@ -114,7 +121,16 @@ export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) =
     console.log(`skip on ${engineUnderTest.flavour} ${engineUnderTest.version}: ${name}: ${unsupported}`);
     return suite.skip(name);
   }
-  if (mode !== 'replay' && !engineUp) {
+  const other = mode === 'replay' ? undefined : options.on;
+  if (other && 'absent' in other) {
+    if (requireEngine && !other.optional) {
+      suite(name, () => { throw new Error(`PODLING_REQUIRE_ENGINE=1 but ${other.absent}`); });
+      return;
+    }
+    console.log(`skip: ${name}: ${other.absent}`);
+    return suite.skip(name);
+  }
+  if (mode !== 'replay' && !other && !engineUp) {
     if (!requireEngine) return suite.skip(name);
     suite(name, () => {
       throw new Error(`PODLING_REQUIRE_ENGINE=1 but no engine answers at ${describeUpstream(upstream)} (try \`make engine\`)`);
@@ -124,7 +140,7 @@ export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) =
   suite(name, async (state) => {
     const suiteName = state.__suite__;
     if (!suiteName) throw new Error(`scenario "${name}" needs a named suite: suite('area/topic')`);
-    await withEngine({ mode, fixture: fixturePath(suiteName, name), upstream }, (engine, session) => withTeardown(engine, (teardown) => fn({
+    await withEngine({ mode, fixture: fixturePath(suiteName, name), upstream: other?.upstream ?? upstream }, (engine, session) => withTeardown(engine, (teardown) => fn({
       engine,
       mode,
       now: session.now,

@@ -1,5 +1,6 @@
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Engine } from '../../src/engine/index.js';
 import { isEngineError } from '../../src/engine/errors.js';
 import { sweepLeftovers } from './sweep.js';
@@ -40,8 +41,17 @@ await removeTestCluster();
 // A socket a test forgot to close must not keep the tier alive once uvu has reported.
 process.exit(process.exitCode ?? 0);
 
-/** What a killed earlier run left (see sweep.ts), said when there was any. */
+/**
+ * What a killed earlier run left (see sweep.ts), said when there was any. Not while another tier
+ * runs on this machine: its objects look the same (and its ssh:// scenarios reach the main engine
+ * whatever engine it tests), so they would go from under it.
+ */
 async function sweepEarlierRun(): Promise<void> {
+  const others = otherTiers();
+  if (others.length) {
+    console.log(`note: another test tier is running (pid ${others.join(', ')}): what an earlier run left is not swept`);
+    return;
+  }
   const engine = new Engine();
   try {
     const { removed, left } = await sweepLeftovers(engine);
@@ -53,6 +63,18 @@ async function sweepEarlierRun(): Promise<void> {
   } finally {
     await engine.close();
   }
+}
+
+/** Other processes running this file: a tier of another test run, on any engine. */
+function otherTiers(): number[] {
+  const me = fileURLToPath(import.meta.url);
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.endsWith('support/tier.ts') || arg === me);
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  }).map(Number);
 }
 
 /** The tier's cluster network (test/run.ts names it) goes with the tier; one still in use stays. */
