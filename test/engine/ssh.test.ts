@@ -12,7 +12,7 @@ import { engineFailure } from '../support/assertions.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { clusterPods, subnet } from '../support/cluster.js';
 import { assertGone, IMAGE, poll, removePods } from '../support/pods.js';
-import { mode, scenario } from '../support/scenario.js';
+import { mainEngineOnly, mode, scenario } from '../support/scenario.js';
 
 // ssh:// engine addresses end to end: `ssh … docker system dial-stdio` to the test bed's own sshd
 // on 127.0.0.1 (scripts/sshd.sh, key login), whose remote docker CLI joins the main engine's socket.
@@ -138,7 +138,7 @@ if (mode === 'live' && !SSH_ENGINE) {
     await remote.close();
     closed = true;
     assert.equal(sshToTestBed(), [], 'engine.close() ended every ssh process');
-  }, { unsupported: { podman: 'the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio), not Podman: what it makes is on dockerd, where this run cannot see or remove it' } });
+  }, { on: mainEngineOnly('the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio): what it makes is there, where this tier cannot see or remove it') });
 
   scenario(ssh, 'podling -H ssh://…, --context and -c with a context on the ssh engine: create, list, exec, logs, delete; no ssh left behind', async ({ engine, name, track, defer }) => {
     const cl = { name: track.network(name('cluster')), subnet: subnet(62) };
@@ -168,7 +168,7 @@ if (mode === 'live' && !SSH_ENGINE) {
     assert.is(deleted.stdout, 'pod/sshc-pod deleted\n');
     await assertGone(engine, 'sshc-pod');
     assert.equal(sshToTestBed(), [], 'each podling process took its ssh processes with it');
-  }, { unsupported: { podman: 'the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio), not Podman: what it makes is on dockerd, where this run cannot see or remove it' } });
+  }, { on: mainEngineOnly('the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio): what it makes is there, where this tier cannot see or remove it') });
 
   scenario(ssh, 'an ssh that fails is kind unavailable with ssh\'s own words, fails at once, and leaves nothing running', async () => {
     const port = await closedPort();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Test } from 'uvu';
 import { Engine } from '../../src/engine/index.js';
 import { defaultUpstream } from '../../src/testing/index.js';
-import { mode, objectName, probe, scenario, type ScenarioContext } from './scenario.js';
+import { besideMain, mainEngineOnly, mode, objectName, probe, scenario, type ScenarioContext } from './scenario.js';
 import { tracker, withTeardown, type Teardown, type Track } from './teardown.js';
 
 /**
@@ -117,22 +117,15 @@ export interface BedContext extends Pick<Teardown, 'defer'> {
  */
 let otherEngineNoted = false;
 
-/** Why the bed is not for this tier: it runs beside the main engine's tier only. */
-function otherEngine(): string | undefined {
-  const host = process.env.DOCKER_HOST;
-  return host && !/^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(host) ? `the multi-node bed's scenarios run with the main engine's tier, not with DOCKER_HOST=${host}` : undefined;
-}
-
 /**
  * A scenario on the bed's manager alone (the swarm's own API: nodes, their labels, configs), as
  * any engine scenario: recorded there (fixtures/<suite>/), replayed offline like the rest, live on
  * the bed. Traffic between nodes is not in it: that is bedScenario's, live only.
  */
 export function managerScenario(s: Test, title: string, fn: (ctx: ScenarioContext) => Promise<void>): void {
-  const beside = otherEngine();
-  const on = beside ? { absent: beside, optional: true }
-    : 'why' in found ? { absent: `the multi-node test bed is not up: ${found.why} (make nodes)` }
-      : { upstream: defaultUpstream({ DOCKER_HOST: found.bed.manager.engine }) };
+  const on = mainEngineOnly('the multi-node bed\'s scenarios run with the main engine\'s tier')
+    ?? ('why' in found ? { absent: `the multi-node test bed is not up: ${found.why} (make nodes)` }
+      : { upstream: defaultUpstream({ DOCKER_HOST: found.bed.manager.engine }) });
   scenario(s, title, fn, mode === 'replay' ? {} : { on });
 }
 
@@ -140,9 +133,8 @@ export function bedScenario(s: Test, title: string, fn: (ctx: BedContext) => Pro
   if (mode !== 'live') return;
   // The bed's engines are its own, whatever DOCKER_HOST names: its tests run once, in the main
   // engine's live tier, not again for each engine make test-engines visits (nor beside them).
-  const host = process.env.DOCKER_HOST;
-  if (host && !/^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(host)) {
-    if (!otherEngineNoted) console.log(`skip: the multi-node bed's scenarios run with the main engine's tier, not with DOCKER_HOST=${host}`);
+  if (besideMain) {
+    if (!otherEngineNoted) console.log(`skip: the multi-node bed's scenarios run with the main engine's tier, not with DOCKER_HOST=${besideMain}`);
     otherEngineNoted = true;
     s.skip(title);
     return;

@@ -114,6 +114,18 @@ export interface ScenarioOptions {
   on?: { upstream: Upstream } | { absent: string; optional?: boolean };
 }
 
+/** DOCKER_HOST when this tier's engine is not the main one (`make test-engines` on another engine). */
+export const besideMain = process.env.DOCKER_HOST && !/^(unix:\/\/)?\/var\/run\/docker\.sock$/.test(process.env.DOCKER_HOST) ? process.env.DOCKER_HOST : undefined;
+
+/**
+ * For a scenario whose test bed reaches the main engine whatever DOCKER_HOST says (the swarm bed,
+ * the ssh:// sshd): beside another engine's tier it is skipped with `why`, never run against an
+ * engine it would not see.
+ */
+export function mainEngineOnly(why: string): ScenarioOptions['on'] {
+  return besideMain ? { absent: `${why}; this tier's engine is ${besideMain}`, optional: true } : undefined;
+}
+
 /** Registers a test that talks to an engine; `suite` must be a named uvu suite (its name picks the fixture). */
 export function scenario(suite: Test, name: string, fn: (ctx: ScenarioContext) => Promise<void>, options: ScenarioOptions = {}): void {
   const unsupported = mode === 'replay' ? undefined : options.unsupported?.[engineUnderTest.flavour];
