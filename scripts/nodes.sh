@@ -36,6 +36,10 @@ BRIDGE=br0
 UNDERLAY=198.51.100.0/24
 UNDERLAY_PREFIX=198.51.100
 ADDRESS_POOL=10.200.0.0/16
+# Each node's local networks (docker_gwbridge, bridges of \`own\`-mode pods): dockerd's default pools
+# give about 30 networks, so a node would stop making own-mode pods at about 29. A /16 in /24s gives
+# 256. Only inside each node's namespace (the same range in every node), but routed nowhere from here.
+NODE_POOL=10.201.0.0/16
 
 die() {
   echo "nodes.sh: ERROR: $*" >&2
@@ -90,6 +94,7 @@ in_node() {
     --containerd-namespace "podling-node$n" \
     --containerd-plugins-namespace "podling-node$n-plugins" \
     --cgroup-parent "/podling-node$n" \
+    --default-address-pool "base=$NODE_POOL,size=24" \
     --dns 127.0.0.1
 }
 
@@ -105,7 +110,7 @@ check_range() { # cidr
 
 ensure_routes() {
   local cidr
-  for cidr in "$UNDERLAY" "$ADDRESS_POOL"; do
+  for cidr in "$UNDERLAY" "$ADDRESS_POOL" "$NODE_POOL"; do
     check_range "$cidr"
     ip route replace unreachable "$cidr"
   done
@@ -113,7 +118,7 @@ ensure_routes() {
 
 remove_routes() {
   local cidr
-  for cidr in "$UNDERLAY" "$ADDRESS_POOL"; do
+  for cidr in "$UNDERLAY" "$ADDRESS_POOL" "$NODE_POOL"; do
     if ip route show "$cidr" | grep -q '^unreachable'; then ip route del unreachable "$cidr"; fi
   done
 }
@@ -330,7 +335,7 @@ status() {
     fi
   done
   local cidr
-  for cidr in "$UNDERLAY" "$ADDRESS_POOL"; do
+  for cidr in "$UNDERLAY" "$ADDRESS_POOL" "$NODE_POOL"; do
     ip route show "$cidr" | grep -q '^unreachable' && echo "route: unreachable $cidr" || { echo "route: no unreachable route for $cidr"; rc=1; }
   done
   [ -s "$ENV_FILE" ] && echo "env: $ENV_FILE" || { echo "env: $ENV_FILE missing"; rc=1; }

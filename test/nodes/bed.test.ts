@@ -96,13 +96,17 @@ bedScenario(bed, 'the nodes are one swarm: the manager lists every node Ready at
   assert.is(managerInfo?.Cluster?.ID, swarm.ID);
 });
 
-bedScenario(bed, 'the underlay joins the nodes inside their namespaces, and the host namespace has no route to it or to the swarm pool', async ({ bed: b }) => {
+bedScenario(bed, 'the underlay joins the nodes inside their namespaces, and the host namespace has no route to it, to the swarm pool or to a node\'s local networks', async ({ bed: b, engine }) => {
   const [, second, third] = b.nodes as [BedNode, BedNode, BedNode];
   const ping = await inNode(second, ['busybox', 'ping', '-c', '1', '-W', '2', third.address]);
   assert.is(ping.code, 0, `${second.name} -> ${third.address}: ${ping.stdout}${ping.stderr}`);
+  // A node's local networks come from its own pool (room for 256, not dockerd's default ~30).
+  const gwbridge = await engine(second).networks.inspect('docker_gwbridge');
+  const local = gwbridge.IPAM?.Config?.[0]?.Gateway ?? '';
+  assert.match(local, /^10\.201\.\d+\.\d+$/, JSON.stringify(gwbridge.IPAM));
   // The host's default route leads off the machine: a node or pod address must fail here at once.
   const pool = b.addressPool.replace(/\.0\/\d+$/, '.2');
-  for (const address of [third.address, pool]) {
+  for (const address of [third.address, pool, local]) {
     const route = await hostRoute(address);
     assert.not.ok(route.ok, `the host has a route to ${address}: ${route.text}`);
     assert.match(route.text, /unreachable|No route to host/);
