@@ -20,8 +20,8 @@ import type { ClusterNode } from './node.js';
  * The pod API of one engine, answered by a swarm when the engine is a swarm manager with
  * registered nodes: what `podling pod …` and `service …` use, so every command works the same on
  * one engine and on many. Pods are placed on nodes, and found on whichever node holds
- * them; services are made on every node. ConfigMaps, Secrets and the rest stay the manager
- * engine's own (not spread across nodes yet).
+ * them; services, ConfigMaps and Secrets are written on every node (a pod reads them from its
+ * own; a node that missed a write is brought up to date before a pod is made there, copies.ts).
  */
 export class ClusterPods extends Pods {
   private spread: Promise<Cluster | undefined> | undefined;

@@ -1,4 +1,5 @@
 import { Engine, type EngineOptions } from '../engine/index.js';
+import { isPodlingError } from '../errors.js';
 import { findOrCreateOverlay } from '../pod/cluster.js';
 import type { CreateOptions } from '../pod/create.js';
 import { PodError, PodFailedError, PodNotFoundError } from '../pod/errors.js';
@@ -8,6 +9,7 @@ import type { ServiceInput, OnePortServiceInput, ServiceObject } from '../pod/se
 import { parsePod, type Pod, type PodInput } from '../pod/spec.js';
 import type { ClusterNode } from './node.js';
 import { place, podRequests, refusalText, type NodeLoad, type Requests } from './placement.js';
+import { alignCopies, type ReadCopies } from './copies.js';
 import { readRecords, removeRecord, writeRecord, type PodPlacement } from './records.js';
 import { listNodes, setNodeAvailability } from './registry.js';
 
@@ -131,6 +133,13 @@ export class Cluster {
     await this.ensureNetwork(options);
     const record = await writeRecord(this.manager, pod, node.name, options);
     try {
+      const nodes = loads.map((l) => l.node);
+      const readCopies: ReadCopies = (kind, name, namespace) => this.fanOut((pods, _n, signal) => kind.read(pods, name, namespace, signal).catch((err: unknown) => {
+        if (isPodlingError(err, 'not-found')) return undefined;
+        throw err;
+      }), { ...options, nodes }).then((answers) => answers.map((a) => ({ node: a.node, copy: a.value, error: a.error })));
+      // The ConfigMaps and Secrets the pod reads, as the other nodes have them, before it reads them there.
+      await alignCopies(pod, node, this.podsOn(node), readCopies, options.signal);
       return { node: node.name, pod: await this.podsOn(node).create(pod, { ...options, placed: node.name }) };
     } catch (err) {
       await removeRecord(this.manager, { id: record }).catch(() => {});

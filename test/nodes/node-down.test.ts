@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { Agent } from '../../src/agent/agent.js';
 import { Engine } from '../../src/engine/index.js';
 import { Cluster } from '../../src/nodes/cluster.js';
+import { ClusterPods } from '../../src/nodes/cluster-pods.js';
 import { readRecords } from '../../src/nodes/records.js';
 import { addNode, removeNode, setNodeAvailability } from '../../src/nodes/registry.js';
 import { PodError } from '../../src/pod/errors.js';
@@ -87,6 +88,61 @@ bedScenario(down, 'a node stopped: its pods Unknown, drain --force moves them, t
   assert.ok(lines.some((l) => l.includes('MovedToNode')), lines.join('\n'));
   const everywhere = (await cluster.list()).flatMap((a) => (a.value ?? []).filter((p) => p.metadata.name === 'x-mover').map(() => a.node.name));
   assert.equal(everywhere, ['node2'], 'one copy, on node 2');
+});
+
+bedScenario(down, 'a node down while a ConfigMap is replaced and a ConfigMap and a Secret are made: the writes name it, and a pod placed there once it is back reads the newest values', async (ctx) => {
+  const manager = ctx.engine(ctx.bed.manager);
+  const connect = (address: string) => new Engine({ host: address });
+  for (const node of ctx.bed.nodes) {
+    await addNode(manager, node.name, node.engine, connect);
+    ctx.defer(() => removeNode(manager, node.name), `${node.name}'s label`);
+  }
+  const network = ctx.name('cfg');
+  const cluster = new Cluster(manager, { network, connect, nodeTimeout: 3000 });
+  const pods = new ClusterPods(manager, () => {}, cluster);
+  ctx.defer(() => cluster.close(), 'connections');
+  ctx.defer(() => manager.networks.remove(network).catch(() => {}), 'overlay');
+  ctx.defer(() => pods.delete('x-reader', { force: true }).catch(() => {}), 'x-reader');
+  for (const cm of ['x-cm', 'x-cm2']) ctx.defer(() => pods.deleteConfigMap(cm).catch(() => {}), cm);
+  ctx.defer(() => pods.deleteSecret('x-sec').catch(() => {}), 'x-sec');
+
+  const configMap = (name: string, value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } }) as const;
+  await pods.createConfigMap(configMap('x-cm', 'v1'));
+  ctx.defer(() => nodesScript('start-node', '3'), 'node3 back');
+  await nodesScript('stop-node', '3');
+  // Each write is done where it can be, and fails naming the node that missed it.
+  for (const write of [
+    () => pods.replaceConfigMap(configMap('x-cm', 'v2')),
+    () => pods.createConfigMap(configMap('x-cm2', 'other')),
+    () => pods.createSecret({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x-sec' }, stringData: { token: 's3cret' } }),
+  ]) assert.match(String(await write().then(() => 'written everywhere', (e: unknown) => e)), /node node3: /);
+  await nodesScript('start-node', '3');
+  const node3 = (await cluster.nodes()).find((n) => n.name === 'node3')!;
+  const on3 = cluster.podsOn(node3);
+  assert.is((await on3.getConfigMap('x-cm')).data?.value, 'v1', 'node3 kept the old copy');
+  assert.instance(await on3.getConfigMap('x-cm2').catch((e: unknown) => e), PodError);
+
+  await pods.create({
+    metadata: { name: 'x-reader' },
+    spec: {
+      nodeName: 'node3',
+      containers: [{
+        name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'echo "$A $B $C"; exec sleep 3600'],
+        env: [
+          { name: 'A', valueFrom: { configMapKeyRef: { name: 'x-cm', key: 'value' } } },
+          { name: 'B', valueFrom: { configMapKeyRef: { name: 'x-cm2', key: 'value' } } },
+          { name: 'C', valueFrom: { secretKeyRef: { name: 'x-sec', key: 'token' } } },
+        ],
+      }],
+    },
+  } as PodInput);
+  let said = '';
+  for (let i = 0; i < 50 && !said; i++) {
+    for await (const line of on3.logs('x-reader', { container: 'c' })) said += line.text;
+    if (!said) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.is(said.trim(), 'v2 other s3cret');
+  assert.is((await on3.getConfigMap('x-cm')).data?.value, 'v2', 'node3\'s copy brought up to date');
 });
 
 down.run();
