@@ -1,8 +1,10 @@
 import type { Engine } from '../engine/index.js';
+import { isEngineError } from '../engine/errors.js';
+import { isNotSwarmManager } from '../engine/swarm.js';
 import type { Output } from '../engine/streams/output.js';
 import type { CreateOptions } from '../pod/create.js';
 import type { DeleteOptions } from '../pod/delete.js';
-import { Pods, type LogLine, type PodInput } from '../pod/index.js';
+import { Pods, type LogLine, type PodInput, type PodsOptions } from '../pod/index.js';
 import type { PodLogOptions } from '../pod/logs.js';
 import type { PodObject } from '../pod/read.js';
 import { checkServiceName, parseService, type OnePortServiceInput, type ServiceInput, type ServiceObject, type ServiceSpec } from '../pod/services.js';
@@ -26,19 +28,24 @@ import type { ClusterNode } from './node.js';
 export class ClusterPods extends Pods {
   private spread: Promise<Cluster | undefined> | undefined;
 
-  constructor(manager: Engine, private readonly onUnreachable: (node: ClusterNode, why: string) => void = () => {}, private readonly given?: Cluster) {
-    super(manager);
+  constructor(manager: Engine, private readonly onUnreachable: (node: ClusterNode, why: string) => void = () => {}, private readonly given?: Cluster, defaults: PodsOptions = {}) {
+    super(manager, defaults);
   }
 
   /**
    * The swarm, if this engine is a swarm manager with at least one registered node (podling node
    * add); else undefined and every call is the engine's own, as before. Asked once, at the first
-   * call (so a command line that is wrong is refused before anything is sent): one GET /info.
+   * call (so a command line that is wrong is refused before anything is sent): one GET /swarm,
+   * which only a manager answers (503 from a worker or an engine in no swarm, 404 from Podman). Not
+   * GET /info, which says the same but costs 15 ms on dockerd and 200 ms on Podman 4.3, against 1.
    */
   swarm(): Promise<Cluster | undefined> {
     this.spread ??= this.given ? Promise.resolve(this.given) : (async () => {
-      const info = await this.engine.system.info();
-      if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) return undefined;
+      const manager = await this.engine.swarm.inspect().then(() => true, (err: unknown) => {
+        if (isNotSwarmManager(err) || isEngineError(err, 'not-found')) return false;
+        throw err;
+      });
+      if (!manager) return undefined;
       const cluster = new Cluster(this.engine, { network: this.cluster.name });
       if (!(await cluster.nodes()).some((n) => n.engine)) return undefined;
       return cluster;
