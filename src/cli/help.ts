@@ -71,8 +71,9 @@ client. Several connections at once, version negotiation and hijacked streams (a
 run -i) included. Ids and times are kept as the engine sent them; credentials are never written.
 Exits with COMMAND's exit code.
 
-  --upstream ADDRESS   the engine (unix:///path, /path or tcp://host:port; default DOCKER_HOST or
-                       /var/run/docker.sock); it must answer /_ping before COMMAND starts`,
+  --upstream ADDRESS   the engine (unix:///path, /path, tcp://host:port or ssh://[user@]host[:port];
+                       default -H, then DOCKER_HOST, then /var/run/docker.sock); it must answer
+                       /_ping before COMMAND starts`,
   replay: `Usage: podling replay FIXTURE [--strict] -- COMMAND [ARGS...]
 
 Serves FIXTURE on a socket of its own and runs COMMAND with DOCKER_HOST pointing at it, as record

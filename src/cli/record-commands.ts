@@ -29,7 +29,7 @@ function upstreamFrom(address: string | undefined): Upstream {
     return defaultUpstream(address === undefined ? process.env : { DOCKER_HOST: address });
   } catch {
     const given = address === undefined ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : address;
-    throw new UsageError(`cannot record through ${given}: name the engine as unix:///path/to/docker.sock, /path/to/docker.sock or tcp://host:port (--upstream ADDRESS)`);
+    throw new UsageError(`cannot record through ${given}: name the engine as unix:///path/to/docker.sock, /path/to/docker.sock, tcp://host:port or ssh://[user@]host[:port] (--upstream ADDRESS)`);
   }
 }
 

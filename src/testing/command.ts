@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { Engine } from '../engine/index.js';
 import { PodlingError } from '../errors.js';
 import { loadFixture, saveFixture, type Fixture } from './fixture.js';
-import { defaultUpstream, describeUpstream, startRecorder, type Upstream } from './recorder.js';
+import { defaultUpstream, describeUpstream, engineAt, startRecorder, type Upstream } from './recorder.js';
 import { startReplayer } from './replayer.js';
 
 /**
@@ -63,7 +63,7 @@ export function runCommand(argv: readonly string[], socketPath: string, env: Nod
 
 /** Fails before anything runs when no engine answers there: the command would only see resets. */
 async function ensureAnswers(upstream: Upstream): Promise<void> {
-  const engine = new Engine(typeof upstream === 'string' ? { socketPath: upstream } : { host: `tcp://${upstream.host}:${upstream.port}` }, {});
+  const engine = new Engine(engineAt(upstream), {});
   try {
     await engine.system.ping({ timeout: 10_000 });
   } catch (err) {

@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFixture } from './codec.js';
@@ -7,9 +8,10 @@ import type { Exchange } from './exchange.js';
 import { saveFixture, type Fixture } from './fixture.js';
 import { RequestParser, ResponseParser } from './http1.js';
 import { EPOCH, normalizeExchanges, redactExchange } from './normalize.js';
+import { SshUpstream } from './ssh-upstream.js';
 
-/** Where the real engine listens: a Unix socket path, or a loopback TCP address. */
-export type Upstream = string | { host: string; port: number };
+/** Where the real engine listens: a Unix socket path, a TCP address, or an ssh:// engine address. */
+export type Upstream = string | { host: string; port: number } | { ssh: string };
 
 /** The engine the docker CLI would use: DOCKER_HOST, else the standard socket. */
 export function defaultUpstream(env: NodeJS.ProcessEnv = process.env): Upstream {
@@ -17,20 +19,30 @@ export function defaultUpstream(env: NodeJS.ProcessEnv = process.env): Upstream 
   if (!host) return '/var/run/docker.sock';
   if (host.startsWith('unix://')) return host.slice('unix://'.length);
   if (host.startsWith('/')) return host;
+  if (host.startsWith('ssh://')) return { ssh: host };
   const match = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(host);
-  if (!match) throw new Error(`cannot record through DOCKER_HOST "${host}": use unix:///path or tcp://host:port`);
+  if (!match) throw new Error(`cannot record through DOCKER_HOST "${host}": use unix:///path, tcp://host:port or ssh://[user@]host[:port]`);
   return { host: match[1]!, port: Number(match[2]) };
 }
 
 export function describeUpstream(upstream: Upstream): string {
-  return typeof upstream === 'string' ? upstream : `${upstream.host}:${upstream.port}`;
+  if (typeof upstream === 'string') return upstream;
+  return 'ssh' in upstream ? upstream.ssh : `${upstream.host}:${upstream.port}`;
 }
 
-export function connectUpstream(upstream: Upstream): Socket {
+/** The engine client's options for the same engine: a socket path, or an address it parses. */
+export function engineAt(upstream: Upstream, env: NodeJS.ProcessEnv = process.env): { socketPath: string } | { host: string; ssh?: { identityFile?: string; configFile?: string } } {
+  if (typeof upstream === 'string') return { socketPath: upstream };
+  if (!('ssh' in upstream)) return { host: `tcp://${upstream.host}:${upstream.port}` };
+  return { host: upstream.ssh, ssh: { identityFile: env.PODLING_SSH_IDENTITY || undefined, configFile: env.PODLING_SSH_CONFIG || undefined } };
+}
+
+/** A connection to the engine; each says `connect` once it can carry bytes. */
+export function connectUpstream(upstream: Upstream): Duplex {
   // allowHalfOpen: a hijacked exec's client half-closes after writing stdin and still reads output.
-  return typeof upstream === 'string'
-    ? createConnection({ path: upstream, allowHalfOpen: true })
-    : createConnection({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
+  if (typeof upstream === 'string') return createConnection({ path: upstream, allowHalfOpen: true });
+  if ('ssh' in upstream) return new SshUpstream(upstream.ssh);
+  return createConnection({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
 }
 
 /**
@@ -155,7 +167,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const exchanges: Exchange[] = [];
   const clock: number[] = [];
   const problems: string[] = [];
-  const sockets = new Set<Socket>();
+  const sockets = new Set<Duplex>();
   const taps: ConnectionTap[] = [];
 
   const server = createServer({ allowHalfOpen: true }, (client) => {

@@ -1,6 +1,6 @@
 import { Engine, type EngineOptions } from '../engine/index.js';
 import { saveFixture } from './fixture.js';
-import { defaultUpstream, startRecorder, type Upstream } from './recorder.js';
+import { defaultUpstream, engineAt, startRecorder, type Upstream } from './recorder.js';
 import { startReplayer } from './replayer.js';
 
 /**
@@ -69,8 +69,8 @@ function sessionEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function upstreamOptions(upstream: Upstream): Pick<EngineOptions, 'socketPath' | 'host'> {
-  return typeof upstream === 'string' ? { socketPath: upstream } : { host: `tcp://${upstream.host}:${upstream.port}` };
+function upstreamOptions(upstream: Upstream): Pick<EngineOptions, 'socketPath' | 'host' | 'ssh'> {
+  return engineAt(upstream);
 }
 
 /** Closes gracefully, but a stream the test left open must not hang the end of the test. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { isEngineError } from '../../src/engine/errors.js';
 import { Engine, type EngineOptions } from '../../src/engine/index.js';
 import type { Pods } from '../../src/pod/index.js';
 import { engineFailure } from '../support/assertions.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { ROOT, runCli, type CliResult } from '../support/cli.js';
 import { clusterPods, subnet } from '../support/cluster.js';
 import { assertGone, IMAGE, poll, removePods } from '../support/pods.js';
 import { mainEngineOnly, mode, scenario } from '../support/scenario.js';
@@ -169,6 +169,30 @@ if (mode === 'live' && !SSH_ENGINE) {
     await assertGone(engine, 'sshc-pod');
     assert.equal(sshToTestBed(), [], 'each podling process took its ssh processes with it');
   }, { on: mainEngineOnly('the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio): what it makes is there, where this tier cannot see or remove it') });
+
+  scenario(ssh, 'podling record -H ssh://… records a client\'s session through ssh, one ssh per connection, and replay plays it back with no engine; an ssh that fails is refused before the command runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podling-ssh-record-'));
+    try {
+      const fixture = join(dir, 'over-ssh.json');
+      const list = [process.execPath, join(ROOT, 'bin/podling.js'), 'pod', 'list', '-o', 'json'];
+      const recorded = ok(await runCli(['-H', SSH_ENGINE, 'record', fixture, '--', ...list], { env: { ...SSH_ENV, DOCKER_HOST: '' } }), 'record -H ssh://');
+      const saved = JSON.parse(readFileSync(fixture, 'utf8')) as { exchanges: Array<{ request: { method: string; path: string } }> };
+      assert.ok(saved.exchanges.some((e) => e.request.method === 'GET' && /\/containers\/json$/.test(e.request.path)), JSON.stringify(saved.exchanges.map((e) => e.request.path)));
+      assert.equal(sshToTestBed(), [], 'the recorder took its ssh processes with it');
+      const replayed = ok(await runCli(['replay', fixture, '--', ...list], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } }), 'replay');
+      assert.is(replayed.stdout, recorded.stdout);
+
+      const port = await closedPort();
+      const marker = join(dir, 'ran');
+      const refused = await runCli(['record', join(dir, 'never.json'), '--upstream', `ssh://root@127.0.0.1:${port}`, '--', 'touch', marker], { env: SSH_ENV });
+      assert.is(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, new RegExp(`^podling: no engine answers at ssh://root@127\\.0\\.0\\.1:${port} .*Connection refused`));
+      assert.not.ok(existsSync(marker), 'the command ran');
+      assert.not.ok(existsSync(join(dir, 'never.json')), 'a fixture was written');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, { on: mainEngineOnly('the ssh test bed (scripts/sshd.sh) dials the main engine over ssh (docker system dial-stdio)') });
 
   scenario(ssh, 'an ssh that fails is kind unavailable with ssh\'s own words, fails at once, and leaves nothing running', async () => {
     const port = await closedPort();
