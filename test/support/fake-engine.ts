@@ -74,7 +74,14 @@ export function engineSpeaking(version: string | undefined, delay = 0): Answer {
       return;
     }
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(plausible((req.url ?? '').split('?')[0]!, version)));
+    const path = (req.url ?? '').split('?')[0]!;
+    // An engine in no swarm, as dockerd answers it (the CLI's pod commands ask GET /swarm first).
+    if (path.endsWith('/swarm')) {
+      res.statusCode = 503;
+      res.end(JSON.stringify({ message: 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.' }));
+      return;
+    }
+    res.end(JSON.stringify(plausible(path, version)));
   };
 }
 
