@@ -88,7 +88,10 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   // A deleted pod leaves the endpoints at once, and the name's answer.
   await pods.delete('svct-web-1', { force: true });
   assert.equal((await pods.getService('web-service')).endpoints, [`${ip2}:80`]);
-  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => !ips.includes(ip1)), [ip2]);
+  // An answer without addresses is a lookup that failed, not the name's new answer: on Podman one
+  // came back empty just after the delete (aardvark-dns 1.4 drops its listeners while it reloads
+  // at every container's removal: containers/aardvark-dns#389).
+  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.length > 0 && !ips.includes(ip1)), [ip2]);
   assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 3)), ['svct-web-2']);
 
   // A pod made later carries the name from its create: endpoints and DNS both have it.
