@@ -58,6 +58,8 @@ const EndpointSettings = z.strictObject({
   Aliases: z.array(z.string()).optional(),
   IPAMConfig: z.strictObject({ IPv4Address: z.string().optional(), IPv6Address: z.string().optional() }).optional(),
   Links: z.array(z.string()).optional(),
+  // Read by Podman at every API version, by dockerd from API 1.44 (ignored before).
+  MacAddress: z.string().optional(),
 });
 export type EndpointSettings = z.infer<typeof EndpointSettings>;
 

@@ -1,4 +1,5 @@
-import type { Engine } from '../engine/index.js';
+import type { EndpointSettings } from '../engine/container-spec.js';
+import type { Engine, EngineFlavour } from '../engine/index.js';
 import { isNotFound } from '../engine/errors.js';
 import { podNames, serviceNames } from './dns.js';
 import { DEFAULT_NAMESPACE, LABEL } from './labels.js';
@@ -48,12 +49,28 @@ export async function syncAliases(engine: Engine, cluster: string, services: Ser
       const added = new Set([detail.Id.slice(0, 12), detail.Config.Hostname]);
       const have = (endpoint.Aliases ?? []).filter((a) => !added.has(a));
       if (sameSet(want, have)) return;
+      const settings = reconnectSettings(want, endpoint, await engine.flavour());
       await engine.networks.disconnect(cluster, infra.Id, { force: true });
-      await engine.networks.connect(cluster, infra.Id, { Aliases: want, IPAMConfig: { IPv4Address: endpoint.IPAddress } });
+      await engine.networks.connect(cluster, infra.Id, settings);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }));
+}
+
+/**
+ * What the pod reconnects with: its new aliases, and its address as it was. On Podman also its MAC
+ * address as it was: netavark draws a new random one at every connect, and the other pods' ARP
+ * caches keep the old one (still REACHABLE after 25 s of retries, measured with `ip neigh`), so
+ * nothing reached the pod by address after a reconnect. dockerd derives the MAC from the address,
+ * so the same address is the same MAC there, and before API 1.44 it ignores the field anyway.
+ */
+export function reconnectSettings(aliases: string[], endpoint: { IPAddress?: string | undefined; MacAddress?: string | undefined }, flavour: EngineFlavour): EndpointSettings {
+  return {
+    Aliases: aliases,
+    IPAMConfig: { IPv4Address: endpoint.IPAddress },
+    ...(flavour === 'podman' && endpoint.MacAddress ? { MacAddress: endpoint.MacAddress } : {}),
+  };
 }
 
 /** Ready as service endpoints take it: a pod whose readiness is probed by what the agent found. */

@@ -16,6 +16,7 @@ import { checkReferences, readPodSources } from './env-sources.js';
 import { checkHostPaths } from './host-paths.js';
 import { checkPlacement } from './placement.js';
 import { readPullCredentials } from './pull-credentials.js';
+import { forceRemoveContainer } from './container-remove.js';
 
 export interface CreateOptions {
   /** The pod id; random by default. Recorded tests pass a fixed one so fixtures replay. */
@@ -128,7 +129,7 @@ const isSidecarNamed = (pod: Pod, name: string) => (pod.spec.initContainers ?? [
 
 /** Removes what a failed create made: apps before the infra (Podman insists), then the network and volumes. */
 async function rollback(engine: Engine, made: Made): Promise<void> {
-  const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true }).catch(ignoreMissing);
+  const remove = (id: string) => forceRemoveContainer(engine, id).catch(ignoreMissing);
   await Promise.all(made.apps.map(remove));
   if (made.infra) await remove(made.infra);
   await Promise.all([

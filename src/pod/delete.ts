@@ -1,6 +1,7 @@
 import type { ContainerSummary } from '../engine/containers.js';
 import type { Engine } from '../engine/index.js';
 import { isEngineError } from '../engine/errors.js';
+import { forceRemoveContainer } from './container-remove.js';
 import { ignoreMissing } from './execute.js';
 import { graceFor } from './grace.js';
 import { hookAddress, stopContainer, type HookFailure } from './hooks.js';
@@ -87,7 +88,7 @@ async function removeAll(engine: Engine, pod: PodRecord, options: DeleteOptions)
     await done.catch(ignoreMissing);
     return true;
   };
-  const remove = (id: string) => engine.containers.remove(id, { force: true, volumes: true, ...call }).catch(ignoreMissing);
+  const remove = (id: string) => forceRemoveContainer(engine, id, call).catch(ignoreMissing);
   // A pod made in `cluster` mode has no network of its own: no call for one.
   const own = recordedMode([pod.infra?.Labels, ...pod.apps.map((c) => c.Labels)]) === 'own';
   const removeNetwork = async () => { if (own) await engine.networks.remove(podNetworkName(pod.id), call).catch(ignoreMissing); };

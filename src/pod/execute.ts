@@ -22,7 +22,7 @@ import { readServices, type ServiceSpec } from './services.js';
 import { serviceLinks as linksOf } from './service-links.js';
 import { isIsolated, namespaceOf, podKey, type Container, type InitContainer, type Pod } from './spec.js';
 import { makeMessageFiles, messageFile, messagesVolumeSpec, MESSAGES_MOUNTPOINT, needsMessageFile, podNeedsMessageFiles } from './termination.js';
-import { claimVolumes, isFileVolume, makeVolumes, subPathVolumes } from './volumes.js';
+import { claimVolumes, isFileVolume, makeVolumes, mountsFilledFile, subPathVolumes } from './volumes.js';
 import { fillVolumes } from './volume-files.js';
 import { checkHostPaths, createHostFiles } from './host-paths.js';
 import { needsResolving, resolveContainer, type PodSources } from './env.js';
@@ -174,9 +174,11 @@ async function startInNewSandbox(runtime: PodRuntime, pod: Pod, actions: PodActi
     });
     const files = begin('ContainerCreateError', () => makeMessageFiles(engine, infra.Id, messageFilesFor(pod, actions.start), options.signal));
     const withConfigs = { ...options, configs: await configs };
-    // A container that reads the pod's address (status.podIP) is made once the infra runs and has one.
+    // A container that reads the pod's address (status.podIP) is made once the infra runs and has
+    // one; one that binds a file of a file volume, once the infra has filled it (mountsFilledFile).
     const created = await settled(actions.start.map((s) => begin('ContainerCreateError', async () => {
-      if (needsAddress(containerNamed(pod, s.name)!)) await infraReady;
+      const container = containerNamed(pod, s.name)!;
+      if (needsAddress(container) || mountsFilledFile(container, pod)) await infraReady;
       return createApp(engine, pod, s, infra.Id, sandbox.attempt, withConfigs, made);
     })));
     await Promise.all([infraReady, files]);

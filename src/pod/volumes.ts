@@ -95,6 +95,17 @@ export async function makeVolumes(engine: Engine, pod: Pod, podId: string, names
 /** The claims the pod mounts: made on first use, every time containers start (a create of one that exists is harmless). */
 export const claimVolumes = (pod: Pod): string[] => (pod.spec.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => v.name);
 
+/**
+ * Whether the container mounts a file of a configMap, secret, downwardAPI or projected volume by
+ * subPath: it is made once the infra has filled the volume. The bind's source is a file inside
+ * the volume; dockerd looks at a bind's source when the container starts, Podman already when it
+ * is created ("statfs …/_data/app.conf: no such file or directory" when the create came first).
+ */
+export function mountsFilledFile(container: Container | InitContainer, pod: Pod): boolean {
+  const files = new Set((pod.spec.volumes ?? []).filter(isFileVolume).map((v) => v.name));
+  return (container.volumeMounts ?? []).some((m) => m.subPath !== undefined && files.has(m.name));
+}
+
 /** The volumes these containers mount with a subPath: their host paths are needed for the bind. */
 export function subPathVolumes(containers: Array<Container | InitContainer>, pod?: Pod): string[] {
   const hostPaths = new Set((pod?.spec.volumes ?? []).filter((v) => v.hostPath).map((v) => v.name));

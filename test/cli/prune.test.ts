@@ -1,10 +1,13 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Engine } from '../../src/engine/index.js';
 import { appSpec, infraSpec } from '../../src/pod/containers.js';
 import { findOrBuildInfraImage } from '../../src/pod/infra.js';
+import { ANNOTATION_NETWORK } from '../../src/pod/index.js';
 import { appName, infraName, LABEL, podNetworkName } from '../../src/pod/labels.js';
 import { parsePod } from '../../src/pod/spec.js';
 import { mode, scenario, type ScenarioContext } from '../support/scenario.js';
@@ -39,15 +42,14 @@ async function finished(engine: Engine, pod: string): Promise<boolean> {
   return containers.length === CONTAINERS.length + 1 && containers.every((c) => c.State !== 'created');
 }
 
-async function killedCreateThenPrune({ engine, defer }: ScenarioContext, pod: string, seen: (engine: Engine) => Promise<boolean>): Promise<void> {
+async function killedCreateThenPrune({ engine, defer }: ScenarioContext, pod: string, seen: (engine: Engine) => Promise<boolean>, args = createArgs(pod)): Promise<void> {
   // Whatever a failure left behind, a last prune takes it.
   defer(() => runCli(['prune']), 'podling prune');
   // A run that failed before its kill landed leaves a whole pod, which prune rightly keeps: the
   // next run would count its containers as this one's.
   defer(() => runCli(['pod', 'delete', pod, '--force']), `pod ${pod}`);
   await ensureBundle();
-  // `--network own`: the pod's own network is one of the half-made objects these kills aim at.
-  const child = startCli(['pod', 'create', pod, ...FLAGS, '--pull', 'IfNotPresent', '--network', 'own']);
+  const child = startCli(args);
   await killWhen(engine, child, () => seen(engine));
   const left = await labelled(engine, `${LABEL.podName}=${pod}`);
   assert.ok(left.networks.length === 1, `the killed create left its network: ${JSON.stringify(left)}`);
@@ -57,6 +59,27 @@ async function killedCreateThenPrune({ engine, defer }: ScenarioContext, pod: st
   assert.is(pruned.code, 0, pruned.stderr);
   assert.match(pruned.stdout, /^pruned \d+ objects?$/m);
   await assertGone(engine, pod);
+}
+
+/** `--network own`: the pod's own network is one of the half-made objects these kills aim at. */
+const createArgs = (pod: string) => ['pod', 'create', pod, ...FLAGS, '--pull', 'IfNotPresent', '--network', 'own'];
+
+/**
+ * The same pod from a file, its first container with a postStart hook that never ends: apps start
+ * one after another in spec order when any has a hook, so the create is held after starting `a`,
+ * with the other five created and not started, however quickly the engine works. Without it the
+ * starts follow the creates at once, and on Podman they had all been done before a kill could land
+ * (its container list answers only when the starts are done).
+ */
+function heldAtFirstStart(pod: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'podling-prune-'));
+  const file = join(dir, `${pod}.json`);
+  const containers = CONTAINERS.map((name, i) => ({
+    name, image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'],
+    ...(i === 0 && { lifecycle: { postStart: { exec: { command: ['sleep', '3600'] } } } }),
+  }));
+  writeFileSync(file, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, annotations: { [ANNOTATION_NETWORK]: 'own' } }, spec: { containers } }));
+  return file;
 }
 
 /**
@@ -77,8 +100,15 @@ if (mode === 'live') {
     await killedCreateThenPrune(ctx, 'pt-killed-infra', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-infra`, `${LABEL.role}=infra`] } })).length > 0 && hasNetwork(engine, 'pt-killed-infra'));
   });
 
-  scenario(prune, 'a pod create killed once its app containers exist leaves nothing after podling prune', async (ctx) => {
-    await killedCreateThenPrune(ctx, 'pt-killed-apps', async (engine) => (await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-apps`, `${LABEL.role}=app`] } })).length === CONTAINERS.length && hasNetwork(engine, 'pt-killed-apps'));
+  scenario(prune, 'a pod create killed while it starts its app containers leaves nothing after podling prune', async (ctx) => {
+    const file = heldAtFirstStart('pt-killed-apps');
+    ctx.defer(() => rmSync(dirname(file), { recursive: true, force: true }), 'the pod file');
+    // Every app exists and the first runs: the create waits on its hook, the others not started.
+    const seen = async (engine: Engine) => {
+      const apps = await engine.containers.list({ all: true, filters: { label: [`${LABEL.podName}=pt-killed-apps`, `${LABEL.role}=app`] } });
+      return apps.length === CONTAINERS.length && apps.some((c) => c.State === 'running') && hasNetwork(engine, 'pt-killed-apps');
+    };
+    await killedCreateThenPrune(ctx, 'pt-killed-apps', seen, ['pod', 'create', '-f', file]);
   });
 
   /**

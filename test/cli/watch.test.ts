@@ -39,7 +39,8 @@ if (mode === 'live') {
     const created = await runCli(['pod', 'create', name, '--container', `app:${IMAGE}`, '--pull', 'IfNotPresent', '--label', 'watched=yes']);
     assert.is(created.code, 0, created.stderr);
     await eventually('a Running line', async () => out, (o) => /\npt-watched\s+\S+\s+1\/1\s+Running\s/.test(o), 10_000, 50);
-    assert.is((await runCli(['pod', 'delete', name, '--force'])).code, 0);
+    const deleted = await runCli(['pod', 'delete', name, '--force']);
+    assert.is(deleted.code, 0, deleted.stderr);
     await eventually('a Deleted line', async () => out, (o) => /\npt-watched\s+\S+\s+\S+\s+Deleted\s/.test(o), 10_000, 50);
     child.kill('SIGINT');
     assert.is(await exited, 0, out);

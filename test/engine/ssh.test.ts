@@ -39,15 +39,20 @@ const SSH_ENGINE = bed.engine ?? '';
 const SSH_ENV = { PODLING_SSH_CONFIG: bed.config ?? '' };
 const sshOptions = (extra: EngineOptions = {}): EngineOptions => ({ host: SSH_ENGINE, ssh: { configFile: bed.config }, ...extra });
 
-/** ssh processes running `docker system dial-stdio` against the test bed's port, whoever started them. */
-function sshToTestBed(): string[] {
-  const port = /:(\d+)$/.exec(SSH_ENGINE)?.[1] ?? '2222';
+/**
+ * ssh processes running `docker system dial-stdio` against `port` (the test bed's by default),
+ * whoever started them; with `parent`, only that process's children.
+ */
+function sshToTestBed(port = /:(\d+)$/.exec(SSH_ENGINE)?.[1] ?? '2222', parent?: number): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('ssh') && argv.includes(port) && argv.some((a) => a.includes('dial-stdio'))) found.push(`${pid}: ${argv.join(' ')}`);
+      if (!(argv[0]?.endsWith('ssh') && argv.includes(port) && argv.some((a) => a.includes('dial-stdio')))) continue;
+      // The parent pid is the field after the command's closing parenthesis in /proc/PID/stat.
+      if (parent !== undefined && Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]) !== parent) continue;
+      found.push(`${pid}: ${argv.join(' ')}`);
     } catch { /* gone meanwhile */ }
   }
   return found;
@@ -196,6 +201,7 @@ if (mode === 'live' && !SSH_ENGINE) {
 
   scenario(ssh, 'an ssh that fails is kind unavailable with ssh\'s own words, fails at once, and leaves nothing running', async () => {
     const port = await closedPort();
+    const bedPort = /:(\d+)$/.exec(SSH_ENGINE)?.[1] ?? '2222';
     const cases: Array<[string, EngineOptions, RegExp]> = [
       ['a port nothing listens on', { host: `ssh://root@127.0.0.1:${port}`, ssh: { configFile: bed.config } }, new RegExp(`ssh to ssh://root@127\\.0\\.0\\.1:${port} failed \\(exit 255\\): ssh: connect to host 127\\.0\\.0\\.1 port ${port}: Connection refused`)],
       // No known_hosts and no key: OpenSSH refuses the host before any login.
@@ -213,7 +219,8 @@ if (mode === 'live' && !SSH_ENGINE) {
       } finally {
         await engine.close();
       }
-      assert.equal(sshToTestBed(), [], `${what}: nothing left running`);
+      // This process's own ssh children only: another run on the machine may be using the bed.
+      for (const p of [String(port), bedPort]) assert.equal(sshToTestBed(p, process.pid), [], `${what}: nothing left running`);
     }
   });
 }

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Engine } from '../../src/engine/index.js';
 import { ANNOTATION_ISOLATED, ServiceError, ServiceSpecError, type ServiceObject } from '../../src/pod/index.js';
-import { scenario } from '../support/scenario.js';
+import { engineUnderTest, scenario } from '../support/scenario.js';
 import { requestsDuring } from '../support/sent.js';
 import { containerId, poll, rejection } from '../support/pods.js';
 import {
@@ -39,6 +39,18 @@ async function serving(engine: Engine, mode: Parameters<typeof poll>[0], client:
 const sorted = (...values: string[]) => [...values].sort();
 const distinct = (values: string[]) => [...new Set(values)].sort();
 
+/**
+ * Requests by a service name spread over the pods it selects, as far as the engine's DNS spreads
+ * them. Docker's embedded DNS shuffles the addresses in every answer, so twenty requests reach
+ * every selected pod. Podman's aardvark-dns 1.4 answers them in one fixed order (six lookups of a
+ * name three containers share, the same order each time) and wget takes the first: there every
+ * request reaches a selected pod, never another, but not necessarily each of them.
+ */
+function assertReachedSelected(bodies: string[], selected: string[]): void {
+  if (engineUnderTest.flavour !== 'podman') return assert.equal(distinct(bodies), selected);
+  assert.ok(bodies.length > 0 && bodies.every((body) => selected.includes(body)), `every request reached one of ${selected.join(', ')}: ${distinct(bodies).join(', ')}`);
+}
+
 scenario(services, 'requests to a service name reach every selected pod; a deleted pod leaves endpoints and DNS, a later one joins both, and deleting the service takes the name away', async ({ engine, mode, name, track, defer }) => {
   const cl = { name: track.network(name('cluster')), subnet: subnet(11) };
   const pods = clusterPods(engine, 'pod/services balance', cl);
@@ -69,14 +81,17 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   assert.is(await clusterAddress(engine, 'svct-web-2', cl.name), ip2);
   assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.length === 2), sorted(ip1, ip2));
 
-  // Docker's DNS shuffles the answer: twenty requests by the name reach both pods, and only them.
-  assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-1', 'svct-web-2']);
+  // Twenty requests by the name reach both pods (Docker's DNS shuffles the answer), and only them.
+  assertReachedSelected(await answers(engine, client, 'http://web-service:80/', 20), ['svct-web-1', 'svct-web-2']);
   assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip1}:80`, `${ip2}:80`));
 
   // A deleted pod leaves the endpoints at once, and the name's answer.
   await pods.delete('svct-web-1', { force: true });
   assert.equal((await pods.getService('web-service')).endpoints, [`${ip2}:80`]);
-  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => !ips.includes(ip1)), [ip2]);
+  // An answer without addresses is a lookup that failed, not the name's new answer: on Podman one
+  // came back empty just after the delete (aardvark-dns 1.4 drops its listeners while it reloads
+  // at every container's removal: containers/aardvark-dns#389).
+  assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.length > 0 && !ips.includes(ip1)), [ip2]);
   assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 3)), ['svct-web-2']);
 
   // A pod made later carries the name from its create: endpoints and DNS both have it.
@@ -86,7 +101,7 @@ scenario(services, 'requests to a service name reach every selected pod; a delet
   assert.equal((await pods.getService('web-service')).endpoints, sorted(`${ip2}:80`, `${ip3}:80`));
   assert.equal(await lookupUntil(mode, engine, client, 'web-service', (ips) => ips.includes(ip3)), sorted(ip2, ip3));
   await serving(engine, mode, client, [ip3]);
-  assert.equal(distinct(await answers(engine, client, 'http://web-service:80/', 20)), ['svct-web-2', 'svct-web-3']);
+  assertReachedSelected(await answers(engine, client, 'http://web-service:80/', 20), ['svct-web-2', 'svct-web-3']);
 
   // Deleting the service takes the name off every pod; each keeps its address and its own name.
   await pods.deleteService('web-service');

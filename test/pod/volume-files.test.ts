@@ -10,7 +10,7 @@ import { PodError, PodFailedError } from '../../src/pod/errors.js';
 import { checkHostPaths, createHostFiles } from '../../src/pod/host-paths.js';
 import { parsePod, PodSpecError, Pods } from '../../src/pod/index.js';
 import { archiveEntries, volumeContent } from '../../src/pod/volume-files.js';
-import { mountsOf } from '../../src/pod/volumes.js';
+import { mountsFilledFile, mountsOf } from '../../src/pod/volumes.js';
 import { engineSpeaking, fakeEngine } from '../support/fake-engine.js';
 import { requestsDuring } from '../support/sent.js';
 
@@ -37,6 +37,15 @@ const contentOf = (volume: unknown) => {
   const { files: list, secret } = volumeContent(pod, pod.spec.volumes![0]!, FACTS, SOURCES);
   return { files: list.map((f) => [f.path, f.content.toString(), f.mode.toString(8)]), secret };
 };
+
+files('a container that binds one file of a file volume by subPath waits for the fill; a whole file volume or an emptyDir subPath does not', () => {
+  const volumes = [{ name: 'cfg', configMap: { name: 'app' } }, { name: 'scratch', emptyDir: {} }];
+  const waits = (mounts: unknown[]) => { const pod = podWith(volumes, mounts); return mountsFilledFile(pod.spec.containers[0]!, pod); };
+  assert.ok(waits([{ name: 'cfg', mountPath: '/etc/app.conf', subPath: 'app.conf' }]));
+  assert.not.ok(waits([{ name: 'cfg', mountPath: '/etc/app' }]));
+  assert.not.ok(waits([{ name: 'scratch', mountPath: '/data', subPath: 'a' }]));
+  assert.not.ok(waits([]));
+});
 
 files('a configMap volume: every key as a file, 0644 by default, or defaultMode', () => {
   assert.equal(contentOf({ name: 'v', configMap: { name: 'cfg' } }), { files: [['app.conf', 'a=1', '644'], ['other', 'o', '644']], secret: false });
