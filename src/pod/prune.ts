@@ -41,7 +41,8 @@ export async function prune(engine: Engine, options: { all?: boolean; signal?: A
     report.containers.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }));
   await Promise.all(networks.filter((n) => orphan(n.Labels) && (options.all || n.Labels?.[LABEL.type] === 'pod-network') && ownedByNoLiveCreate(n.Labels)).map(async (n) => {
-    await engine.networks.remove(n.Id).catch(ignoreMissing);
+    // By name: Podman 4.3 removes a network given by id even while containers use it (docs/engine-behaviour.md).
+    await engine.networks.remove(n.Name).catch(ignoreMissing);
     report.networks.push(n.Name);
   }));
   {

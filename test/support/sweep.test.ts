@@ -26,7 +26,7 @@ scenario(sweep, 'what a killed test run left is removed: its pod, service, Confi
   const { removed, left } = await sweepLeftovers(engine);
   // The tier's cluster network is test-named too, but the other creator's pod is on it: said, and left.
   const cluster = process.env.PODLING_CLUSTER_NETWORK ?? 'podling-cluster';
-  assert.equal(left.map((what) => what.split(' (')[0]), [`network ${cluster}`], JSON.stringify(left));
+  assert.equal(left.map((what) => what.split(" (")[0]), [`network ${cluster}`], JSON.stringify({ left, removed }));
   for (const what of ['pod default/sw-left', 'container podling_service_sw-left-svc', 'container podling_configmap_sw-left-cm', `network ${name('left')}`]) {
     assert.ok(removed.includes(what), `${what} in ${JSON.stringify(removed)}`);
   }

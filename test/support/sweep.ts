@@ -43,7 +43,9 @@ export async function sweepLeftovers(engine: Engine): Promise<Sweep> {
     await remove(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id}`, () => engine.containers.remove(c.Id, { force: true, volumes: true }).catch(ignoreMissing));
   }
   for (const n of (await engine.networks.list()).filter((n) => testNamed(n.Name) || n.Labels?.[LABEL.creator] === TEST_CREATOR)) {
-    await remove(`network ${n.Name}`, () => engine.networks.remove(n.Id).catch(ignoreMissing));
+    // By name: Podman 4.3 removes a network given by id even while containers use it (by name it
+    // refuses, as dockerd does either way), and its bridge then stays behind on the host.
+    await remove(`network ${n.Name}`, () => engine.networks.remove(n.Name).catch(ignoreMissing));
   }
   for (const v of (await engine.volumes.list()).filter((v) => testNamed(v.Name) || v.Labels?.[LABEL.creator] === TEST_CREATOR)) {
     await remove(`volume ${v.Name}`, () => engine.volumes.remove(v.Name, { force: true }).catch(ignoreMissing));
