@@ -68,15 +68,14 @@ export type ReadCopies = <T extends Stored>(kind: Kind<T>, name: string, namespa
 
 /**
  * Brings the pod's ConfigMaps and Secrets (env, envFrom, volumes, imagePullSecrets) on `node` in
- * line with the other nodes' newest copies. Returns what it wrote, as `Kind name`. A node that
- * did not answer counts as having no say.
+ * line with the other nodes' newest copies, all of them at once (each is its own object). A node
+ * that did not answer counts as having no say.
  */
-export async function alignCopies(pod: Pod, node: ClusterNode, target: Pods, readCopies: ReadCopies, signal?: AbortSignal): Promise<string[]> {
+export async function alignCopies(pod: Pod, node: ClusterNode, target: Pods, readCopies: ReadCopies, signal?: AbortSignal): Promise<void> {
   const { configMaps, secrets } = referencedObjects(pod);
   for (const ref of pod.spec.imagePullSecrets ?? []) secrets.add(ref.name);
   const namespace = namespaceOf(pod);
-  const written: string[] = [];
-  const align = async <T extends Stored>(kind: Kind<T>, word: string, name: string) => {
+  const align = async <T extends Stored>(kind: Kind<T>, name: string) => {
     const answers = await readCopies(kind, name, namespace);
     const mine = answers.find((a) => a.node.name === node.name);
     if (!mine || mine.error !== undefined) return; // the target itself did not answer: the create will say so
@@ -86,9 +85,6 @@ export async function alignCopies(pod: Pod, node: ClusterNode, target: Pods, rea
     if ('keep' in decision) return;
     if (mine.copy) await kind.remove(target, name, namespace, signal);
     await kind.write(target, others[decision.write]!.copy!, signal);
-    written.push(`${word} ${name}`);
   };
-  for (const name of configMaps) await align(CONFIG_MAP, 'ConfigMap', name);
-  for (const name of secrets) await align(SECRET, 'Secret', name);
-  return written;
+  await Promise.all([...[...configMaps].map((name) => align(CONFIG_MAP, name)), ...[...secrets].map((name) => align(SECRET, name))]);
 }

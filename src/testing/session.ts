@@ -69,10 +69,6 @@ function sessionEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function upstreamOptions(upstream: Upstream): Pick<EngineOptions, 'socketPath' | 'host' | 'ssh'> {
-  return engineAt(upstream);
-}
-
 /** Closes gracefully, but a stream the test left open must not hang the end of the test. */
 async function shutdown(engine: Engine): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -85,7 +81,7 @@ async function shutdown(engine: Engine): Promise<void> {
 export async function withEngine<T>(options: SessionOptions, fn: (engine: Engine, ctx: SessionContext) => Promise<T>): Promise<T> {
   const mode = options.mode ?? 'replay';
   if (mode === 'live') {
-    const engine = new Engine({ ...options.engine, ...(options.upstream && upstreamOptions(options.upstream)) });
+    const engine = new Engine({ ...options.engine, ...(options.upstream && engineAt(options.upstream)) });
     try {
       return await fn(engine, { mode, now: realNow });
     } finally {
