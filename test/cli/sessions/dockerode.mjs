@@ -11,15 +11,19 @@ const Labels = { 'podling-test-rr': '1' };
 const Image = 'podling-test/busybox:latest';
 const show = (what, value) => console.log(`${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 
-/** Writes `input` on a hijacked stream, half-closes, and collects the demultiplexed output. */
+/**
+ * Writes `input` on a hijacked stream, half-closes, and collects the demultiplexed output, stdout
+ * then stderr, each whole: the engine copies the two pipes on their own, so their frames may come
+ * in either order and in any number of pieces.
+ */
 async function converse(stream, input) {
-  const out = [];
-  const sink = (name) => Object.assign(new PassThrough(), { name }).on('data', (data) => out.push(`${name}: ${data}`));
+  const text = { stdout: '', stderr: '' };
+  const sink = (name) => new PassThrough().on('data', (data) => { text[name] += data; });
   const ended = new Promise((resolve) => stream.on('end', resolve));
   docker.modem.demuxStream(stream, sink('stdout'), sink('stderr'));
   stream.end(input);
   await ended;
-  return out.join('');
+  return Object.entries(text).filter(([, t]) => t).map(([name, t]) => `${name}: ${t}`).join('');
 }
 
 show('ping', String(await docker.ping()));
